@@ -1,0 +1,133 @@
+import { z } from 'zod';
+
+const hostPort = (host: string, port: number) =>
+  z
+    .object({
+      /** Listen address. @defaultValue as given per listener */
+      host: z.string().default(host),
+      /** Listen port; 0 picks a free port (tests). */
+      port: z.number().int().min(0).max(65535).default(port),
+      /** Set false to not open this listener. @defaultValue true */
+      enabled: z.boolean().default(true),
+    })
+    .prefault({});
+
+const tlsSchema = z
+  .object({
+    /** PEM private key file; STARTTLS is offered only when key and cert are both set. */
+    key: z.string().optional(),
+    /** PEM certificate chain file. */
+    cert: z.string().optional(),
+  })
+  .default({});
+
+const limitsSchema = z
+  .object({
+    /** Largest message accepted, in bytes (SIZE advertised in EHLO). @defaultValue 26214400 */
+    maxMessageBytes: z.number().int().positive().default(25 * 1024 * 1024),
+    /** Most recipients in one transaction; the next RCPT gets 452 4.5.3. @defaultValue 100 */
+    maxRecipients: z.number().int().positive().default(100),
+    /** Most simultaneous connections from one client address; more get 421. @defaultValue 20 */
+    maxConnectionsPerClient: z.number().int().positive().default(20),
+    /** Most simultaneous connections in all, per listener. @defaultValue 500 */
+    maxConnections: z.number().int().positive().default(500),
+    /** Idle socket timeout in milliseconds. @defaultValue 60000 */
+    socketTimeoutMs: z.number().int().positive().default(60_000),
+  })
+  .prefault({});
+
+const proxySchema = z
+  .object({
+    /** CIDRs whose PROXY v1/v2 header is honoured; anyone else sending one is disconnected. */
+    trusted: z.array(z.string()).default([]),
+    /** A trusted peer must send a header; a trusted peer without one is disconnected. @defaultValue false */
+    required: z.boolean().default(false),
+    /** How long to wait for the header from a trusted peer, in milliseconds. @defaultValue 1000 */
+    timeoutMs: z.number().int().positive().default(1000),
+  })
+  .prefault({});
+
+const pluginEntry = z.object({
+  /** Plugin folder name under plugins/ (or a built-in). */
+  name: z.string().min(1),
+  /** Hook timeout in milliseconds. @defaultValue 5000 */
+  timeoutMs: z.number().int().positive().default(5000),
+  /** On a throw or timeout, continue instead of answering 451 4.3.0. @defaultValue false */
+  failOpen: z.boolean().default(false),
+  /** The plugin's own settings, validated by its manifest's schema. */
+  config: z.record(z.string(), z.unknown()).default({}),
+});
+
+const scoringSchema = z
+  .object({
+    /** Score at or above which X-Spam-Status says Yes. @defaultValue 5 */
+    addHeader: z.number().default(5),
+    /** Score at or above which the message is filed into the Junk folder. @defaultValue 8 */
+    junk: z.number().default(8),
+    /** Score at or above which the message is refused with 550 5.7.1. @defaultValue 15 */
+    reject: z.number().default(15),
+    /** Folder used for junk. @defaultValue "Junk" */
+    junkFolder: z.string().default('Junk'),
+  })
+  .prefault({});
+
+export const configSchema = z
+  .object({
+    /** Name used in the greeting and in Received headers. @defaultValue "localhost" */
+    hostname: z.string().default('localhost'),
+    /** Directory for the embedded stores. @defaultValue "./data" */
+    dataDir: z.string().default('./data'),
+    lmtp: hostPort('127.0.0.1', 2424),
+    smtp: hostPort('127.0.0.1', 2525),
+    tls: tlsSchema,
+    limits: limitsSchema,
+    proxy: proxySchema,
+    /** Networks allowed to relay through the SMTP listener to non-local recipients. */
+    relay: z.object({ trusted: z.array(z.string()).default([]) }).prefault({}),
+    quota: z
+      .object({
+        /** Default mailbox quota in bytes for new mailboxes; 0 is unlimited. @defaultValue 1073741824 */
+        defaultBytes: z.number().int().min(0).default(1024 * 1024 * 1024),
+        /** Reply when over quota: tempfail (452 4.2.2) or reject (552 5.2.2). @defaultValue "tempfail" */
+        overQuota: z.enum(['tempfail', 'reject']).default('tempfail'),
+      })
+      .prefault({}),
+    store: z
+      .object({
+        driver: z.enum(['sqlite']).default('sqlite'),
+        /** SQLite file, relative to dataDir. @defaultValue "hermod.sqlite" */
+        sqlite: z.object({ file: z.string().default('hermod.sqlite') }).prefault({}),
+      })
+      .prefault({}),
+    search: z
+      .object({
+        driver: z.enum(['sqlite']).default('sqlite'),
+        /** FTS5 file, relative to dataDir. @defaultValue "search.sqlite" */
+        sqlite: z.object({ file: z.string().default('search.sqlite') }).prefault({}),
+        /** Indexer poll interval when the outbox is empty, in milliseconds. @defaultValue 500 */
+        pollMs: z.number().int().positive().default(500),
+        /** Outbox entries taken per indexer batch. @defaultValue 200 */
+        batchSize: z.number().int().positive().default(200),
+      })
+      .prefault({}),
+    scoring: scoringSchema,
+    /** Plugin chain, in order. */
+    plugins: z.array(pluginEntry).default([
+      { name: 'parse', timeoutMs: 5000, failOpen: false, config: {} },
+      { name: 'spam', timeoutMs: 5000, failOpen: false, config: {} },
+      { name: 'classify', timeoutMs: 5000, failOpen: false, config: {} },
+    ]),
+    log: z
+      .object({
+        /** pino level. @defaultValue "info" */
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .prefault({}),
+    /** How long SIGTERM waits for transactions in flight, in milliseconds. @defaultValue 30000 */
+    shutdownTimeoutMs: z.number().int().positive().default(30_000),
+  })
+  .strict();
+
+export type HermodConfig = z.infer<typeof configSchema>;
+export type PluginEntry = z.infer<typeof pluginEntry>;
+export type ScoringConfig = z.infer<typeof scoringSchema>;

@@ -1,0 +1,3 @@
+export type { MessageStore } from './message-store.js';
+export * from './types.js';
+export { openMessageStore } from './open-store.js';
