@@ -82,8 +82,6 @@ export const configSchema = z
     tls: tlsSchema,
     limits: limitsSchema,
     proxy: proxySchema,
-    /** Networks allowed to relay through the SMTP listener to non-local recipients. */
-    relay: z.object({ trusted: z.array(z.string()).default([]) }).prefault({}),
     quota: z
       .object({
         /** Default mailbox quota in bytes for new mailboxes; 0 is unlimited. @defaultValue 1073741824 */

@@ -1,0 +1,154 @@
+import { Option, type Command } from 'commander';
+import { NotFoundError } from '../../errors.js';
+import type { MessageStore } from '../../store/message-store.js';
+import type { LedgerLine, MailboxEntry } from '../../store/types.js';
+import { loadCliConfig, withServices } from '../context.js';
+import { findMailbox, formatScore, printEntries } from '../entries.js';
+import { cleanText, formatDate, formatFields, formatSize, formatTable, print, printJson } from '../format.js';
+import { headerBlock, parseHeaders } from '../headers.js';
+import { checkAddress, parsePositiveInt } from '../validate.js';
+
+interface ListOptions {
+  mailbox: string;
+  folder?: string;
+  limit: number;
+  before?: string;
+  json?: boolean;
+}
+
+interface ShowOptions {
+  raw?: boolean;
+  ledger?: boolean;
+  json?: boolean;
+}
+
+/** Registers `hermod message list | show`. */
+export function registerMessageCommands(program: Command): void {
+  const message = program
+    .command('message')
+    .description('inspect stored messages: list a mailbox, show one message, its raw bytes or its ledger');
+
+  message
+    .command('list')
+    .description('list messages in a mailbox, newest first (dates in UTC)')
+    .requiredOption('--mailbox <address>', 'mailbox to read: its address or one of its aliases (required)')
+    .option('--folder <folder>', 'only this folder, e.g. INBOX or Junk (default: all folders)')
+    .addOption(
+      new Option('--limit <n>', 'show at most n messages').argParser(parsePositiveInt).default(50),
+    )
+    .option('--before <id>', 'page back: only messages older than this message id')
+    .option('--json', 'print JSON (an array of mailbox entries) instead of a table')
+    .addHelpText(
+      'after',
+      '\nColumns: id, date, folder, from, subject, size, tags, spam score.\n' +
+        'To page, pass the last id shown as --before.',
+    )
+    .action(async (opts: ListOptions, cmd: Command) => {
+      const address = checkAddress(opts.mailbox, '--mailbox');
+      await withServices(loadCliConfig(cmd), async ({ store }) => {
+        const mailbox = await findMailbox(store, address);
+        const entries = await store.listEntries({
+          mailboxId: mailbox.id,
+          folder: opts.folder,
+          limit: opts.limit,
+          before: opts.before,
+        });
+        printEntries(entries, opts.json, `no messages in ${mailbox.address}${opts.folder ? ` (${opts.folder})` : ''}`);
+      });
+    });
+
+  message
+    .command('show')
+    .description('show one message: its summary and headers (default), its raw bytes, or its ledger')
+    .argument('<id>', 'message id, as shown by message list or search')
+    .addOption(
+      new Option('--raw', 'write the full message (Hermod headers + bytes as received) to stdout, byte-exact').conflicts([
+        'ledger',
+        'json',
+      ]),
+    )
+    .addOption(
+      new Option('--ledger', 'show the ledger: what each plugin found and decided, and how long it took'),
+    )
+    .option('--json', 'print JSON instead of text (with --ledger: the ledger lines)')
+    .action(async (id: string, opts: ShowOptions, cmd: Command) => {
+      await withServices(loadCliConfig(cmd), async ({ store }) => {
+        const entry = await store.getEntry(id);
+        if (!entry) throw new NotFoundError(`unknown message id "${id}"`);
+        if (opts.raw) return writeRaw(store, entry);
+        if (opts.ledger) return showLedger(await store.getLedger(entry.id), opts.json);
+        return showSummary(store, entry, opts.json);
+      });
+    });
+}
+
+/** Writes the message bytes unchanged and waits until stdout has taken them. */
+async function writeRaw(store: MessageStore, entry: MailboxEntry): Promise<void> {
+  const bytes = await store.getFullMessage(entry.id);
+  if (!bytes) throw new NotFoundError(`message ${entry.id}: raw bytes missing (sha256 ${entry.sha256})`);
+  await new Promise<void>((resolve, reject) => {
+    process.stdout.write(bytes, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+function showLedger(ledger: LedgerLine[], json: boolean | undefined): void {
+  if (json) return printJson(ledger);
+  if (ledger.length === 0) return print('the ledger is empty');
+  print(
+    formatTable(
+      [
+        { header: 'plugin' },
+        { header: 'stage' },
+        { header: 'verdict' },
+        { header: 'score', align: 'right' },
+        { header: 'reason', maxWidth: 70 },
+        { header: 'duration ms', align: 'right' },
+      ],
+      ledger.map((l) => [l.plugin, l.stage, l.verdict, formatScore(l.score), l.reason || '-', formatMs(l.durationMs)]),
+    ),
+  );
+}
+
+/** Milliseconds with at most one decimal: 12, 1.3. */
+function formatMs(ms: number): string {
+  return String(Math.round(ms * 10) / 10);
+}
+
+async function showSummary(store: MessageStore, entry: MailboxEntry, json: boolean | undefined): Promise<void> {
+  const full = await store.getFullMessage(entry.id);
+  const block = full ? headerBlock(full) : '';
+  if (json) return printJson({ ...entry, headers: parseHeaders(block) });
+  print(formatFields(summaryFields(entry)));
+  print('');
+  print('headers:');
+  if (!full) return print('  (raw message missing)');
+  for (const h of parseHeaders(block)) print(`  ${cleanText(h.name)}: ${cleanText(h.value)}`);
+}
+
+/** The label/value pairs `message show` prints above the headers. */
+function summaryFields(e: MailboxEntry): [string, string][] {
+  const s = e.summary;
+  const attachments = s.attachments.map((a) => `${a.filename} (${a.contentType}, ${formatSize(a.size)})`);
+  const env = e.envelope;
+  return [
+    ['id', e.id],
+    ['mailbox', e.mailboxAddress],
+    ['folder', e.folder],
+    ['received', formatDate(e.receivedAt)],
+    ['date', formatDate(s.date)],
+    ['from', s.from],
+    ['to', s.to.join(', ')],
+    ['cc', s.cc.join(', ')],
+    ['subject', s.subject],
+    ['message-id', s.messageId ?? ''],
+    ['size', `${formatSize(e.size)} (${e.size} bytes)`],
+    ['flags', e.flags.join(', ')],
+    ['tags', e.tags.join(', ')],
+    ['importance', String(e.importance)],
+    ['spam score', formatScore(e.spamScore)],
+    ['thread', e.threadId],
+    ['sha256', e.sha256],
+    ['envelope', `from <${env.mailFrom}> to <${env.rcptTo}> client ${env.clientAddress} txn ${env.transactionId}`],
+    ['attachments', attachments.join('; ')],
+  ];
+}

@@ -1,0 +1,124 @@
+import type { Logger } from 'pino';
+import type { LedgerLine } from '../store/types.js';
+import type { LoadedPlugin } from './registry.js';
+import type {
+  HookContext,
+  PluginFinding,
+  RecipientState,
+  SessionInfo,
+  Stage,
+  Transaction,
+  Verdict,
+} from './types.js';
+
+export interface StageInput {
+  session: SessionInfo;
+  transaction: Transaction;
+  recipient?: RecipientState;
+  /** Where each hook call's ledger line goes. */
+  ledger: LedgerLine[];
+}
+
+class HookTimeout extends Error {}
+
+/**
+ * Runs the hooks of one stage in configured order. The first verdict that is not `continue`
+ * and is not narrowed to some recipients ends the stage; narrowed verdicts are collected.
+ * A throw or timeout is a tempfail (451 4.3.0) unless the plugin is configured fail-open.
+ */
+export class PluginRunner {
+  constructor(
+    private readonly plugins: LoadedPlugin[],
+    private readonly log: Logger,
+  ) {}
+
+  async run(stage: Stage, input: StageInput): Promise<Verdict[]> {
+    const verdicts: Verdict[] = [];
+    for (const plugin of this.plugins) {
+      const hook = plugin.manifest.hooks[stage];
+      if (!hook) continue;
+      const verdict = await this.callHook(plugin, stage, input);
+      if (verdict.action === 'continue') continue;
+      verdicts.push(verdict);
+      const narrowed = 'recipients' in verdict && verdict.recipients !== undefined;
+      if (!narrowed) break;
+    }
+    return verdicts;
+  }
+
+  private async callHook(plugin: LoadedPlugin, stage: Stage, input: StageInput): Promise<Verdict> {
+    const name = plugin.entry.name;
+    const findings: PluginFinding[] = [];
+    const ctx: HookContext = {
+      stage,
+      session: input.session,
+      transaction: input.transaction,
+      recipient: input.recipient,
+      config: plugin.config,
+      state: plugin.state,
+      log: this.log.child({ plugin: name, stage }),
+      report: (finding) => {
+        findings.push(finding);
+        input.transaction.findings.push({ plugin: name, finding });
+      },
+    };
+    const started = performance.now();
+    let verdict: Verdict;
+    let reason = '';
+    try {
+      verdict = (await withTimeout(Promise.resolve(plugin.manifest.hooks[stage]!(ctx)), plugin.entry.timeoutMs)) ?? {
+        action: 'continue',
+      };
+    } catch (err) {
+      const what = err instanceof HookTimeout ? `timed out after ${plugin.entry.timeoutMs} ms` : `failed: ${(err as Error).message}`;
+      reason = `${name} ${what}`;
+      this.log.warn({ plugin: name, stage, err, failOpen: plugin.entry.failOpen }, `plugin ${what}`);
+      verdict = plugin.entry.failOpen
+        ? { action: 'continue' }
+        : { action: 'tempfail', text: 'Temporary processing failure, try again later', code: 451, enhanced: '4.3.0' };
+    }
+    input.ledger.push(ledgerLine(name, stage, verdict, findings, reason, performance.now() - started, input.recipient));
+    return verdict;
+  }
+}
+
+function ledgerLine(
+  plugin: string,
+  stage: Stage,
+  verdict: Verdict,
+  findings: PluginFinding[],
+  failure: string,
+  durationMs: number,
+  recipient: RecipientState | undefined,
+): LedgerLine {
+  const score = findings.reduce((sum, f) => sum + (f.score ?? 0), 0);
+  const reasons = findings.map((f) => f.reason).filter((r): r is string => !!r);
+  if (failure) reasons.push(failure);
+  if ('text' in verdict && verdict.text) reasons.push(verdict.text);
+  const details: Record<string, unknown> = {};
+  const tags = findings.flatMap((f) => f.tags ?? []);
+  if (tags.length) details.tags = tags;
+  const folder = findings.find((f) => f.folder)?.folder;
+  if (folder) details.folder = folder;
+  const importance = findings.reduce((sum, f) => sum + (f.importance ?? 0), 0);
+  if (importance) details.importance = importance;
+  for (const f of findings) if (f.details) Object.assign(details, f.details);
+  if (recipient) details.recipient = recipient.address;
+  return {
+    plugin,
+    stage,
+    verdict: failure && verdict.action === 'continue' ? 'error-ignored' : verdict.action,
+    score,
+    reason: reasons.join('; '),
+    durationMs: Math.round(durationMs * 1000) / 1000,
+    details: Object.keys(details).length ? details : undefined,
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HookTimeout()), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,119 @@
+import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import type { RecipientOutcome } from '../pipeline/message-processor.js';
+import { receivedHeader } from './received-header.js';
+import { replyError, replyForOutcome, type Reply } from './replies.js';
+import type { SessionHandlerDeps } from './session-handler.js';
+import type { SessionState } from './session-state.js';
+
+type DataDone = (err: Error | null, message?: unknown) => void;
+
+/**
+ * DATA: reads the message, hands it to the processor, and answers: in LMTP one reply per
+ * recipient in RCPT order; in SMTP one reply, 250 only when every recipient's copy is stored.
+ */
+export class DataHandler {
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly deps: SessionHandlerDeps,
+    private readonly stateOf: (sessionId: string) => SessionState | undefined,
+  ) {}
+
+  /** True while a message is being processed. */
+  get busy(): boolean {
+    return this.inFlight.size > 0;
+  }
+
+  /** Resolves once every DATA in progress has been answered (graceful shutdown). */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  handle(stream: SMTPServerDataStream, session: SMTPServerSession, done: DataDone): void {
+    const work = this.collectAndProcess(stream, session, done);
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  private async collectAndProcess(stream: SMTPServerDataStream, session: SMTPServerSession, done: DataDone): Promise<void> {
+    const started = performance.now();
+    const state = this.stateOf(session.id)!;
+    const txn = state.transaction!;
+    let raw: Buffer;
+    try {
+      raw = await readAll(stream);
+    } catch (err) {
+      return done(err as Error);
+    }
+    // smtp-server answers 552 5.3.4 itself for an oversized message; nothing is processed.
+    if (stream.sizeExceeded) {
+      this.logTransaction(state, raw.length, started, [], 'too-big');
+      return done(null);
+    }
+    try {
+      const received = receivedHeader(state.info, this.deps.config.hostname, txn.id, txn.recipients.map((r) => r.address));
+      const prior = [...state.sessionLedger, ...state.transactionLedger];
+      const result = await this.deps.processor.process(state.info, txn, raw, received, prior);
+      const replies = result.outcomes.map((o) => replyForOutcome(o));
+      this.logTransaction(state, raw.length, started, result.outcomes.map((o, i) => [o, replies[i]]));
+      done(null, this.deps.listener === 'lmtp' ? replies.map(toLmtpResponse) : smtpResponse(replies));
+    } catch (err) {
+      this.deps.log.error({ err, txn: txn.id }, 'message processing failed');
+      done(replyError(replyForOutcome({ kind: 'store-failed', recipient: txn.recipients[0], error: err as Error })));
+    }
+  }
+
+  private logTransaction(
+    state: SessionState,
+    size: number,
+    started: number,
+    results: [RecipientOutcome, Reply][],
+    note?: string,
+  ): void {
+    const txn = state.transaction!;
+    this.deps.log.info(
+      {
+        txn: txn.id,
+        listener: this.deps.listener,
+        client: state.info.clientAddress,
+        peer: state.info.proxied ? state.info.peerAddress : undefined,
+        from: txn.mailFrom,
+        rcpt: results.map(([o, r]) => ({
+          to: o.recipient.address,
+          reply: `${r.code} ${r.enhanced}`,
+          entry: o.kind === 'stored' ? o.entryId : undefined,
+          duplicate: o.kind === 'stored' && o.duplicate ? true : undefined,
+        })),
+        size,
+        ms: Math.round(performance.now() - started),
+        note,
+      },
+      'transaction',
+    );
+  }
+}
+
+function readAll(stream: SMTPServerDataStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}
+
+function toLmtpResponse(reply: Reply): Error | string {
+  return reply.code >= 400 ? replyError(reply) : `${reply.enhanced} ${reply.text}`;
+}
+
+/**
+ * SMTP has one reply for all recipients. All stored → 250. Otherwise, when every recipient
+ * got the same refusal, that refusal; in any mixed case 451, so the client retries and the
+ * copies already stored are recognised as duplicates rather than written twice.
+ */
+function smtpResponse(replies: Reply[]): string | Error {
+  if (replies.every((r) => r.code < 400)) return `${replies[0].enhanced} ${replies[0].text}`;
+  const first = replies[0];
+  if (replies.every((r) => r.code === first.code && r.enhanced === first.enhanced)) return replyError(first);
+  return replyError({ code: 451, enhanced: '4.3.0', text: 'Not all recipients could take the message, try again later' });
+}

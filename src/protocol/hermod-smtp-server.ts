@@ -1,0 +1,49 @@
+import type { Socket } from 'node:net';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import { formatReplyText, hasEnhancedCode, REPLIES } from './replies.js';
+
+/**
+ * smtp-server picks an enhanced status code from the basic code alone (550 is always 5.1.1).
+ * Hermod's replies carry their own precise code at the front of the text, so a reply whose
+ * text already starts with one is sent as-is; the library's few fixed replies Hermod words
+ * differently are mapped here, so that replies.ts stays the one source of codes.
+ */
+class HermodSmtpConnection extends SMTPConnection {
+  send(code: number, data?: string | string[], context?: string | false): void {
+    if (typeof data === 'string' && hasEnhancedCode(data)) return super.send(code, data, false);
+    if (code === 500 && data === 'Error: command not recognized') {
+      return super.send(code, formatReplyText(REPLIES.unknownCommand), false);
+    }
+    return super.send(code, data, context);
+  }
+}
+
+/** Options for a connection handed over after Hermod's own accept step (PROXY decoding). */
+export interface HandoverOptions {
+  id: string;
+  remoteAddress: string;
+  remotePort: number;
+}
+
+/** smtp-server whose connections come from Hermod's accept step instead of its own socket. */
+export class HermodSmtpServer extends SMTPServer {
+  constructor(options: SMTPServerOptions) {
+    super(options);
+  }
+
+  /** Starts an SMTP session on an accepted socket. */
+  override connect(socket: Socket, socketOptions: HandoverOptions): void {
+    // Mirrors SMTPServer.connect with Hermod's connection class.
+    const self = this as unknown as {
+      connections: Set<SMTPConnection>;
+      _onError(err: Error): void;
+      _onClientConnect(data: unknown): void;
+    };
+    const connection = new HermodSmtpConnection(this as never, socket as never, socketOptions as never);
+    self.connections.add(connection);
+    connection.on('error', (err: Error) => self._onError(err));
+    connection.on('connect', (data: unknown) => self._onClientConnect(data));
+    connection.init();
+  }
+}

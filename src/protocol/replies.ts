@@ -1,0 +1,86 @@
+import type { RecipientOutcome } from '../pipeline/message-processor.js';
+import type { Verdict } from '../pipeline/types.js';
+
+/** One SMTP reply: basic code, RFC 3463 enhanced code, human text. */
+export interface Reply {
+  code: number;
+  enhanced: string;
+  text: string;
+}
+
+/**
+ * The one place where outcomes become SMTP replies. Listeners and the pipeline name an outcome;
+ * they never write codes themselves.
+ */
+export const REPLIES = {
+  accepted: { code: 250, enhanced: '2.0.0', text: 'Ok: delivered' },
+  duplicate: { code: 250, enhanced: '2.0.0', text: 'Ok: already delivered' },
+  discarded: { code: 250, enhanced: '2.0.0', text: 'Ok' },
+  unknownRecipient: { code: 550, enhanced: '5.1.1', text: 'No such user here' },
+  relayDenied: { code: 550, enhanced: '5.7.1', text: 'Relaying denied' },
+  overQuotaTemp: { code: 452, enhanced: '4.2.2', text: 'Mailbox full' },
+  overQuotaPerm: { code: 552, enhanced: '5.2.2', text: 'Mailbox full' },
+  tooManyRecipients: { code: 452, enhanced: '4.5.3', text: 'Too many recipients' },
+  tooManyConnections: { code: 421, enhanced: '4.7.0', text: 'Too many connections from your address' },
+  storeFailure: { code: 451, enhanced: '4.3.0', text: 'Temporary storage failure, try again later' },
+  pluginFailure: { code: 451, enhanced: '4.3.0', text: 'Temporary processing failure, try again later' },
+  lookupFailure: { code: 451, enhanced: '4.3.0', text: 'Temporary lookup failure, try again later' },
+  spamRejected: { code: 550, enhanced: '5.7.1', text: 'Message refused as spam' },
+  shuttingDown: { code: 421, enhanced: '4.3.2', text: 'Service shutting down, try again later' },
+  unknownCommand: { code: 500, enhanced: '5.5.1', text: 'Command not recognized' },
+} as const satisfies Record<string, Reply>;
+
+const DEFAULTS = {
+  reject: { code: 550, enhanced: '5.7.1' },
+  tempfail: { code: 451, enhanced: '4.3.0' },
+} as const;
+
+/** Turns a plugin verdict into a reply; `null` for verdicts that let the transaction go on. */
+export function replyForVerdict(verdict: Verdict): Reply | null {
+  switch (verdict.action) {
+    case 'reject':
+    case 'tempfail': {
+      const base = DEFAULTS[verdict.action];
+      const code = verdict.code ?? base.code;
+      const enhanced = verdict.enhanced ?? (code === base.code ? base.enhanced : `${String(code)[0]}.0.0`);
+      return { code, enhanced, text: verdict.text };
+    }
+    case 'discard':
+      return REPLIES.discarded;
+    default:
+      return null;
+  }
+}
+
+/** The reply as an Error in the shape smtp-server sends back (responseCode + message). */
+export function replyError(reply: Reply): Error & { responseCode: number } {
+  const err = new Error(formatReplyText(reply)) as Error & { responseCode: number };
+  err.responseCode = reply.code;
+  return err;
+}
+
+/** "5.1.1 No such user here": the enhanced code leads the text, as RFC 2034 wants. */
+export function formatReplyText(reply: Reply): string {
+  return `${reply.enhanced} ${reply.text}`;
+}
+
+/** True when a reply text already begins with an enhanced status code. */
+export function hasEnhancedCode(text: string): boolean {
+  return /^[245]\.\d{1,3}\.\d{1,3}(\s|$)/.test(text);
+}
+
+/** The reply for one recipient after DATA. */
+export function replyForOutcome(outcome: RecipientOutcome): Reply {
+  switch (outcome.kind) {
+    case 'stored':
+      return outcome.duplicate ? REPLIES.duplicate : { ...REPLIES.accepted, text: `Ok: delivered as ${outcome.entryId}` };
+    case 'verdict':
+      return replyForVerdict(outcome.verdict) ?? REPLIES.accepted;
+    case 'spam-rejected':
+      return REPLIES.spamRejected;
+    case 'over-quota':
+      return outcome.permanent ? REPLIES.overQuotaPerm : REPLIES.overQuotaTemp;
+    case 'store-failed':
+      return REPLIES.storeFailure;
+  }
+}

@@ -1,0 +1,196 @@
+import type { Logger } from 'pino';
+import type { MessageStore } from '../store/message-store.js';
+import type { MailboxEntry, OutboxItem } from '../store/types.js';
+import { buildSearchDocument, summaryDocument } from './document-builder.js';
+import type { SearchDocument, SearchIndex } from './search-index.js';
+
+/** Options for {@link Indexer}. */
+export interface IndexerOptions {
+  store: MessageStore;
+  index: SearchIndex;
+  log: Logger;
+  /** Outbox items taken per batch. @defaultValue 200 */
+  batchSize?: number;
+  /** Wait between polls when the outbox is empty, in milliseconds. @defaultValue 500 */
+  pollMs?: number;
+  /** Longest wait between retries while the index keeps failing, in milliseconds. @defaultValue 30000 */
+  maxBackoffMs?: number;
+}
+
+/** What one batch did: items applied (acked), and whether the batch failed. */
+interface BatchResult {
+  applied: number;
+  failed: boolean;
+}
+
+/**
+ * Drains the store's outbox into the search index.
+ *
+ * A batch is applied whole or retried whole: the index's external versioning makes a replayed
+ * upsert or removal a no-op, so at-least-once is enough. While the index (or the store) fails,
+ * items stay in the outbox, the failure is logged and the loop backs off; it never throws, so
+ * delivery goes on and the index catches up when it comes back.
+ */
+export class Indexer {
+  private readonly store: MessageStore;
+  private readonly index: SearchIndex;
+  private readonly log: Logger;
+  private readonly batchSize: number;
+  private readonly pollMs: number;
+  private readonly maxBackoffMs: number;
+  /** The running loop, if any; each start() makes a new one so a late stop() only ends its own. */
+  private loop: { stopping: boolean; done: Promise<void> } | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(options: IndexerOptions) {
+    this.store = options.store;
+    this.index = options.index;
+    this.log = options.log;
+    this.batchSize = options.batchSize ?? 200;
+    this.pollMs = options.pollMs ?? 500;
+    this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  }
+
+  /** Starts the background loop; calling it while running does nothing. */
+  start(): void {
+    if (this.loop) return;
+    const loop = { stopping: false, done: Promise.resolve() };
+    loop.done = this.run(loop);
+    this.loop = loop;
+  }
+
+  /** Stops the loop after the batch in progress (if any) has finished. */
+  async stop(): Promise<void> {
+    const loop = this.loop;
+    if (!loop) return;
+    this.loop = null;
+    loop.stopping = true;
+    this.wake?.();
+    await loop.done;
+  }
+
+  /** Processes one batch; resolves to the number of outbox items applied (0 when empty or failed). */
+  async drainOnce(): Promise<number> {
+    return (await this.drainBatch()).applied;
+  }
+
+  /** Drains until the outbox is empty or a batch makes no progress; resolves to items applied. */
+  async drainAll(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const applied = await this.drainOnce();
+      if (applied === 0) return total;
+      total += applied;
+    }
+  }
+
+  /** Outbox items not yet applied to the index. */
+  async lag(): Promise<number> {
+    return this.store.outboxLength();
+  }
+
+  private async run(loop: { stopping: boolean }): Promise<void> {
+    let failures = 0;
+    while (!loop.stopping) {
+      const result = await this.drainBatch();
+      if (loop.stopping) break;
+      if (result.failed) {
+        failures++;
+        await this.sleep(Math.min(this.pollMs * 2 ** Math.min(failures, 16), this.maxBackoffMs));
+      } else if (result.applied === 0) {
+        failures = 0;
+        await this.sleep(this.pollMs);
+      } else {
+        failures = 0;
+      }
+    }
+  }
+
+  /** Waits `ms`, or less if stop() wakes it. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  private async drainBatch(): Promise<BatchResult> {
+    let items: OutboxItem[];
+    try {
+      items = await this.store.pendingOutbox(this.batchSize);
+    } catch (err) {
+      this.log.error({ err }, 'indexer: cannot read the outbox');
+      return { applied: 0, failed: true };
+    }
+    if (items.length === 0) return { applied: 0, failed: false };
+    const seqs = items.map((item) => item.seq);
+    try {
+      const { upserts, removals } = await this.prepare(latestPerEntry(items));
+      await this.index.upsert(upserts);
+      await this.index.remove(removals);
+      await this.store.ackOutbox(seqs);
+    } catch (err) {
+      const attempts = Math.max(...items.map((item) => item.attempts)) + 1;
+      this.log.error({ err, items: items.length, attempts }, 'indexer: batch failed, will retry');
+      try {
+        await this.store.failOutbox(seqs);
+      } catch (failErr) {
+        this.log.error({ err: failErr }, 'indexer: cannot record the failed attempt');
+      }
+      return { applied: 0, failed: true };
+    }
+    this.log.debug({ items: items.length }, 'indexer: batch applied');
+    return { applied: items.length, failed: false };
+  }
+
+  /** Turns outbox items into index writes; an upsert whose entry is gone becomes a removal. */
+  private async prepare(
+    items: OutboxItem[],
+  ): Promise<{ upserts: SearchDocument[]; removals: { entryId: string; mailboxId: string; version: number }[] }> {
+    const upserts: SearchDocument[] = [];
+    const removals: { entryId: string; mailboxId: string; version: number }[] = [];
+    for (const item of items) {
+      const entry = item.op === 'upsert' ? await this.store.getEntry(item.entryId) : null;
+      if (entry) {
+        upserts.push(await this.document(entry, item.version));
+      } else {
+        removals.push({ entryId: item.entryId, mailboxId: item.mailboxId, version: item.version });
+      }
+    }
+    return { upserts, removals };
+  }
+
+  /** The full document, or (raw missing or unparseable) one from the entry's summary alone. */
+  private async document(entry: MailboxEntry, version: number): Promise<SearchDocument> {
+    const raw = await this.store.getRaw(entry.sha256);
+    if (!raw) {
+      this.log.warn({ entryId: entry.id }, 'indexer: raw message missing, indexing the summary only');
+      return summaryDocument(entry, version);
+    }
+    try {
+      return await buildSearchDocument(entry, raw, version);
+    } catch (err) {
+      // One malformed message must not hold the whole outbox back.
+      this.log.warn({ err, entryId: entry.id }, 'indexer: cannot parse message, indexing the summary only');
+      return summaryDocument(entry, version);
+    }
+  }
+}
+
+/**
+ * Keeps, per entry, only the item with the highest version: earlier changes in the same batch
+ * are superseded anyway. Their seqs are still acked with the batch.
+ */
+function latestPerEntry(items: OutboxItem[]): OutboxItem[] {
+  const latest = new Map<string, OutboxItem>();
+  for (const item of items) {
+    const seen = latest.get(item.entryId);
+    if (!seen || item.version > seen.version) latest.set(item.entryId, item);
+  }
+  return [...latest.values()];
+}

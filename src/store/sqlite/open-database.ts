@@ -1,0 +1,26 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+
+/**
+ * Opens a SQLite connection set up the way the message store needs it: parent directories
+ * created, WAL so readers never block the writer, synchronous=FULL so a commit is on disk before
+ * the 250 goes out, foreign keys enforced (SQLite leaves them off by default), and a busy timeout
+ * so a brief lock held by another connection waits instead of failing at once.
+ */
+export function openDatabase(file: string, busyTimeoutMs: number): Database.Database {
+  if (file !== ':memory:' && !file.startsWith('file:')) {
+    mkdirSync(dirname(file), { recursive: true });
+  }
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}

@@ -1,0 +1,184 @@
+import type Database from 'better-sqlite3';
+import { HermodError, StoreError } from '../../errors.js';
+import type { MessageStore } from '../message-store.js';
+import type {
+  Delivery,
+  DeliveryResult,
+  Domain,
+  LedgerLine,
+  ListEntriesOptions,
+  Mailbox,
+  MailboxEntry,
+  NewMailbox,
+  OutboxItem,
+} from '../types.js';
+import { EntryReader } from './entry-reader.js';
+import { EntryWriter } from './entry-writer.js';
+import { MailboxDirectory } from './mailbox-directory.js';
+import { applyMigrations } from './migrations.js';
+import { openDatabase } from './open-database.js';
+import { OutboxQueue } from './outbox-queue.js';
+
+/** Options for {@link SqliteMessageStore}. */
+export interface SqliteMessageStoreOptions {
+  /** Database file; parent directories are created. `':memory:'` gives a private in-memory store. */
+  file: string;
+  /**
+   * How long a write waits for another connection's lock before failing with a StoreError.
+   * @defaultValue 5000
+   */
+  busyTimeoutMs?: number;
+}
+
+/** The parts that exist only while the database is open. */
+interface OpenState {
+  db: Database.Database;
+  directory: MailboxDirectory;
+  writer: EntryWriter;
+  reader: EntryReader;
+  outbox: OutboxQueue;
+}
+
+/**
+ * The embedded message store: one SQLite file in WAL mode with synchronous=FULL, so a delivery
+ * is on disk when `deliver` resolves. better-sqlite3 is synchronous; the methods are async only to
+ * honour the MessageStore contract shared with networked adapters.
+ */
+export class SqliteMessageStore implements MessageStore {
+  private readonly file: string;
+  private readonly busyTimeoutMs: number;
+  private state: OpenState | null = null;
+
+  constructor(options: SqliteMessageStoreOptions) {
+    this.file = options.file;
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  }
+
+  /** Opens the file, sets the durability pragmas and applies pending migrations. Idempotent. */
+  async init(): Promise<void> {
+    if (this.state) return;
+    let db: Database.Database | undefined;
+    try {
+      db = openDatabase(this.file, this.busyTimeoutMs);
+      applyMigrations(db);
+      const outbox = new OutboxQueue(db);
+      this.state = {
+        db,
+        outbox,
+        directory: new MailboxDirectory(db, outbox),
+        writer: new EntryWriter(db, outbox),
+        reader: new EntryReader(db),
+      };
+    } catch (err) {
+      db?.close();
+      throw asStoreError(`open ${this.file}`, err);
+    }
+  }
+
+  /** Closes the database. Safe to call twice; any later call fails with a StoreError. */
+  async close(): Promise<void> {
+    const state = this.state;
+    this.state = null;
+    state?.db.close();
+  }
+
+  async addDomain(name: string): Promise<Domain> {
+    return this.run('addDomain', (s) => s.directory.addDomain(name));
+  }
+
+  async listDomains(): Promise<Domain[]> {
+    return this.run('listDomains', (s) => s.directory.listDomains());
+  }
+
+  async removeDomain(name: string): Promise<void> {
+    return this.run('removeDomain', (s) => s.directory.removeDomain(name));
+  }
+
+  async isLocalDomain(name: string): Promise<boolean> {
+    return this.run('isLocalDomain', (s) => s.directory.isLocalDomain(name));
+  }
+
+  async addMailbox(mailbox: NewMailbox): Promise<Mailbox> {
+    return this.run('addMailbox', (s) => s.directory.addMailbox(mailbox));
+  }
+
+  async listMailboxes(domain?: string): Promise<Mailbox[]> {
+    return this.run('listMailboxes', (s) => s.directory.listMailboxes(domain));
+  }
+
+  async removeMailbox(address: string): Promise<void> {
+    return this.run('removeMailbox', (s) => s.directory.removeMailbox(address));
+  }
+
+  async resolveAddress(address: string): Promise<Mailbox | null> {
+    return this.run('resolveAddress', (s) => s.directory.resolveAddress(address));
+  }
+
+  /** Sum of entry sizes; an entry's size is its prepended headers plus its raw bytes. */
+  async mailboxUsage(mailboxId: string): Promise<number> {
+    return this.run('mailboxUsage', (s) => s.reader.usageOf(mailboxId));
+  }
+
+  async deliver(delivery: Delivery): Promise<DeliveryResult> {
+    return this.run('deliver', (s) => s.writer.deliver(delivery));
+  }
+
+  async listEntries(options: ListEntriesOptions): Promise<MailboxEntry[]> {
+    return this.run('listEntries', (s) => s.reader.list(options));
+  }
+
+  async getEntry(entryId: string): Promise<MailboxEntry | null> {
+    return this.run('getEntry', (s) => s.reader.get(entryId));
+  }
+
+  async getRaw(sha256: string): Promise<Buffer | null> {
+    return this.run('getRaw', (s) => s.reader.getRaw(sha256));
+  }
+
+  async getFullMessage(entryId: string): Promise<Buffer | null> {
+    return this.run('getFullMessage', (s) => s.reader.getFull(entryId));
+  }
+
+  async getLedger(entryId: string): Promise<LedgerLine[]> {
+    return this.run('getLedger', (s) => s.reader.getLedger(entryId));
+  }
+
+  async pendingOutbox(limit: number): Promise<OutboxItem[]> {
+    return this.run('pendingOutbox', (s) => s.outbox.pending(limit, Date.now()));
+  }
+
+  async ackOutbox(seqs: number[]): Promise<void> {
+    return this.run('ackOutbox', (s) => s.outbox.ack(seqs));
+  }
+
+  async failOutbox(seqs: number[]): Promise<void> {
+    return this.run('failOutbox', (s) => s.outbox.fail(seqs, Date.now()));
+  }
+
+  async outboxLength(): Promise<number> {
+    return this.run('outboxLength', (s) => s.outbox.length());
+  }
+
+  /**
+   * Runs one operation against the open database. Coded errors (InputError, NotFoundError) pass
+   * through; anything else (SQLITE_BUSY, SQLITE_FULL, I/O) becomes a StoreError, which the
+   * listeners turn into a 451 for the recipient.
+   */
+  private run<T>(operation: string, fn: (state: OpenState) => T): T {
+    if (!this.state) throw new StoreError(`${operation}: the message store is not open`);
+    try {
+      return fn(this.state);
+    } catch (err) {
+      throw asStoreError(operation, err);
+    }
+  }
+}
+
+function asStoreError(operation: string, err: unknown): HermodError {
+  if (err instanceof HermodError) return err;
+  const detail = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  return new StoreError(`${operation} failed: ${detail}${typeof code === 'string' ? ` (${code})` : ''}`, {
+    cause: err,
+  });
+}
