@@ -94,7 +94,13 @@ export const configSchema = z
       .object({
         driver: z.enum(['sqlite']).default('sqlite'),
         /** SQLite file, relative to dataDir. @defaultValue "hermod.sqlite" */
-        sqlite: z.object({ file: z.string().default('hermod.sqlite') }).prefault({}),
+        sqlite: z
+          .object({
+            file: z.string().default('hermod.sqlite'),
+            /** How long a write waits for a lock before failing (→ 451 4.3.0). @defaultValue 5000 */
+            busyTimeoutMs: z.number().int().min(0).default(5000),
+          })
+          .prefault({}),
       })
       .prefault({}),
     search: z

@@ -56,7 +56,11 @@ export class DataHandler {
       const result = await this.deps.processor.process(state.info, txn, raw, received, prior);
       const replies = result.outcomes.map((o) => replyForOutcome(o));
       this.logTransaction(state, raw.length, started, result.outcomes.map((o, i) => [o, replies[i]]));
-      done(null, this.deps.listener === 'lmtp' ? replies.map(toLmtpResponse) : smtpResponse(replies));
+      if (this.deps.listener === 'lmtp') return done(null, replies.map(toLmtpResponse));
+      const response = smtpResponse(replies);
+      // smtp-server takes an SMTP refusal as the error argument, an acceptance as the message.
+      if (response instanceof Error) done(response);
+      else done(null, response);
     } catch (err) {
       this.deps.log.error({ err, txn: txn.id }, 'message processing failed');
       done(replyError(replyForOutcome({ kind: 'store-failed', recipient: txn.recipients[0], error: err as Error })));

@@ -45,6 +45,8 @@ export class Listener {
       authOptional: true,
       disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
       hideDSN: true,
+      hideENHANCEDSTATUSCODES: false,
+      hideREQUIRETLS: true,
       ...(tls ?? {}),
       disableReverseLookup: true,
       maxClients: config.limits.maxConnections,

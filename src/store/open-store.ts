@@ -5,7 +5,10 @@ import { SqliteMessageStore } from './sqlite/sqlite-message-store.js';
 
 /** Opens (and initialises) the message store the config selects. */
 export async function openMessageStore(config: HermodConfig): Promise<MessageStore> {
-  const store = new SqliteMessageStore({ file: join(config.dataDir, config.store.sqlite.file) });
+  const store = new SqliteMessageStore({
+    file: join(config.dataDir, config.store.sqlite.file),
+    busyTimeoutMs: config.store.sqlite.busyTimeoutMs,
+  });
   await store.init();
   return store;
 }
