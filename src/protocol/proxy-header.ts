@@ -103,6 +103,10 @@ function decode(header: Buffer): ProxyInfo {
     const text = header.toString('latin1');
     if (text.startsWith('PROXY UNKNOWN')) return { version: 1, sourceAddress: null, sourcePort: 0, tlvBytes: 0 };
     const v1 = V1ProxyProtocol.parse(text);
+    // The library matches the line's shape; the address itself must be a real IP.
+    if (!ipaddr.isValid(v1.source.ipAddress) || v1.source.port > 65535) {
+      throw new ProxyHeaderError(`malformed PROXY v1 header: bad source ${v1.source.ipAddress}:${v1.source.port}`);
+    }
     return { version: 1, sourceAddress: v1.source.ipAddress, sourcePort: v1.source.port, tlvBytes: 0 };
   } catch (err) {
     if (err instanceof ProxyHeaderError) throw err;
