@@ -17,6 +17,9 @@ export interface IndexerOptions {
   maxBackoffMs?: number;
 }
 
+/** One removal, as SearchIndex.remove takes it. */
+type Removal = Parameters<SearchIndex['remove']>[0][number];
+
 /** What one batch did: items applied (acked), and whether the batch failed. */
 interface BatchResult {
   applied: number;
@@ -149,11 +152,9 @@ export class Indexer {
   }
 
   /** Turns outbox items into index writes; an upsert whose entry is gone becomes a removal. */
-  private async prepare(
-    items: OutboxItem[],
-  ): Promise<{ upserts: SearchDocument[]; removals: { entryId: string; mailboxId: string; version: number }[] }> {
+  private async prepare(items: OutboxItem[]): Promise<{ upserts: SearchDocument[]; removals: Removal[] }> {
     const upserts: SearchDocument[] = [];
-    const removals: { entryId: string; mailboxId: string; version: number }[] = [];
+    const removals: Removal[] = [];
     for (const item of items) {
       const entry = item.op === 'upsert' ? await this.store.getEntry(item.entryId) : null;
       if (entry) {

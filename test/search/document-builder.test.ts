@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { buildSearchDocument, MAX_BODY_CHARS, stripHtml } from '../../src/search/document-builder.js';
+import { bareEntry, CORPUS, readFixture } from './search-corpus.js';
+
+const spec = (fixture: string) => CORPUS.find((entry) => entry.fixture === fixture)!;
+
+async function build(fixture: string) {
+  const raw = await readFixture(fixture);
+  return buildSearchDocument(bareEntry(spec(fixture), raw), raw, 42);
+}
+
+describe('buildSearchDocument', () => {
+  it('takes entry fields from the entry and the rest from the message', async () => {
+    const doc = await build('quarterly-report.eml');
+    expect(doc).toMatchObject({
+      entryId: 'entry-01',
+      mailboxId: 'mbx-a',
+      folder: 'INBOX',
+      subject: 'Quarterly report draft',
+      from: 'Alice Example <alice@example.com>',
+      to: ['Bob Builder <bob@example.org>'],
+      cc: ['Carol Danvers <carol@example.net>'],
+      attachmentNames: [],
+      hasAttachment: false,
+      threadId: 'thread-entry-01',
+      version: 42,
+    });
+    expect(doc.date.toISOString()).toBe('2024-03-05T10:15:02.000Z');
+    expect(doc.body).toContain('budget numbers for the third quarter');
+  });
+
+  it('lists attachment names and flags the attachment', async () => {
+    const doc = await build('invoice-attachment.eml');
+    expect(doc.attachmentNames).toEqual(['receipt-march-2024.pdf']);
+    expect(doc.hasAttachment).toBe(true);
+    expect(doc.body).toContain('Your invoice is attached');
+    expect(doc.body).not.toContain('JVBER');
+  });
+
+  it('decodes encoded words and quoted-printable UTF-8', async () => {
+    const doc = await build('utf8-greetings.eml');
+    expect(doc.subject).toBe('Grüße aus München — Café');
+    expect(doc.from).toBe('Jürgen Müller <juergen@beispiel.de>');
+    expect(doc.body).toContain('Das Café an der Straße hat wieder geöffnet.');
+    expect(doc.body).toContain('東京');
+  });
+
+  it('prefers the text part of multipart/alternative', async () => {
+    const doc = await build('newsletter-alternative.eml');
+    expect(doc.body).toContain('tulip bulbs and seed packets');
+    expect(doc.body).not.toContain('<');
+    expect(doc.body).not.toContain('color: green');
+  });
+
+  it('turns an HTML-only body into text', async () => {
+    const doc = await build('meeting-html-only.eml');
+    expect(doc.body).toContain('Thursday afternoon, room Kepler');
+    expect(doc.body).toContain('"roadmap"');
+    expect(doc.body).not.toContain('<b>');
+    expect(doc.to).toEqual(['Bob Builder <bob@example.org>', 'Alice Example <alice@example.com>']);
+  });
+
+  it('does not count an inline image of multipart/related as an attachment', async () => {
+    const doc = await build('related-inline-image.eml');
+    expect(doc.hasAttachment).toBe(false);
+    expect(doc.attachmentNames).toEqual([]);
+    expect(doc.body).toContain('Meet our new logo.');
+  });
+
+  it('prefers the summary the pipeline stored over the parsed headers', async () => {
+    const raw = await readFixture('invoice-attachment.eml');
+    const entry = bareEntry(spec('invoice-attachment.eml'), raw);
+    entry.summary = {
+      subject: 'Stored subject',
+      from: 'stored@example.com',
+      to: ['stored-to@example.com'],
+      cc: ['stored-cc@example.com'],
+      date: null,
+      messageId: null,
+      attachments: [{ filename: 'stored.pdf', contentType: 'application/pdf', size: 1, sha256: 'x' }],
+    };
+    const doc = await buildSearchDocument(entry, raw, 1);
+    expect(doc).toMatchObject({
+      subject: 'Stored subject',
+      from: 'stored@example.com',
+      to: ['stored-to@example.com'],
+      cc: ['stored-cc@example.com'],
+      attachmentNames: ['stored.pdf'],
+      hasAttachment: true,
+    });
+  });
+
+  it('caps the indexed body', async () => {
+    const big = Buffer.from(`Subject: big\r\n\r\n${'word '.repeat(MAX_BODY_CHARS / 4)}\r\n`);
+    const doc = await buildSearchDocument(bareEntry(spec('quarterly-report.eml'), big), big, 1);
+    expect(doc.body.length).toBe(MAX_BODY_CHARS);
+  });
+});
+
+describe('stripHtml', () => {
+  it.each([
+    ['<p>a <b>b</b></p>', 'a b'],
+    ['<style>p{}</style><script>x()</script>text', 'text'],
+    ['a&nbsp;&amp;&lt;b&gt;&quot;c&quot;&#39;', 'a &<b>"c"\''],
+  ])('%j → %j', (html, text) => {
+    expect(stripHtml(html)).toBe(text);
+  });
+});
