@@ -41,7 +41,7 @@ export class DataHandler {
     const txn = state.transaction!;
     let raw: Buffer;
     try {
-      raw = await readAll(stream);
+      raw = await readAll(stream, this.deps.config.limits.maxMessageBytes);
     } catch (err) {
       return done(err as Error);
     }
@@ -97,10 +97,16 @@ export class DataHandler {
   }
 }
 
-function readAll(stream: SMTPServerDataStream): Promise<Buffer> {
+/** Reads the message; past `maxBytes` the rest is drained, not kept (it will be refused). */
+function readAll(stream: SMTPServerDataStream, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let kept = 0;
+    stream.on('data', (chunk: Buffer) => {
+      if (kept > maxBytes) return;
+      kept += chunk.length;
+      chunks.push(chunk);
+    });
     stream.on('end', () => resolve(Buffer.concat(chunks)));
     stream.on('error', reject);
   });

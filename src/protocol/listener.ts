@@ -41,6 +41,7 @@ export class Listener {
       name: config.hostname,
       banner: 'Hermod',
       size: config.limits.maxMessageBytes,
+      rejectOversized: true,
       maxCommandLength: 512,
       authOptional: true,
       disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
