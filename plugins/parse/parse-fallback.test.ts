@@ -1,0 +1,40 @@
+import { describe, expect, it, vi } from 'vitest';
+import { makeTransaction, runHook } from '../../test/helpers/plugin-context.js';
+import parse from './index.js';
+
+// mailparser rarely throws; this makes it fail on demand to prove the plugin degrades gracefully.
+const failing = vi.hoisted(() => ({ on: false }));
+vi.mock('mailparser', async (importOriginal) => {
+  const real = await importOriginal<typeof import('mailparser')>();
+  return {
+    ...real,
+    simpleParser: (input: Buffer) =>
+      failing.on ? Promise.reject(new Error('simulated parser failure')) : real.simpleParser(input),
+  };
+});
+
+describe('parse plugin when mailparser fails', () => {
+  it('reports the failure and still sets a parsed message from the headers', async () => {
+    failing.on = true;
+    const raw = Buffer.from(
+      'From: Alice <alice@example.org>\r\nTo: bob@example.com\r\nSubject: still here\r\n' +
+        'Date: Mon, 10 Mar 2025 09:13:58 +0000\r\nMessage-ID: <x@example.org>\r\n\r\nhello\r\n',
+    );
+    const txn = makeTransaction(raw);
+    const { verdict, findings } = await runHook(parse, 'data', txn);
+    failing.on = false;
+    expect(verdict).toBeUndefined();
+    expect(findings).toHaveLength(1);
+    expect(findings[0].tags).toEqual(['parse-failed']);
+    expect(findings[0].reason).toContain('simulated parser failure');
+    expect(findings[0].details).toMatchObject({ fallback: true, attachments: 0 });
+    expect(txn.parsed).toMatchObject({
+      subject: 'still here',
+      from: 'Alice <alice@example.org>',
+      to: ['bob@example.com'],
+      messageId: '<x@example.org>',
+      text: 'hello\r\n',
+    });
+    expect(txn.parsed?.date?.toISOString()).toBe('2025-03-10T09:13:58.000Z');
+  });
+});

@@ -1,0 +1,36 @@
+import type { HookContext, PluginManifest } from '../../src/pipeline/types.js';
+import { spamConfigSchema, type SpamConfig } from './config.js';
+import { compilePhrases, type PhraseMatcher } from './phrases.js';
+import { evaluate, toFinding } from './score.js';
+
+export { spamConfigSchema, type SpamConfig } from './config.js';
+
+/** Compiled once at start-up. */
+export interface SpamState {
+  phrases: PhraseMatcher[];
+}
+
+function onMessage(ctx: HookContext<SpamConfig, SpamState>): void {
+  const { parsed, raw } = ctx.transaction;
+  if (!parsed || !raw) {
+    ctx.report({ score: 0, reason: 'message not parsed; spam rules skipped', details: { rules: [] } });
+    return;
+  }
+  const result = evaluate({ parsed, raw, config: ctx.config, now: new Date() }, ctx.state.phrases);
+  ctx.report(toFinding(result));
+}
+
+/**
+ * Baseline spam scorer: GTUBE and header/body heuristics. It only reports a score with the rules
+ * that fired; the core scorer turns the total into headers, Junk or a reject.
+ */
+const spam: PluginManifest<SpamConfig, SpamState> = {
+  name: 'spam',
+  description: 'Baseline spam scorer: GTUBE, header heuristics and spammy phrases; reports a score, never decides.',
+  after: ['parse'],
+  configSchema: spamConfigSchema,
+  init: (config) => ({ phrases: compilePhrases(config) }),
+  hooks: { message: onMessage },
+};
+
+export default spam;
