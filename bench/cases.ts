@@ -1,0 +1,161 @@
+/**
+ * The two kinds of benchmark case: a fresh Hermod under smtp-source load, and smtp-sink under the
+ * identical load as the protocol ceiling. Each returns a CaseResult; failures become an `error`
+ * on the row instead of aborting the whole run.
+ */
+import { LATENCY_MAILBOX, LOAD_MAILBOX, countStored, removeDir, startHermod, type HermodHandle } from './hermod-process.js';
+import { sampleLatency, type LatencySample } from './latency.js';
+import { ProcessSampler, type ProcessStats } from './process-stats.js';
+import type { CaseResult } from './report.js';
+import { startSink } from './sink.js';
+import { runForDuration, type SourceResult } from './smtp-source.js';
+
+/** Settings shared by all cases of one run. */
+export interface RunSettings {
+  seconds: number;
+  sessions: number;
+  /** Messages in each sequential latency sample; 0 skips the sample. */
+  latencyCount: number;
+  /** smtp-source reconnects per message instead of reusing connections (-d). */
+  reconnect: boolean;
+  /** Keep Hermod's temp dirs (data and log) instead of deleting them. */
+  keep: boolean;
+  /** Progress lines go here. */
+  log: (line: string) => void;
+}
+
+/** Envelope sender of all bench traffic. */
+export const BENCH_SENDER = 'load@bench.source.test';
+
+/** A row with zeroed figures and an error. */
+function failed(server: CaseResult['server'], size: number, err: unknown): CaseResult {
+  return {
+    server,
+    size,
+    protocol: 'LMTP',
+    messages: 0,
+    seconds: 0,
+    msgsPerSecond: 0,
+    payloadMiBPerSecond: 0,
+    serverProcess: null,
+    stored: null,
+    storedLatencyEntries: null,
+    latency: null,
+    latencyNote: null,
+    command: '',
+    batches: 0,
+    error: (err as Error).message ?? String(err),
+  };
+}
+
+/** Runs the smtp-source load against host:port while sampling the server process. */
+async function loadWithStats(
+  server: string,
+  target: { host: string; port: number; pid: number },
+  size: number,
+  s: RunSettings,
+): Promise<{ load: SourceResult; stats: ProcessStats }> {
+  const sampler = new ProcessSampler(target.pid);
+  const load = await runForDuration({
+    host: target.host,
+    port: target.port,
+    lmtp: true,
+    sessions: s.sessions,
+    size,
+    from: BENCH_SENDER,
+    to: LOAD_MAILBOX,
+    seconds: s.seconds,
+    reuseConnections: !s.reconnect,
+    onBatch: (b, total, elapsed) =>
+      s.log(`  ${server}: batch of ${b.messages} in ${b.seconds.toFixed(2)} s (total ${total}, ${elapsed.toFixed(1)} s)`),
+  });
+  return { load, stats: sampler.stop() };
+}
+
+/** The latency sample, or the reason it is missing. */
+async function latencyOrNote(
+  target: { host: string; port: number },
+  size: number,
+  s: RunSettings,
+): Promise<{ latency: LatencySample | null; note: string | null }> {
+  if (s.latencyCount <= 0) return { latency: null, note: 'skipped (--latency-count 0)' };
+  try {
+    const latency = await sampleLatency({ ...target, from: BENCH_SENDER, to: LATENCY_MAILBOX, size, count: s.latencyCount });
+    return { latency, note: null };
+  } catch (err) {
+    return { latency: null, note: `failed: ${(err as Error).message}` };
+  }
+}
+
+/** Builds a successful row from the measured parts. */
+function row(
+  server: CaseResult['server'],
+  size: number,
+  load: SourceResult,
+  stats: ProcessStats,
+  lat: { latency: LatencySample | null; note: string | null },
+): CaseResult {
+  return {
+    server,
+    size,
+    protocol: 'LMTP',
+    messages: load.messages,
+    seconds: load.seconds,
+    msgsPerSecond: load.messages / load.seconds,
+    payloadMiBPerSecond: (load.messages * size) / (1024 * 1024) / load.seconds,
+    serverProcess: stats,
+    stored: null,
+    storedLatencyEntries: null,
+    latency: lat.latency,
+    latencyNote: lat.note,
+    command: load.command,
+    batches: load.batches.length,
+    error: null,
+  };
+}
+
+/**
+ * A fresh Hermod (new temp dir) under load at one size, then the latency sample, then SIGTERM,
+ * then the store is opened to count what was stored for the load and the latency mailboxes.
+ */
+export async function runHermodCase(size: number, s: RunSettings): Promise<CaseResult> {
+  let hermod: HermodHandle | null = null;
+  try {
+    hermod = await startHermod(s.sessions);
+    s.log(`  hermod: pid ${hermod.pid}, LMTP ${hermod.host}:${hermod.port}, dir ${hermod.dir}`);
+    const { load, stats } = await loadWithStats('hermod', hermod, size, s);
+    const lat = await latencyOrNote(hermod, size, s);
+    const code = await hermod.stop();
+    if (code !== 0) s.log(`  hermod: exited with code ${code} after SIGTERM\n${hermod.logTail()}`);
+    const counts = await countStored(hermod.configFile, [LOAD_MAILBOX, LATENCY_MAILBOX]);
+    const result = row('hermod', size, load, stats, lat);
+    result.stored = counts[LOAD_MAILBOX];
+    result.storedLatencyEntries = counts[LATENCY_MAILBOX].entries;
+    return result;
+  } catch (err) {
+    if (hermod) {
+      s.log(`  hermod log tail:\n${hermod.logTail()}`);
+      await hermod.stop().catch(() => undefined);
+    }
+    return failed('hermod', size, err);
+  } finally {
+    if (hermod && !s.keep) removeDir(hermod.dir);
+  }
+}
+
+/** smtp-sink (LMTP) under the identical load at one size, then the same latency sample. */
+export async function runSinkCase(size: number, s: RunSettings): Promise<CaseResult> {
+  try {
+    const sink = await startSink(Math.max(256, s.sessions * 2));
+    try {
+      s.log(`  sink: pid ${sink.pid}, LMTP ${sink.host}:${sink.port}`);
+      const { load, stats } = await loadWithStats('sink', sink, size, s);
+      const lat = await latencyOrNote(sink, size, s);
+      return row('sink', size, load, stats, lat);
+    } finally {
+      await sink.stop();
+    }
+  } catch (err) {
+    return failed('sink', size, err);
+  }
+}

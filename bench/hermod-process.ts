@@ -1,0 +1,194 @@
+/**
+ * A fresh Hermod for one benchmark case: its own temp data dir and config on the embedded default
+ * (SQLite store, SQLite FTS5 search, default plugin chain), a domain and mailboxes created through
+ * the CLI, then `hermod serve` as a child process, stopped with SIGTERM.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { freePort, stopChild, waitForGreeting } from './net-util.js';
+
+const execFileAsync = promisify(execFile);
+
+/** The compiled CLI entry point (`npm run build` produces it). */
+export const CLI = resolve('dist/src/cli/main.js');
+
+/** Domain, mailboxes and sender the benchmark uses. */
+export const BENCH_DOMAIN = 'bench.test';
+export const LOAD_MAILBOX = `user@${BENCH_DOMAIN}`;
+export const LATENCY_MAILBOX = `latency@${BENCH_DOMAIN}`;
+
+/** A running Hermod. */
+export interface HermodHandle {
+  host: string;
+  port: number;
+  pid: number;
+  dir: string;
+  configFile: string;
+  /** SIGTERM and wait; returns the exit code. */
+  stop(): Promise<number | null>;
+  /** Last lines of Hermod's own stdout/stderr. */
+  logTail(): string;
+}
+
+/** The environment for Hermod children: no inherited HERMOD_* overrides may change the setup. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('HERMOD_')) env[k] = v;
+  return env;
+}
+
+/**
+ * Writes the bench config. Only what a bench needs differs from the defaults: a temp data dir, a
+ * free LMTP port, SMTP off, quiet logs, and a per-client connection limit above the session count
+ * (all load comes from 127.0.0.1, as it would from one Postfix/HAProxy in front; the default of
+ * 20 would refuse a 21st connection while a closing one is still counted).
+ */
+function writeConfig(dir: string, port: number, sessions: number): string {
+  const file = join(dir, 'hermod.yaml');
+  const yaml = [
+    `dataDir: ${JSON.stringify(join(dir, 'data'))}`,
+    'lmtp: { host: 127.0.0.1, port: ' + port + ', enabled: true }',
+    'smtp: { enabled: false }',
+    `limits: { maxConnectionsPerClient: ${sessions + 10} }`,
+    'log: { level: warn }',
+    '',
+  ].join('\n');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+/** Runs one `hermod` admin command against the bench config. */
+async function cli(configFile: string, args: string[]): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync(process.execPath, [CLI, '-c', configFile, ...args], {
+      env: cleanEnv(),
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return stdout;
+  } catch (err) {
+    const e = err as Error & { stderr?: string; stdout?: string };
+    throw new Error(`hermod ${args.join(' ')} failed: ${(e.stderr || e.stdout || e.message).trim()}`);
+  }
+}
+
+/** Creates the bench domain and its mailboxes (unlimited quota) through the CLI. */
+async function provision(configFile: string): Promise<void> {
+  await cli(configFile, ['domain', 'add', BENCH_DOMAIN]);
+  for (const box of [LOAD_MAILBOX, LATENCY_MAILBOX]) {
+    await cli(configFile, ['mailbox', 'add', box, '--quota', '0']);
+  }
+}
+
+/** Spawns `hermod serve`, teeing its output to <dir>/hermod.log. */
+function spawnServe(dir: string, configFile: string): { child: ChildProcess; tail: () => string } {
+  const logFile = join(dir, 'hermod.log');
+  const log = createWriteStream(logFile);
+  const child = spawn(process.execPath, [CLI, '-c', configFile, 'serve'], {
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const tail = (): string => {
+    try {
+      return readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n');
+    } catch {
+      return '';
+    }
+  };
+  return { child, tail };
+}
+
+/**
+ * Starts a fresh Hermod in a new temp dir and waits until its LMTP port greets with 220.
+ * @param sessions - planned parallel sessions (sets the per-client connection limit).
+ */
+export async function startHermod(sessions: number): Promise<HermodHandle> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+  const dir = mkdtempSync(join(tmpdir(), 'hermod-bench-'));
+  const host = '127.0.0.1';
+  const port = await freePort();
+  const configFile = writeConfig(dir, port, sessions);
+  await provision(configFile);
+  const { child, tail } = spawnServe(dir, configFile);
+  const dead = (): string | null =>
+    child.exitCode !== null || child.signalCode !== null
+      ? `hermod serve exited early (code ${child.exitCode}, signal ${child.signalCode}):\n${tail()}`
+      : null;
+  try {
+    await waitForGreeting(host, port, 30_000, dead);
+  } catch (err) {
+    await stopChild(child, 'SIGKILL', 1000);
+    throw err;
+  }
+  return {
+    host,
+    port,
+    pid: child.pid ?? 0,
+    dir,
+    configFile,
+    stop: () => stopChild(child, 'SIGTERM', 40_000),
+    logTail: tail,
+  };
+}
+
+/** Minimal view of the compiled store API used to count what Hermod stored. */
+interface StoreApi {
+  resolveAddress(address: string): Promise<{ id: string } | null>;
+  listEntries(o: { mailboxId: string; limit: number; before?: string }): Promise<{ id: string; sha256: string }[]>;
+  close(): Promise<void>;
+}
+
+/** What one mailbox holds after a case. */
+export interface StoredCount {
+  /** Mailbox entries (all folders). */
+  entries: number;
+  /** Distinct raw-message SHA-256 among them (equal to entries when every message was unique). */
+  distinctMessages: number;
+}
+
+/**
+ * Counts the mailbox entries Hermod stored for each address, through Hermod's own MessageStore
+ * (listEntries without a folder, paged). Call after Hermod has stopped.
+ */
+export async function countStored(configFile: string, addresses: string[]): Promise<Record<string, StoredCount>> {
+  const configMod = await import(pathToFileURL(resolve('dist/src/config/index.js')).href);
+  const storeMod = await import(pathToFileURL(resolve('dist/src/store/index.js')).href);
+  const config = configMod.loadConfig({ file: configFile, env: {} });
+  const store = (await storeMod.openMessageStore(config)) as StoreApi;
+  const counts: Record<string, StoredCount> = {};
+  try {
+    for (const address of addresses) {
+      const box = await store.resolveAddress(address);
+      if (!box) throw new Error(`mailbox ${address} not found in the bench store`);
+      counts[address] = await countEntries(store, box.id);
+    }
+  } finally {
+    await store.close();
+  }
+  return counts;
+}
+
+/** Pages through a mailbox's entries (newest first) and counts them and their distinct bytes. */
+async function countEntries(store: StoreApi, mailboxId: string): Promise<StoredCount> {
+  const pageSize = 5000;
+  const hashes = new Set<string>();
+  let entries = 0;
+  let before: string | undefined;
+  for (;;) {
+    const page = await store.listEntries({ mailboxId, limit: pageSize, before });
+    entries += page.length;
+    for (const e of page) hashes.add(e.sha256);
+    if (page.length < pageSize) return { entries, distinctMessages: hashes.size };
+    before = page[page.length - 1].id;
+  }
+}
+
+/** Removes a bench temp dir (data included). */
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

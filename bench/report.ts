@@ -1,0 +1,112 @@
+/**
+ * Result types of a benchmark run and their plain-text rendering (table, ratios, latency lines).
+ */
+import type { ProcessStats } from './process-stats.js';
+import type { LatencySample } from './latency.js';
+
+/** One row: one server at one message size. */
+export interface CaseResult {
+  /** "hermod" or "sink". */
+  server: 'hermod' | 'sink';
+  /** Payload bytes per message (smtp-source -l). */
+  size: number;
+  protocol: 'LMTP' | 'SMTP';
+  messages: number;
+  seconds: number;
+  msgsPerSecond: number;
+  /** Payload bytes only (smtp-source adds about 150 bytes of headers per message). */
+  payloadMiBPerSecond: number;
+  /** CPU and memory of the server process during the load window. */
+  serverProcess: ProcessStats | null;
+  /** Hermod only: entries found in the store after the run, and distinct messages among them. */
+  stored: { entries: number; distinctMessages: number } | null;
+  /** Hermod only: entries stored for the latency sample's own mailbox. */
+  storedLatencyEntries: number | null;
+  latency: LatencySample | null;
+  /** Why the latency figures are missing, when they are. */
+  latencyNote: string | null;
+  /** smtp-source command line (last batch). */
+  command: string;
+  batches: number;
+  /** Set when the case could not run; the numbers are then zero. */
+  error: string | null;
+}
+
+/** Human name for a size: 4096 → "4KiB". */
+export function sizeLabel(size: number): string {
+  if (size % (1024 * 1024) === 0) return `${size / (1024 * 1024)}MiB`;
+  if (size % 1024 === 0) return `${size / 1024}KiB`;
+  return `${size}B`;
+}
+
+/** Fixed-point number, or "n/a" when not finite. */
+function fmt(n: number | undefined | null, digits: number): string {
+  return n === undefined || n === null || !Number.isFinite(n) ? 'n/a' : n.toFixed(digits);
+}
+
+/** The cells of one table row. */
+function rowCells(c: CaseResult): string[] {
+  const name = `${c.server} ${sizeLabel(c.size)}`;
+  if (c.error) return [name, c.protocol, 'ERROR', '', '', '', '', '', ''];
+  const p = c.serverProcess;
+  const stored = c.stored ? `${c.stored.entries}/${c.messages}` : '-';
+  return [
+    name,
+    c.protocol,
+    String(c.messages),
+    fmt(c.seconds, 2),
+    fmt(c.msgsPerSecond, 1),
+    fmt(c.payloadMiBPerSecond, 2),
+    fmt(p?.cpuPercent, 0),
+    fmt(p ? Math.max(p.peakRssMiB, p.sampledPeakRssMiB) : null, 1),
+    stored,
+  ];
+}
+
+/** Renders rows as an aligned plain-text table. */
+export function renderTable(cases: CaseResult[]): string {
+  const header = ['case', 'proto', 'messages', 'seconds', 'msgs/s', 'MiB/s', 'CPU %', 'peak RSS MiB', 'stored/sent'];
+  const rows = [header, ...cases.map(rowCells)];
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r: string[]): string =>
+    r.map((cell, i) => (i === 0 || i === 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [line(header), rule, ...rows.slice(1).map(line)].join('\n');
+}
+
+/** Hermod msgs/s divided by sink msgs/s for one size, or null when either is missing. */
+export function ratioFor(cases: CaseResult[], size: number): number | null {
+  const h = cases.find((c) => c.server === 'hermod' && c.size === size && !c.error);
+  const s = cases.find((c) => c.server === 'sink' && c.size === size && !c.error);
+  if (!h || !s || s.msgsPerSecond <= 0) return null;
+  return h.msgsPerSecond / s.msgsPerSecond;
+}
+
+/** One "sequential latency sample" line for a case. */
+export function latencyLine(c: CaseResult): string {
+  const name = `${c.server} ${sizeLabel(c.size)}`.padEnd(12);
+  if (!c.latency) return `  ${name} p50 n/a  p99 n/a  (${c.latencyNote ?? 'not measured'})`;
+  const l = c.latency;
+  return `  ${name} p50 ${fmt(l.p50Ms, 2)} ms  p99 ${fmt(l.p99Ms, 2)} ms  max ${fmt(l.maxMs, 2)} ms  (${l.messages} msgs)`;
+}
+
+/** Lines about errors and store verification, printed under the table. */
+export function verificationLines(cases: CaseResult[]): string[] {
+  const out: string[] = [];
+  for (const c of cases) {
+    const name = `${c.server} ${sizeLabel(c.size)}`;
+    if (c.error) out.push(`${name}: ERROR ${c.error}`);
+    else if (c.stored) {
+      const ok = c.stored.entries === c.messages && c.stored.distinctMessages === c.messages;
+      out.push(
+        `${name}: sent ${c.messages}, stored ${c.stored.entries} entries, ${c.stored.distinctMessages} distinct messages` +
+          (ok ? ' (all stored)' : ' (MISMATCH)'),
+      );
+      if (c.latency && c.storedLatencyEntries !== null) {
+        const lok = c.storedLatencyEntries === c.latency.messages ? 'all stored' : 'MISMATCH';
+        out.push(`${name}: latency sample sent ${c.latency.messages}, stored ${c.storedLatencyEntries} (${lok})`);
+      }
+    }
+  }
+  return out;
+}
