@@ -139,6 +139,22 @@ describe('SqliteMessageStore specifics', () => {
     expect((await store.deliver(good)).duplicate).toBe(false);
   });
 
+  it('commits concurrent deliveries together, each with its own outcome', async () => {
+    const { store, box } = await withMailbox();
+    const same = rawMessage();
+    const bad = { ...makeDelivery(box.id), sha256: '0'.repeat(64) };
+    const results = await Promise.allSettled([
+      store.deliver(makeDelivery(box.id, { raw: same })),
+      store.deliver(bad),
+      store.deliver(makeDelivery(box.id, { raw: same })),
+      store.deliver(makeDelivery(box.id)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    const [first, , again] = results as PromiseFulfilledResult<{ entryId: string; duplicate: boolean }>[];
+    expect(again.value).toEqual({ entryId: first.value.entryId, duplicate: true });
+    expect(peek().prepare('SELECT count(*) AS n FROM mailbox_entries').get()).toEqual({ n: 2 });
+  });
+
   it('refuses a delivery whose sha256 is not the hash of its bytes', async () => {
     const { store, box } = await withMailbox();
     const delivery = makeDelivery(box.id, { sha256: sha256Hex(rawMessage()) });

@@ -42,12 +42,44 @@ export class EntryWriter {
     // IMMEDIATE takes the write lock up front, so the dedupe read and the insert see one state.
     const tx = db.transaction((delivery: Delivery) => this.writeOnce(delivery));
     this.write = (delivery) => tx.immediate(delivery);
+    // Inside the batch transaction each delivery is its own savepoint (better-sqlite3 nests a
+    // transaction function as a SAVEPOINT), so one failing delivery rolls back only itself.
+    const batch = db.transaction((deliveries: Delivery[]) =>
+      deliveries.map((d): DeliveryResult | Error => {
+        try {
+          return tx(d);
+        } catch (err) {
+          return err as Error;
+        }
+      }),
+    );
+    this.writeBatch = (deliveries) => batch.immediate(deliveries);
   }
+
+  private readonly writeBatch: (deliveries: Delivery[]) => (DeliveryResult | Error)[];
 
   /** Stores one delivery; returns once committed (synchronous=FULL makes the commit durable). */
   deliver(delivery: Delivery): DeliveryResult {
     const sha256 = checkedSha256(delivery);
     return this.write({ ...delivery, sha256 });
+  }
+
+  /**
+   * Stores several deliveries with one commit (one fsync). Each result is that delivery's own
+   * outcome; a failed commit throws, and then none of them is stored.
+   */
+  deliverMany(deliveries: Delivery[]): (DeliveryResult | Error)[] {
+    const checked = deliveries.map((d): Delivery | Error => {
+      try {
+        return { ...d, sha256: checkedSha256(d) };
+      } catch (err) {
+        return err as Error;
+      }
+    });
+    const valid = checked.filter((d): d is Delivery => !(d instanceof Error));
+    const written = valid.length ? this.writeBatch(valid) : [];
+    let next = 0;
+    return checked.map((d) => (d instanceof Error ? d : written[next++]));
   }
 
   private writeOnce(delivery: Delivery): DeliveryResult {

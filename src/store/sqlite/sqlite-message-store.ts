@@ -14,6 +14,7 @@ import type {
 } from '../types.js';
 import { EntryReader } from './entry-reader.js';
 import { EntryWriter } from './entry-writer.js';
+import { GroupCommit } from './group-commit.js';
 import { MailboxDirectory } from './mailbox-directory.js';
 import { applyMigrations } from './migrations.js';
 import { openDatabase } from './open-database.js';
@@ -37,6 +38,7 @@ interface OpenState {
   writer: EntryWriter;
   reader: EntryReader;
   outbox: OutboxQueue;
+  commits: GroupCommit<Delivery, DeliveryResult>;
 }
 
 /**
@@ -62,12 +64,14 @@ export class SqliteMessageStore implements MessageStore {
       db = openDatabase(this.file, this.busyTimeoutMs);
       applyMigrations(db);
       const outbox = new OutboxQueue(db);
+      const writer = new EntryWriter(db, outbox);
       this.state = {
         db,
         outbox,
         directory: new MailboxDirectory(db, outbox),
-        writer: new EntryWriter(db, outbox),
+        writer,
         reader: new EntryReader(db),
+        commits: new GroupCommit((batch: Delivery[]) => writer.deliverMany(batch)),
       };
     } catch (err) {
       db?.close();
@@ -119,8 +123,14 @@ export class SqliteMessageStore implements MessageStore {
     return this.run('mailboxUsage', (s) => s.reader.usageOf(mailboxId));
   }
 
+  /** Concurrent deliveries share one commit (see GroupCommit); each resolves once durable. */
   async deliver(delivery: Delivery): Promise<DeliveryResult> {
-    return this.run('deliver', (s) => s.writer.deliver(delivery));
+    if (!this.state) throw new StoreError('deliver: the message store is not open');
+    try {
+      return await this.state.commits.submit(delivery);
+    } catch (err) {
+      throw asStoreError('deliver', err);
+    }
   }
 
   async listEntries(options: ListEntriesOptions): Promise<MailboxEntry[]> {
