@@ -4,13 +4,6 @@ import { loadConfig } from '../config/load.js';
 import type { HermodConfig } from '../config/schema.js';
 import type { HermodServices } from '../services.js';
 
-/**
- * Environment variables the CLI itself reads. They share the HERMOD_ prefix with config
- * overrides, so they are taken out before the environment reaches loadConfig (whose strict
- * schema would report them as unknown keys).
- */
-const CLI_ENV_VARS = ['HERMOD_DEBUG'];
-
 /** True when HERMOD_DEBUG is set to something other than "", "0" or "false". */
 export function debugEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
   const value = env.HERMOD_DEBUG;
@@ -29,9 +22,7 @@ export interface GlobalOptions {
  */
 export function loadCliConfig(command: Command, file?: string): HermodConfig {
   const globals = command.optsWithGlobals<GlobalOptions>();
-  const env = { ...process.env };
-  for (const name of CLI_ENV_VARS) delete env[name];
-  return loadConfig({ file: file ?? globals.config, env });
+  return loadConfig({ file: file ?? globals.config });
 }
 
 /**

@@ -28,6 +28,11 @@ function hermodCode(err: unknown): string | undefined {
   return typeof code === 'string' && code.startsWith('HERMOD_') ? code : undefined;
 }
 
+/** A Node.js system call failure (EADDRINUSE, EACCES, ENOSPC…): it carries `syscall` and `code`. */
+function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+}
+
 /**
  * Turns any error that reached the top of the CLI into one line on stderr and an exit code.
  * Never prints a stack trace unless HERMOD_DEBUG is set.
@@ -48,6 +53,12 @@ export function reportError(err: unknown, write: (line: string) => void = (l) =>
     write(`hermod: ${oneLine(error.message)}\n`);
     if (debugEnabled() && error.stack) write(`${error.stack}\n`);
     return USAGE_CODES.has(code) ? EXIT_USAGE : EXIT_FAILURE;
+  }
+  if (isSystemError(err)) {
+    // The environment said no (port in use, permission denied): not a bug, so not "internal".
+    write(`hermod: ${oneLine(err.message)}\n`);
+    if (debugEnabled() && err.stack) write(`${err.stack}\n`);
+    return EXIT_FAILURE;
   }
   const message = err instanceof Error ? err.message : String(err);
   write(`hermod: internal error: ${oneLine(message)}${debugEnabled() ? '' : ' (set HERMOD_DEBUG=1 for details)'}\n`);

@@ -51,11 +51,14 @@ function readYaml(file: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** HERMOD_* variables that steer the process rather than set a config key. */
+const NOT_CONFIG_KEYS = new Set(['HERMOD_CONFIG', 'HERMOD_DEBUG']);
+
 /** HERMOD_SMTP__PORT=2526 → { smtp: { port: 2526 } }; values are parsed as YAML scalars. */
 function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(env)) {
-    if (!key.startsWith('HERMOD_') || raw === undefined || key === 'HERMOD_CONFIG') continue;
+    if (!key.startsWith('HERMOD_') || raw === undefined || NOT_CONFIG_KEYS.has(key)) continue;
     const path = key.slice('HERMOD_'.length).toLowerCase().split('__').map(camelCase);
     let node = out;
     for (const part of path.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 const hostPort = (host: string, port: number) =>
   z
-    .object({
+    .strictObject({
       /** Listen address. @defaultValue as given per listener */
       host: z.string().default(host),
       /** Listen port; 0 picks a free port (tests). */
@@ -13,7 +13,7 @@ const hostPort = (host: string, port: number) =>
     .prefault({});
 
 const tlsSchema = z
-  .object({
+  .strictObject({
     /** PEM private key file; STARTTLS is offered only when key and cert are both set. */
     key: z.string().optional(),
     /** PEM certificate chain file. */
@@ -22,7 +22,7 @@ const tlsSchema = z
   .default({});
 
 const limitsSchema = z
-  .object({
+  .strictObject({
     /** Largest message accepted, in bytes (SIZE advertised in EHLO). @defaultValue 26214400 */
     maxMessageBytes: z.number().int().positive().default(25 * 1024 * 1024),
     /** Most recipients in one transaction; the next RCPT gets 452 4.5.3. @defaultValue 100 */
@@ -37,7 +37,7 @@ const limitsSchema = z
   .prefault({});
 
 const proxySchema = z
-  .object({
+  .strictObject({
     /** CIDRs whose PROXY v1/v2 header is honoured; anyone else sending one is disconnected. */
     trusted: z.array(z.string()).default([]),
     /** A trusted peer must send a header; a trusted peer without one is disconnected. @defaultValue false */
@@ -47,7 +47,7 @@ const proxySchema = z
   })
   .prefault({});
 
-const pluginEntry = z.object({
+const pluginEntry = z.strictObject({
   /** Plugin folder name under plugins/ (or a built-in). */
   name: z.string().min(1),
   /** Hook timeout in milliseconds. @defaultValue 5000 */
@@ -59,7 +59,7 @@ const pluginEntry = z.object({
 });
 
 const scoringSchema = z
-  .object({
+  .strictObject({
     /** Score at or above which X-Spam-Status says Yes. @defaultValue 5 */
     addHeader: z.number().default(5),
     /** Score at or above which the message is filed into the Junk folder. @defaultValue 8 */
@@ -72,7 +72,7 @@ const scoringSchema = z
   .prefault({});
 
 export const configSchema = z
-  .object({
+  .strictObject({
     /** Name used in the greeting and in Received headers. @defaultValue "localhost" */
     hostname: z.string().default('localhost'),
     /** Directory for the embedded stores. @defaultValue "./data" */
@@ -83,7 +83,7 @@ export const configSchema = z
     limits: limitsSchema,
     proxy: proxySchema,
     quota: z
-      .object({
+      .strictObject({
         /** Default mailbox quota in bytes for new mailboxes; 0 is unlimited. @defaultValue 1073741824 */
         defaultBytes: z.number().int().min(0).default(1024 * 1024 * 1024),
         /** Reply when over quota: tempfail (452 4.2.2) or reject (552 5.2.2). @defaultValue "tempfail" */
@@ -91,11 +91,11 @@ export const configSchema = z
       })
       .prefault({}),
     store: z
-      .object({
+      .strictObject({
         driver: z.enum(['sqlite']).default('sqlite'),
         /** SQLite file, relative to dataDir. @defaultValue "hermod.sqlite" */
         sqlite: z
-          .object({
+          .strictObject({
             file: z.string().default('hermod.sqlite'),
             /** How long a write waits for a lock before failing (→ 451 4.3.0). @defaultValue 5000 */
             busyTimeoutMs: z.number().int().min(0).default(5000),
@@ -104,10 +104,10 @@ export const configSchema = z
       })
       .prefault({}),
     search: z
-      .object({
+      .strictObject({
         driver: z.enum(['sqlite']).default('sqlite'),
         /** FTS5 file, relative to dataDir. @defaultValue "search.sqlite" */
-        sqlite: z.object({ file: z.string().default('search.sqlite') }).prefault({}),
+        sqlite: z.strictObject({ file: z.string().default('search.sqlite') }).prefault({}),
         /** Indexer poll interval when the outbox is empty, in milliseconds. @defaultValue 500 */
         pollMs: z.number().int().positive().default(500),
         /** Outbox entries taken per indexer batch. @defaultValue 200 */
@@ -122,7 +122,7 @@ export const configSchema = z
       { name: 'classify', timeoutMs: 5000, failOpen: false, config: {} },
     ]),
     log: z
-      .object({
+      .strictObject({
         /** pino level. @defaultValue "info" */
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       })

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_FILE } from '../../config/load.js';
 import type { HermodConfig } from '../../config/schema.js';
+import { ConfigError, PluginError } from '../../errors.js';
 import { loadCliConfig, type GlobalOptions } from '../context.js';
 import { formatFields, formatSize, print } from '../format.js';
 
@@ -19,11 +20,24 @@ export function registerConfigCommands(program: Command): void {
       '\nHERMOD_* environment overrides are applied as at start-up (HERMOD_LMTP__PORT=2424 sets lmtp.port).\n' +
         'On an error, prints one line naming the file and the key, and exits with status 2.',
     )
-    .action((file: string | undefined, _opts: object, cmd: Command) => {
+    .action(async (file: string | undefined, _opts: object, cmd: Command) => {
       const loaded = loadCliConfig(cmd, file);
+      await checkPlugins(loaded, describeSource(cmd, file));
       print(`config OK: ${describeSource(cmd, file)}`);
       print(formatFields(summarize(loaded), '  '));
     });
+}
+
+/** Each plugin's own settings are checked against its manifest, as at start-up. */
+async function checkPlugins(config: HermodConfig, source: string): Promise<void> {
+  const { builtinPlugins } = await import('../../../plugins/index.js');
+  const { validatePluginChain } = await import('../../pipeline/registry.js');
+  try {
+    validatePluginChain(config.plugins, builtinPlugins);
+  } catch (err) {
+    if (err instanceof PluginError) throw new ConfigError(`${source}: ${err.message}`);
+    throw err;
+  }
 }
 
 /** Which file was read, in words. */

@@ -13,7 +13,12 @@ export function registerDomainCommands(program: Command): void {
       '\nA domain must exist before mailboxes can be added under it.\n' +
         'Examples:\n  hermod domain add example.org\n  hermod domain list --json\n  hermod domain remove example.org',
     );
+  registerAdd(domain);
+  registerList(domain);
+  registerRemove(domain);
+}
 
+function registerAdd(domain: Command): void {
   domain
     .command('add')
     .description('add a local domain; mail to mailboxes under it is then accepted')
@@ -25,7 +30,9 @@ export function registerDomainCommands(program: Command): void {
         print(`domain added: ${added.name}`);
       });
     });
+}
 
+function registerList(domain: Command): void {
   domain
     .command('list')
     .description('list the local domains with the number of mailboxes in each')
@@ -49,7 +56,9 @@ export function registerDomainCommands(program: Command): void {
         );
       });
     });
+}
 
+function registerRemove(domain: Command): void {
   domain
     .command('remove')
     .description('remove a local domain; refused while it still has mailboxes')

@@ -26,7 +26,12 @@ export function registerMailboxCommands(program: Command): void {
         '  hermod mailbox list --domain example.org\n' +
         '  hermod mailbox remove alice@example.org',
     );
+  registerAdd(mailbox);
+  registerList(mailbox);
+  registerRemove(mailbox);
+}
 
+function registerAdd(mailbox: Command): void {
   mailbox
     .command('add')
     .description('add a mailbox; its domain must already exist (see: hermod domain add)')
@@ -52,7 +57,9 @@ export function registerMailboxCommands(program: Command): void {
         print(`mailbox added: ${added.address} (quota ${formatQuota(added.quotaBytes)}${aliases})`);
       });
     });
+}
 
+function registerList(mailbox: Command): void {
   mailbox
     .command('list')
     .description('list mailboxes with their aliases, quota and space used')
@@ -87,7 +94,9 @@ export function registerMailboxCommands(program: Command): void {
         );
       });
     });
+}
 
+function registerRemove(mailbox: Command): void {
   mailbox
     .command('remove')
     .description('remove a mailbox and its aliases')

@@ -27,7 +27,11 @@ export function registerMessageCommands(program: Command): void {
   const message = program
     .command('message')
     .description('inspect stored messages: list a mailbox, show one message, its raw bytes or its ledger');
+  registerList(message);
+  registerShow(message);
+}
 
+function registerList(message: Command): void {
   message
     .command('list')
     .description('list messages in a mailbox, newest first (dates in UTC)')
@@ -56,7 +60,9 @@ export function registerMessageCommands(program: Command): void {
         printEntries(entries, opts.json, `no messages in ${mailbox.address}${opts.folder ? ` (${opts.folder})` : ''}`);
       });
     });
+}
 
+function registerShow(message: Command): void {
   message
     .command('show')
     .description('show one message: its summary and headers (default), its raw bytes, or its ledger')

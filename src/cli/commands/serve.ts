@@ -1,13 +1,20 @@
 import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import type { HermodConfig } from '../../config/schema.js';
 import { createLogger } from '../../log.js';
 import { loadCliConfig } from '../context.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
+
+/** What `serve` needs from the started server. */
+interface Closable {
+  close(): Promise<void>;
+}
 
 /** Registers `hermod serve`. */
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('start the LMTP and SMTP listeners and the search indexer, and run until stopped')
+    .description('start the LMTP and SMTP listeners, the plugin chain and the search indexer; run until stopped')
     .addHelpText(
       'after',
       '\nLogs are JSON lines (pino) on stdout; the level is log.level in the config.\n' +
@@ -16,27 +23,40 @@ export function registerServeCommand(program: Command): void {
     )
     .action(async (_opts: object, cmd: Command) => {
       const config = loadCliConfig(cmd);
-      const log = createLogger(config);
-      // Imported here so the admin commands never load the listeners.
-      const { startServer } = await import('../../server.js');
-      const server = await startServer(config, log);
-      let stopping = false;
-      const stop = (signal: NodeJS.Signals) => {
-        if (stopping) {
-          log.warn({ signal }, 'second signal: exiting without waiting');
-          process.exit(EXIT_FAILURE);
-        }
-        stopping = true;
-        log.info({ signal }, 'shutting down');
-        server.close().then(
-          () => process.exit(EXIT_OK),
-          (err: unknown) => {
-            log.error({ err }, 'shutdown failed');
-            process.exit(EXIT_FAILURE);
-          },
-        );
-      };
-      process.on('SIGTERM', stop);
-      process.on('SIGINT', stop);
+      await serve(config, createLogger(config));
     });
+}
+
+/**
+ * Starts the server and stops it on the first SIGTERM/SIGINT. The handlers are installed before
+ * the server starts, so a signal that arrives while it is starting still gets a clean close.
+ * This and main.ts are the only places that call process.exit.
+ */
+async function serve(config: HermodConfig, log: Logger): Promise<void> {
+  let server: Closable | undefined;
+  let stopping = false;
+  const closeAndExit = (running: Closable): void => {
+    running.close().then(
+      () => process.exit(EXIT_OK),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(EXIT_FAILURE);
+      },
+    );
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(EXIT_FAILURE);
+    }
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    if (server) closeAndExit(server);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  // Imported here so the admin commands never load the listeners.
+  const { startServer } = await import('../../server.js');
+  server = await startServer(config, log);
+  if (stopping) closeAndExit(server);
 }
