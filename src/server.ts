@@ -89,12 +89,12 @@ function printBanner(server: RunningServer): void {
   lines.push(
     '',
     'Send a first message (swaks is in Debian: apt-get install swaks):',
-    '  hermod domain add example.test',
-    '  hermod mailbox add alice@example.test',
+    '  npx hermod domain add example.test',
+    '  npx hermod mailbox add alice@example.test',
     server.smtp
       ? `  swaks --server ${server.smtp.address} --port ${port} --to alice@example.test`
       : `  swaks --protocol LMTP --server ${server.lmtp?.address} --port ${port} --to alice@example.test`,
-    '  hermod message list --mailbox alice@example.test',
+    '  npx hermod message list --mailbox alice@example.test',
     '',
   );
   process.stderr.write(lines.join('\n') + '\n');
