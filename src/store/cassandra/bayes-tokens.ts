@@ -1,0 +1,155 @@
+import { StoreError } from '../../errors.js';
+import type { BayesCounts, BayesLabel, BayesLearning, BayesLearnResult } from '../types.js';
+import { mapLimit, type BatchStatement, type CassandraSession } from './cassandra-session.js';
+import { checkLearning } from './input-checks.js';
+import { toNumber } from './row-mappers.js';
+import { BAYES_BUCKETS } from './schema.js';
+
+/** Tokens per `IN (…)` list. */
+const IN_CHUNK = 100;
+/** How often a learn re-reads and retries when another learn of the same message got in first. */
+const LEARN_ATTEMPTS = 5;
+
+/** Bucket of a token: FNV-1a over its UTF-16 code units. Part of the schema: never change it. */
+export function tokenBucket(token: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < token.length; i++) {
+    hash ^= token.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % BAYES_BUCKETS;
+}
+
+/** Bucket of a message in `bayes_seen`: its first byte. */
+function shaBucket(sha256: string): number {
+  return parseInt(sha256.slice(0, 2), 16) % BAYES_BUCKETS;
+}
+
+/**
+ * Bayes token statistics in Cassandra. Counts are counter columns; the label a message holds
+ * per scope changes only through a lightweight transaction, and only the call whose transaction
+ * applied touches the counters, so a replayed learn is counted once. Counts below zero (an
+ * unlearn of a token a message did not have) are avoided by decrementing only counts above zero,
+ * and read as zero should two unlearns race.
+ */
+export class BayesTokens {
+  private readonly sql: Record<string, string>;
+
+  constructor(private readonly session: CassandraSession) {
+    const t = (name: string) => session.table(name);
+    this.sql = {
+      lookup: `SELECT term, spam, ham FROM ${t('bayes_tokens')} WHERE scope = ? AND bucket = ? AND term IN ?`,
+      totals: `SELECT spam, ham FROM ${t('bayes_totals')} WHERE scope = ?`,
+      seen: `SELECT label FROM ${t('bayes_seen')} WHERE scope = ? AND bucket = ? AND sha256 = ?`,
+      remember: `INSERT INTO ${t('bayes_seen')} (scope, bucket, sha256, label, learned_at) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS`,
+      relabel: `UPDATE ${t('bayes_seen')} SET label = ?, learned_at = ? WHERE scope = ? AND bucket = ? AND sha256 = ? IF label = ?`,
+      forget: `DELETE FROM ${t('bayes_seen')} WHERE scope = ? AND bucket = ? AND sha256 = ? IF label = ?`,
+      spam: `UPDATE ${t('bayes_tokens')} SET spam = spam + ? WHERE scope = ? AND bucket = ? AND term = ?`,
+      ham: `UPDATE ${t('bayes_tokens')} SET ham = ham + ? WHERE scope = ? AND bucket = ? AND term = ?`,
+      totalSpam: `UPDATE ${t('bayes_totals')} SET spam = spam + ? WHERE scope = ?`,
+      totalHam: `UPDATE ${t('bayes_totals')} SET ham = ham + ? WHERE scope = ?`,
+      dropTokens: `DELETE FROM ${t('bayes_tokens')} WHERE scope = ? AND bucket = ?`,
+      dropSeen: `DELETE FROM ${t('bayes_seen')} WHERE scope = ? AND bucket = ?`,
+      dropTotals: `DELETE FROM ${t('bayes_totals')} WHERE scope = ?`,
+    };
+  }
+
+  /** Counts of the tokens that the scope knows (a token at 0/0 is unknown again). */
+  async lookup(scope: string, tokens: readonly string[]): Promise<Map<string, BayesCounts>> {
+    const found = new Map<string, BayesCounts>();
+    const queries: [number, string[]][] = [];
+    for (const [bucket, list] of byBucket(tokens)) {
+      for (let i = 0; i < list.length; i += IN_CHUNK) queries.push([bucket, list.slice(i, i + IN_CHUNK)]);
+    }
+    await mapLimit(queries, 16, async ([bucket, list]) => {
+      for (const row of (await this.session.execute(this.sql.lookup, [scope, bucket, list], { idempotent: true })).rows) {
+        const counts = { spam: Math.max(0, toNumber(row.get('spam'))), ham: Math.max(0, toNumber(row.get('ham'))) };
+        if (counts.spam > 0 || counts.ham > 0) found.set(row.get('term') as string, counts);
+      }
+    });
+    return found;
+  }
+
+  async totals(scope: string): Promise<BayesCounts> {
+    const row = (await this.session.execute(this.sql.totals, [scope], { idempotent: true })).first();
+    return { spam: Math.max(0, toNumber(row?.get('spam'))), ham: Math.max(0, toNumber(row?.get('ham'))) };
+  }
+
+  /** The label as of the last committed learn (a Paxos read). */
+  async label(scope: string, sha256: string): Promise<BayesLabel | null> {
+    const sha = String(sha256).toLowerCase();
+    const row = (await this.session.serialRead(this.sql.seen, [scope, shaBucket(sha), sha])).first();
+    return (row?.get('label') as BayesLabel | undefined) ?? null;
+  }
+
+  /** Learns, relearns or forgets one message in every scope given, scope by scope. */
+  async learn(learning: BayesLearning): Promise<BayesLearnResult[]> {
+    checkLearning(learning);
+    const sha256 = learning.sha256.toLowerCase();
+    const tokens = [...new Set(learning.tokens)];
+    const results: BayesLearnResult[] = [];
+    for (const scope of new Set(learning.scopes)) results.push(await this.learnScope(scope, sha256, tokens, learning.label));
+    return results;
+  }
+
+  /** Drops a scope's statistics (its mailbox was removed). */
+  async dropScope(scope: string): Promise<void> {
+    const buckets = Array.from({ length: BAYES_BUCKETS }, (_, bucket) => bucket);
+    await mapLimit(buckets, 16, async (bucket) => {
+      await this.session.execute(this.sql.dropTokens, [scope, bucket], { idempotent: true });
+      await this.session.execute(this.sql.dropSeen, [scope, bucket], { idempotent: true });
+    });
+    await this.session.execute(this.sql.dropTotals, [scope], { idempotent: true });
+  }
+
+  private async learnScope(scope: string, sha256: string, tokens: string[], label: BayesLabel | null): Promise<BayesLearnResult> {
+    for (let attempt = 0; attempt < LEARN_ATTEMPTS; attempt++) {
+      const previous = await this.label(scope, sha256);
+      if (previous === label) return { scope, previous, changed: false };
+      if (!(await this.relabel(scope, sha256, previous, label))) continue;
+      if (previous) await this.count(scope, tokens, previous, -1);
+      if (label) await this.count(scope, tokens, label, +1);
+      return { scope, previous, changed: true };
+    }
+    throw new StoreError(`bayesLearn: message ${sha256} is being learned concurrently in scope ${scope}; try again`);
+  }
+
+  /** Moves the message's label from `previous` to `label`; false when someone else changed it first. */
+  private async relabel(scope: string, sha256: string, previous: BayesLabel | null, label: BayesLabel | null): Promise<boolean> {
+    const key = [scope, shaBucket(sha256), sha256];
+    const now = new Date();
+    if (previous === null) return (await this.session.lwt(this.sql.remember, [...key, label, now])).applied;
+    if (label === null) return (await this.session.lwt(this.sql.forget, [...key, previous])).applied;
+    return (await this.session.lwt(this.sql.relabel, [label, now, ...key, previous])).applied;
+  }
+
+  /** Adds (+1) or removes (−1) one message of `label` to the tokens and the scope's totals. */
+  private async count(scope: string, tokens: string[], label: BayesLabel, delta: 1 | -1): Promise<void> {
+    const spam = label === 'spam';
+    let targets = tokens;
+    let total = true;
+    if (delta < 0) {
+      const known = await this.lookup(scope, tokens);
+      targets = tokens.filter((token) => (known.get(token)?.[label] ?? 0) > 0);
+      total = (await this.totals(scope))[label] > 0;
+    }
+    const batches = [...byBucket(targets)].map(([bucket, list]) =>
+      list.map((token): BatchStatement => ({ query: spam ? this.sql.spam : this.sql.ham, params: [delta, scope, bucket, token] })),
+    );
+    // One counter batch per partition; counter updates are never retried (not idempotent).
+    await mapLimit(batches, 16, (statements) => this.session.batch(statements, 'counter'));
+    if (total) await this.session.execute(spam ? this.sql.totalSpam : this.sql.totalHam, [delta, scope]);
+  }
+}
+
+/** Tokens grouped by their bucket. */
+function byBucket(tokens: readonly string[]): Map<number, string[]> {
+  const groups = new Map<number, string[]>();
+  for (const token of new Set(tokens)) {
+    const bucket = tokenBucket(token);
+    const list = groups.get(bucket);
+    if (list) list.push(token);
+    else groups.set(bucket, [token]);
+  }
+  return groups;
+}

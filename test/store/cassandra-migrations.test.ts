@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/errors.js';
+import { CassandraMessageStore } from '../../src/store/cassandra/cassandra-message-store.js';
+import type { CassandraSession } from '../../src/store/cassandra/cassandra-session.js';
+import { applyCassandraMigrations, checkCassandraSchema, schemaVersion } from '../../src/store/cassandra/migrations.js';
+import { CASSANDRA_MIGRATIONS } from '../../src/store/cassandra/schema.js';
+import { testSession, testStoreOptions, uniqueKeyspace } from '../helpers/cassandra.js';
+
+/** Versioned migrations of the Cassandra keyspace: what `hermod migrate` (and start-up) apply. */
+describe('Cassandra migrations', () => {
+  const keyspace = uniqueKeyspace('migrate');
+  const replication = { class: 'SimpleStrategy', replication_factor: 1 } as const;
+  let session: CassandraSession;
+
+  beforeAll(async () => {
+    session = await testSession(keyspace);
+  });
+  afterAll(async () => {
+    await session.ddl(`DROP KEYSPACE IF EXISTS ${keyspace}`);
+    await session.shutdown();
+  }, 60_000);
+
+  const recorded = async () =>
+    (await session.rows(`SELECT version, name FROM ${session.table('schema_migrations')}`))
+      .map((row) => [row.get('version') as number, row.get('name') as string])
+      .sort((a, b) => (a[0] as number) - (b[0] as number));
+
+  it('creates the keyspace, applies versions in order, and applies each exactly once', async () => {
+    const first = await applyCassandraMigrations(session, replication, CASSANDRA_MIGRATIONS.slice(0, 1));
+    expect(first).toMatchObject({ keyspace, createdKeyspace: true, version: 1, applied: [{ version: 1 }] });
+    expect(first.replication).toMatchObject({ replication_factor: '1' });
+    expect(first.replicationWarning).toBeUndefined();
+
+    // A Hermod that knows version 2 refuses to start without migrating…
+    await expect(checkCassandraSchema(session)).rejects.toThrow(/version 1.*needs 2.*hermod migrate/);
+    const stale = new CassandraMessageStore(testStoreOptions(keyspace, { migrateOnStart: false }));
+    await expect(stale.init()).rejects.toBeInstanceOf(StoreError);
+
+    // …and migrating brings it up to date; running it again (twice at once) changes nothing.
+    const second = await applyCassandraMigrations(session, replication);
+    expect(second).toMatchObject({ createdKeyspace: false, version: 2, applied: [{ version: 2, name: 'bayes token statistics' }] });
+    const again = await Promise.all([
+      applyCassandraMigrations(session, replication),
+      applyCassandraMigrations(session, replication),
+    ]);
+    expect(again.map((r) => r.applied)).toEqual([[], []]);
+    expect(await recorded()).toEqual(CASSANDRA_MIGRATIONS.map((m) => [m.version, m.name]));
+    await checkCassandraSchema(session);
+  });
+
+  it('warns, and changes nothing, when the configured replication differs from the keyspace', async () => {
+    const report = await applyCassandraMigrations(session, { class: 'NetworkTopologyStrategy', datacenter1: 3 });
+    expect(report.replicationWarning).toMatch(/SimpleStrategy.*NetworkTopologyStrategy.*ALTER KEYSPACE/);
+    expect(report.replication).toMatchObject({ replication_factor: '1' });
+  });
+
+  it('refuses a keyspace written by a newer Hermod', async () => {
+    const table = session.table('schema_migrations');
+    await session.execute(`INSERT INTO ${table} (version, name, applied_at) VALUES (999, 'future', toTimestamp(now()))`);
+    try {
+      expect(await schemaVersion(session)).toBe(999);
+      await expect(applyCassandraMigrations(session, replication)).rejects.toThrow(/version 999.*upgrade Hermod/);
+      await expect(checkCassandraSchema(session)).rejects.toThrow(/version 999/);
+    } finally {
+      await session.execute(`DELETE FROM ${table} WHERE version = 999`);
+    }
+  });
+
+  it('lets a store with migrateOnStart create and migrate a keyspace of its own', async () => {
+    const own = uniqueKeyspace('start');
+    const store = new CassandraMessageStore(testStoreOptions(own, { migrateOnStart: true }));
+    try {
+      await store.init();
+      await store.addDomain('example.com');
+      expect((await store.listDomains()).map((d) => d.name)).toEqual(['example.com']);
+    } finally {
+      await store.close();
+      await session.ddl(`DROP KEYSPACE IF EXISTS ${own}`);
+    }
+  }, 60_000);
+});
