@@ -3,6 +3,7 @@
  * identical load as the protocol ceiling. Each returns a CaseResult; failures become an `error`
  * on the row instead of aborting the whole run.
  */
+import type { EngineProfile } from './engines.js';
 import { LATENCY_MAILBOX, LOAD_MAILBOX, countStored, removeDir, startHermod, type HermodHandle } from './hermod-process.js';
 import { sampleLatency, type LatencySample } from './latency.js';
 import { ProcessSampler, type ProcessStats } from './process-stats.js';
@@ -23,6 +24,9 @@ export interface RunSettings {
   /** Progress lines go here. */
   log: (line: string) => void;
 }
+
+/** The embedded default: no config lines, nothing to clean up on shared servers. */
+const EMBEDDED: EngineProfile = { name: 'embedded', describe: 'embedded', configLines: () => [], cleanup: async () => undefined };
 
 /** Envelope sender of all bench traffic. */
 export const BENCH_SENDER = 'load@bench.source.test';
@@ -115,31 +119,35 @@ function row(
 }
 
 /**
- * A fresh Hermod (new temp dir) under load at one size, then the latency sample, then SIGTERM,
- * then the store is opened to count what was stored for the load and the latency mailboxes.
+ * A fresh Hermod (new temp dir; on `engine`'s servers, in a new keyspace and index) under load at
+ * one size, then the latency sample, then SIGTERM, then the store is opened to count what was
+ * stored for the load and the latency mailboxes.
  */
-export async function runHermodCase(size: number, s: RunSettings): Promise<CaseResult> {
+export async function runHermodCase(size: number, s: RunSettings, engine: EngineProfile = EMBEDDED): Promise<CaseResult> {
   let hermod: HermodHandle | null = null;
+  const label = engine.name === 'embedded' ? 'hermod' : 'hermod-dist';
+  const tagged = (result: CaseResult): CaseResult => (engine.name === 'embedded' ? result : { ...result, engine: engine.name });
   try {
-    hermod = await startHermod(s.sessions);
-    s.log(`  hermod: pid ${hermod.pid}, LMTP ${hermod.host}:${hermod.port}, dir ${hermod.dir}`);
-    const { load, stats } = await loadWithStats('hermod', hermod, size, s);
+    hermod = await startHermod(s.sessions, engine.configLines());
+    s.log(`  ${label}: pid ${hermod.pid}, LMTP ${hermod.host}:${hermod.port}, dir ${hermod.dir}`);
+    const { load, stats } = await loadWithStats(label, hermod, size, s);
     const lat = await latencyOrNote(hermod, size, s);
     const code = await hermod.stop();
-    if (code !== 0) s.log(`  hermod: exited with code ${code} after SIGTERM\n${hermod.logTail()}`);
+    if (code !== 0) s.log(`  ${label}: exited with code ${code} after SIGTERM\n${hermod.logTail()}`);
     const counts = await countStored(hermod.configFile, [LOAD_MAILBOX, LATENCY_MAILBOX]);
     const result = row('hermod', size, load, stats, lat);
     result.stored = counts[LOAD_MAILBOX];
     result.storedLatencyEntries = counts[LATENCY_MAILBOX].entries;
-    return result;
+    return tagged(result);
   } catch (err) {
     if (hermod) {
-      s.log(`  hermod log tail:\n${hermod.logTail()}`);
+      s.log(`  ${label} log tail:\n${hermod.logTail()}`);
       await hermod.stop().catch(() => undefined);
     }
-    return failed('hermod', size, err);
+    return tagged(failed('hermod', size, err));
   } finally {
     if (hermod && !s.keep) removeDir(hermod.dir);
+    if (!s.keep) await engine.cleanup();
   }
 }
 

@@ -1,7 +1,8 @@
 /**
- * A fresh Hermod for one benchmark case: its own temp data dir and config on the embedded default
- * (SQLite store, SQLite FTS5 search, default plugin chain), a domain and mailboxes created through
- * the CLI, then `hermod serve` as a child process, stopped with SIGTERM.
+ * A fresh Hermod for one benchmark case: its own temp data dir and config (on the embedded default,
+ * SQLite store and SQLite FTS5 search, unless an engine profile adds other store/search keys; see
+ * engines.ts), the default plugin chain, a domain and mailboxes created through the CLI, then
+ * `hermod serve` as a child process, stopped with SIGTERM.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,7 +48,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
  * (all load comes from 127.0.0.1, as it would from one Postfix/HAProxy in front; the default of
  * 20 would refuse a 21st connection while a closing one is still counted).
  */
-function writeConfig(dir: string, port: number, sessions: number): string {
+function writeConfig(dir: string, port: number, sessions: number, engineLines: string[]): string {
   const file = join(dir, 'hermod.yaml');
   const yaml = [
     `dataDir: ${JSON.stringify(join(dir, 'data'))}`,
@@ -55,6 +56,7 @@ function writeConfig(dir: string, port: number, sessions: number): string {
     'smtp: { enabled: false }',
     `limits: { maxConnectionsPerClient: ${sessions + 10} }`,
     'log: { level: warn }',
+    ...engineLines,
     '',
   ].join('\n');
   writeFileSync(file, yaml);
@@ -106,13 +108,14 @@ function spawnServe(dir: string, configFile: string): { child: ChildProcess; tai
 /**
  * Starts a fresh Hermod in a new temp dir and waits until its LMTP port greets with 220.
  * @param sessions - planned parallel sessions (sets the per-client connection limit).
+ * @param engineLines - config lines choosing the storage engines (none: the embedded default).
  */
-export async function startHermod(sessions: number): Promise<HermodHandle> {
+export async function startHermod(sessions: number, engineLines: string[] = []): Promise<HermodHandle> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   const dir = mkdtempSync(join(tmpdir(), 'hermod-bench-'));
   const host = '127.0.0.1';
   const port = await freePort();
-  const configFile = writeConfig(dir, port, sessions);
+  const configFile = writeConfig(dir, port, sessions, engineLines);
   await provision(configFile);
   const { child, tail } = spawnServe(dir, configFile);
   const dead = (): string | null =>

@@ -8,6 +8,8 @@ import type { LatencySample } from './latency.js';
 export interface CaseResult {
   /** "hermod" or "sink". */
   server: 'hermod' | 'sink';
+  /** Hermod only: the storage engines it ran on (absent means embedded, as before --engines). */
+  engine?: 'embedded' | 'distributed';
   /** Payload bytes per message (smtp-source -l). */
   size: number;
   protocol: 'LMTP' | 'SMTP';
@@ -44,9 +46,15 @@ function fmt(n: number | undefined | null, digits: number): string {
   return n === undefined || n === null || !Number.isFinite(n) ? 'n/a' : n.toFixed(digits);
 }
 
+/** `hermod 4KiB`, `hermod-dist 4KiB`, `sink 4KiB`. */
+export function caseName(c: CaseResult): string {
+  const server = c.server === 'hermod' && c.engine === 'distributed' ? 'hermod-dist' : c.server;
+  return `${server} ${sizeLabel(c.size)}`;
+}
+
 /** The cells of one table row. */
 function rowCells(c: CaseResult): string[] {
-  const name = `${c.server} ${sizeLabel(c.size)}`;
+  const name = caseName(c);
   if (c.error) return [name, c.protocol, 'ERROR', '', '', '', '', '', ''];
   const p = c.serverProcess;
   const stored = c.stored ? `${c.stored.entries}/${c.messages}` : '-';
@@ -75,16 +83,26 @@ export function renderTable(cases: CaseResult[]): string {
 }
 
 /** Hermod msgs/s divided by sink msgs/s for one size, or null when either is missing. */
-export function ratioFor(cases: CaseResult[], size: number): number | null {
-  const h = cases.find((c) => c.server === 'hermod' && c.size === size && !c.error);
+export function ratioFor(cases: CaseResult[], size: number, engine: 'embedded' | 'distributed' = 'embedded'): number | null {
+  const h = cases.find((c) => c.server === 'hermod' && (c.engine ?? 'embedded') === engine && c.size === size && !c.error);
   const s = cases.find((c) => c.server === 'sink' && c.size === size && !c.error);
   if (!h || !s || s.msgsPerSecond <= 0) return null;
   return h.msgsPerSecond / s.msgsPerSecond;
 }
 
+/** Distributed Hermod msgs/s divided by embedded Hermod msgs/s for one size, or null. */
+export function engineRatio(cases: CaseResult[], size: number): number | null {
+  const pick = (engine: string) =>
+    cases.find((c) => c.server === 'hermod' && (c.engine ?? 'embedded') === engine && c.size === size && !c.error);
+  const embedded = pick('embedded');
+  const distributed = pick('distributed');
+  if (!embedded || !distributed || embedded.msgsPerSecond <= 0) return null;
+  return distributed.msgsPerSecond / embedded.msgsPerSecond;
+}
+
 /** One "sequential latency sample" line for a case. */
 export function latencyLine(c: CaseResult): string {
-  const name = `${c.server} ${sizeLabel(c.size)}`.padEnd(12);
+  const name = caseName(c).padEnd(16);
   if (!c.latency) return `  ${name} p50 n/a  p99 n/a  (${c.latencyNote ?? 'not measured'})`;
   const l = c.latency;
   return `  ${name} p50 ${fmt(l.p50Ms, 2)} ms  p99 ${fmt(l.p99Ms, 2)} ms  max ${fmt(l.maxMs, 2)} ms  (${l.messages} msgs)`;
@@ -94,7 +112,7 @@ export function latencyLine(c: CaseResult): string {
 export function verificationLines(cases: CaseResult[]): string[] {
   const out: string[] = [];
   for (const c of cases) {
-    const name = `${c.server} ${sizeLabel(c.size)}`;
+    const name = caseName(c);
     if (c.error) out.push(`${name}: ERROR ${c.error}`);
     else if (c.stored) {
       const ok = c.stored.entries === c.messages && c.stored.distinctMessages === c.messages;

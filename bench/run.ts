@@ -4,6 +4,12 @@
  *
  * Usage: npm run bench -- [--seconds 10] [--sessions 20] [--sizes 4096,65536]
  *                         [--latency-count 200] [--reconnect] [--keep] [--sink-only]
+ *                         [--engines embedded|distributed]
+ *
+ * --engines distributed adds, per size, a Hermod on Cassandra + Elasticsearch (engines.ts; the
+ * servers of scripts/services, started if needed) right after the embedded baseline, measured
+ * the same way, and prints the distributed/embedded ratio. The default runs the embedded engines
+ * only, exactly as before.
  *
  * For each size: a fresh Hermod (new temp dir, SQLite store + FTS5 index, default plugin chain)
  * takes `--sessions` parallel LMTP sessions from smtp-source for at least `--seconds`; its CPU and
@@ -26,13 +32,15 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runHermodCase, runSinkCase, type RunSettings } from './cases.js';
-import { latencyLine, ratioFor, renderTable, sizeLabel, verificationLines, type CaseResult } from './report.js';
+import { engineProfiles, parseEngines, type EngineName, type EngineProfile } from './engines.js';
+import { engineRatio, latencyLine, ratioFor, renderTable, sizeLabel, verificationLines, type CaseResult } from './report.js';
 import { findTool } from './net-util.js';
 
 /** Parsed command line. */
 interface Options extends Omit<RunSettings, 'log'> {
   sizes: number[];
   sinkOnly: boolean;
+  engines: EngineName[];
 }
 
 /** Reads a positive integer flag or exits with a usage error. */
@@ -57,6 +65,7 @@ function parseOptions(argv: string[]): Options {
       reconnect: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       'sink-only': { type: 'boolean', default: false },
+      engines: { type: 'string' },
     },
     strict: true,
   });
@@ -69,6 +78,7 @@ function parseOptions(argv: string[]): Options {
     reconnect: values.reconnect ?? false,
     keep: values.keep ?? false,
     sinkOnly: values['sink-only'] ?? false,
+    engines: parseEngines(values.engines),
   };
 }
 
@@ -89,11 +99,18 @@ function printReport(opts: Options, cases: CaseResult[]): void {
     `LMTP delivery, smtp-source -L -s ${opts.sessions}, ${mode}, >= ${opts.seconds} s per case; ` +
       'MiB/s counts payload (-l) bytes; CPU % and peak RSS are of the server process (100 % = one core)',
   );
+  if (opts.engines.includes('distributed')) {
+    console.log('hermod = embedded engines (SQLite store, FTS5 search); hermod-dist = Cassandra store + ' +
+      'Elasticsearch search (scripts/services, a fresh keyspace and index per case); same load, same checks');
+  }
   console.log(renderTable(cases));
   console.log('');
+  const show = (r: number | null) => (r === null ? 'n/a' : r.toFixed(2));
   for (const size of opts.sizes) {
-    const r = ratioFor(cases, size);
-    console.log(`${sizeLabel(size)} hermod/sink ratio: ${r === null ? 'n/a' : r.toFixed(2)}`);
+    console.log(`${sizeLabel(size)} hermod/sink ratio: ${show(ratioFor(cases, size))}`);
+    if (!opts.engines.includes('distributed')) continue;
+    console.log(`${sizeLabel(size)} hermod-dist/sink ratio: ${show(ratioFor(cases, size, 'distributed'))}`);
+    console.log(`${sizeLabel(size)} distributed/embedded ratio (msgs/s): ${show(engineRatio(cases, size))}`);
   }
   console.log('');
   console.log('sequential latency sample (1 LMTP connection, one message after another, no parallel load;');
@@ -122,6 +139,12 @@ function writeJson(opts: Options, cases: CaseResult[], startedAt: Date): string 
   const file = resolve('bench/results/latest.json');
   mkdirSync(dirname(file), { recursive: true });
   const ratios = Object.fromEntries(opts.sizes.map((s) => [sizeLabel(s), ratioFor(cases, s)]));
+  const distributed = opts.engines.includes('distributed')
+    ? {
+        distributedToSinkRatio: Object.fromEntries(opts.sizes.map((s) => [sizeLabel(s), ratioFor(cases, s, 'distributed')])),
+        distributedToEmbeddedRatio: Object.fromEntries(opts.sizes.map((s) => [sizeLabel(s), engineRatio(cases, s)])),
+      }
+    : {};
   const doc = {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
@@ -135,6 +158,7 @@ function writeJson(opts: Options, cases: CaseResult[], startedAt: Date): string 
     },
     cases,
     hermodToSinkRatio: ratios,
+    ...distributed,
   };
   writeFileSync(file, JSON.stringify(doc, null, 2) + '\n');
   return file;
@@ -145,11 +169,12 @@ async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const startedAt = new Date();
   const settings: RunSettings = { ...opts, log: (line) => console.error(line) };
+  const engines: EngineProfile[] = opts.sinkOnly ? [] : engineProfiles(opts.engines, settings.log);
   const cases: CaseResult[] = [];
   for (const size of opts.sizes) {
-    if (!opts.sinkOnly) {
-      console.error(`hermod ${sizeLabel(size)}: starting a fresh Hermod`);
-      cases.push(await runHermodCase(size, settings));
+    for (const engine of engines) {
+      console.error(`hermod ${sizeLabel(size)}: starting a fresh Hermod (${engine.describe})`);
+      cases.push(await runHermodCase(size, settings, engine));
     }
     console.error(`sink ${sizeLabel(size)}: starting smtp-sink -L`);
     cases.push(await runSinkCase(size, settings));

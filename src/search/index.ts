@@ -1,4 +1,4 @@
-export type { SearchDocument, SearchHit, SearchIndex, SearchQuery } from './search-index.js';
+export type { IndexedEntry, SearchDocument, SearchHit, SearchIndex, SearchQuery } from './search-index.js';
 export { parseSearchQuery } from './query-parser.js';
 export { openSearchIndex } from './open-index.js';
 export { Indexer, type IndexerOptions } from './indexer.js';

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { MessageStore } from '../store/message-store.js';
 import type { MailboxEntry, OutboxItem } from '../store/types.js';
-import { buildSearchDocument, summaryDocument } from './document-builder.js';
+import { entryDocument } from './entry-document.js';
+import { SearchIndexError } from './search-error.js';
 import type { SearchDocument, SearchIndex } from './search-index.js';
 
 /** Options for {@link Indexer}. */
@@ -138,6 +139,13 @@ export class Indexer {
       await this.index.remove(removals);
       await this.store.ackOutbox(seqs);
     } catch (err) {
+      if (err instanceof SearchIndexError && err.unavailable) {
+        // The engine is down: every item would fail alike. The items stay due, and this loop's
+        // own back-off (at most maxBackoffMs) paces the retries, so the first attempt after the
+        // engine is back drains the outbox instead of waiting out per-item delays of minutes.
+        this.log.warn({ err, items: items.length }, 'indexer: search index unavailable, will retry');
+        return { applied: 0, failed: true };
+      }
       const attempts = Math.max(...items.map((item) => item.attempts)) + 1;
       this.log.error({ err, items: items.length, attempts }, 'indexer: batch failed, will retry');
       try {
@@ -167,19 +175,8 @@ export class Indexer {
   }
 
   /** The full document, or (raw missing or unparseable) one from the entry's summary alone. */
-  private async document(entry: MailboxEntry, version: number): Promise<SearchDocument> {
-    const raw = await this.store.getRaw(entry.sha256);
-    if (!raw) {
-      this.log.warn({ entryId: entry.id }, 'indexer: raw message missing, indexing the summary only');
-      return summaryDocument(entry, version);
-    }
-    try {
-      return await buildSearchDocument(entry, raw, version);
-    } catch (err) {
-      // One malformed message must not hold the whole outbox back.
-      this.log.warn({ err, entryId: entry.id }, 'indexer: cannot parse message, indexing the summary only');
-      return summaryDocument(entry, version);
-    }
+  private document(entry: MailboxEntry, version: number): Promise<SearchDocument> {
+    return entryDocument(this.store, entry, version, this.log);
   }
 }
 

@@ -37,6 +37,16 @@ export interface SearchHit {
 }
 
 /**
+ * What the index holds for one entry, for drift checks (`hermod index verify`): its version and
+ * the fields a store change can alter (folder and tags, lower-cased as indexed).
+ */
+export interface IndexedEntry {
+  version: number;
+  folder: string;
+  tags: string[];
+}
+
+/**
  * The search index contract every adapter (SQLite FTS5, Elasticsearch) honours.
  * Results are always ordered newest first, then by entry id descending.
  */
@@ -49,4 +59,8 @@ export interface SearchIndex {
   search(mailboxId: string, query: SearchQuery, limit: number): Promise<SearchHit[]>;
   /** entryId → indexed version, for drift checks. */
   versions(mailboxId: string): Promise<Map<string, number>>;
+  /** entryId → what is indexed for it (removed entries are absent), for drift checks. */
+  inventory(mailboxId: string): Promise<Map<string, IndexedEntry>>;
+  /** Every mailbox id the index holds documents for, so a check can find removed mailboxes. */
+  mailboxIds(): Promise<string[]>;
 }

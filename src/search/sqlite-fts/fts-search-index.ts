@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { SearchIndexError } from '../search-error.js';
-import type { SearchDocument, SearchHit, SearchIndex, SearchQuery } from '../search-index.js';
+import type { IndexedEntry, SearchDocument, SearchHit, SearchIndex, SearchQuery } from '../search-index.js';
 import { buildFilter, joinList } from './fts-query.js';
-import { SCHEMA_SQL } from './schema.js';
+import { SCHEMA_SQL, SEP } from './schema.js';
 
 /** Options for {@link FtsSearchIndex}. */
 export interface FtsSearchIndexOptions {
@@ -93,6 +93,23 @@ export class FtsSearchIndex implements SearchIndex {
       statements(db).versions.all(mailboxId),
     ) as { entry_id: string; version: number }[];
     return new Map(rows.map((row) => [row.entry_id, row.version]));
+  }
+
+  async inventory(mailboxId: string): Promise<Map<string, IndexedEntry>> {
+    const rows = this.run('inventory', (db) =>
+      statements(db).inventory.all(mailboxId),
+    ) as { entry_id: string; version: number; folder: string; tags: string }[];
+    return new Map(
+      rows.map((row) => [
+        row.entry_id,
+        { version: row.version, folder: row.folder, tags: row.tags.split(SEP).filter((tag) => tag !== '') },
+      ]),
+    );
+  }
+
+  async mailboxIds(): Promise<string[]> {
+    const rows = this.run('mailboxIds', (db) => statements(db).mailboxIds.all()) as { mailbox_id: string }[];
+    return rows.map((row) => row.mailbox_id);
   }
 
   /** Runs `fn` on the open database, turning any SQLite failure into a SearchIndexError. */
@@ -191,6 +208,8 @@ function prepareStatements(db: Database.Database) {
        ON CONFLICT (entry_id) DO UPDATE SET version = max(version, excluded.version)`,
     ),
     versions: db.prepare('SELECT entry_id, version FROM docs WHERE mailbox_id = ?'),
+    inventory: db.prepare('SELECT entry_id, version, folder, tags FROM docs WHERE mailbox_id = ?'),
+    mailboxIds: db.prepare('SELECT DISTINCT mailbox_id FROM docs ORDER BY mailbox_id'),
   };
 }
 
