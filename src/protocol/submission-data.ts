@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import { headerAddresses, headerValues, withoutBcc } from '../queue/message-headers.js';
+import type { Mailbox } from '../store/types.js';
+import { receivedHeader } from './received-header.js';
+import { replyError, REPLIES } from './replies.js';
+import type { SubmissionHandlerDeps } from './submission-handler.js';
+import { ownsAddress } from './submission-handler.js';
+
+/** What the submission listener keeps per connection. */
+export interface SubmissionSession {
+  client: string;
+  /** The client is in submission.trustedNetworks: may relay without AUTH, as any sender. */
+  trusted: boolean;
+  mailbox?: Mailbox;
+  secure?: boolean;
+  sender?: string;
+  recipients: string[];
+  counted: boolean;
+}
+
+type DataDone = (err: Error | null, message?: unknown) => void;
+
+/**
+ * DATA on the submission listener: reads the message, checks that an authenticated user's From
+ * addresses are its own, adds what a submission server adds (Received, and Date and Message-ID
+ * when missing; Bcc removed) and queues it. 250 means queued durably.
+ */
+export class SubmissionData {
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly deps: SubmissionHandlerDeps,
+    private readonly stateOf: (id: string) => SubmissionSession | undefined,
+  ) {}
+
+  get busy(): boolean {
+    return this.inFlight.size > 0;
+  }
+
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  handle(stream: SMTPServerDataStream, session: SMTPServerSession, done: DataDone): void {
+    const work = this.process(stream, session, done);
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  private async process(stream: SMTPServerDataStream, session: SMTPServerSession, done: DataDone): Promise<void> {
+    const state = this.stateOf(session.id)!;
+    let raw: Buffer;
+    try {
+      raw = await readAll(stream, this.deps.config.limits.maxMessageBytes);
+    } catch (err) {
+      return done(err as Error);
+    }
+    if (stream.sizeExceeded) return done(null);
+    if (state.mailbox) {
+      const from = headerAddresses(raw, 'from');
+      if (from.length === 0 || !from.every((a) => ownsAddress(state.mailbox!, a))) {
+        this.deps.log.info({ session: session.id, user: state.mailbox.address, from }, 'submission From refused');
+        return done(replyError(REPLIES.fromNotOwned));
+      }
+    }
+    try {
+      const prepared = this.prepare(raw, state, session);
+      const { messageId } = await this.deps.outbound().submit({ sender: state.sender ?? '', recipients: state.recipients, raw: prepared });
+      done(null, `${REPLIES.queued.enhanced} ${REPLIES.queued.text} as ${messageId}`);
+    } catch (err) {
+      this.deps.log.error({ err, session: session.id }, 'submission could not be queued');
+      done(replyError(REPLIES.queueFailure));
+    }
+  }
+
+  /** Received on top; Date and Message-ID when the client left them out; Bcc removed. */
+  private prepare(raw: Buffer, state: SubmissionSession, session: SMTPServerSession): Buffer {
+    const host = this.deps.config.hostname;
+    const info = {
+      id: session.id,
+      listener: 'smtp' as const,
+      clientAddress: state.client,
+      clientPort: session.remotePort,
+      peerAddress: state.client,
+      proxied: false,
+      heloName: session.hostNameAppearsAs ?? '',
+      secure: session.secure,
+    };
+    const received = receivedHeader(info, host, session.id, state.recipients);
+    // RFC 3848: ESMTPA / ESMTPSA name an authenticated submission.
+    const lines = [state.mailbox ? received.replace(/ with (ESMTPS?) id/, ' with $1A id') : received];
+    if (headerValues(raw, 'date').length === 0) lines.push(`Date: ${new Date().toUTCString().replace('GMT', '+0000')}`);
+    if (headerValues(raw, 'message-id').length === 0) lines.push(`Message-ID: <${Date.now().toString(36)}.${randomBytes(8).toString('hex')}@${host}>`);
+    return Buffer.concat([Buffer.from(lines.join('\r\n') + '\r\n'), withoutBcc(raw)]);
+  }
+}
+
+function readAll(stream: SMTPServerDataStream, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    stream.on('data', (chunk: Buffer) => {
+      if (kept > maxBytes) return;
+      kept += chunk.length;
+      chunks.push(chunk);
+    });
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}

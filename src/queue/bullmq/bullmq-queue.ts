@@ -1,0 +1,275 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { HermodError, QueueError } from '../../errors.js';
+import { byAge, matchesSelector, type OutboundQueue } from '../outbound-queue.js';
+import type { Deferral, JobSelector, JobState, Lease, NewOutboundMessage, QueueJob } from '../types.js';
+import { RedisSpool } from './redis-spool.js';
+
+/** Options for {@link BullmqQueue}. */
+export interface BullmqQueueOptions {
+  url: string;
+  /** Prefix of every Redis key (BullMQ's and Hermod's own). */
+  prefix: string;
+  /** BullMQ queue name. */
+  name: string;
+  /** Lock time of a claimed job; a worker that dies loses its jobs after this. @defaultValue 600000 */
+  leaseMs?: number;
+  /** How often lapsed locks are looked for. @defaultValue 30000 */
+  stalledIntervalMs?: number;
+}
+
+/** What a BullMQ job carries: the QueueJob without its state, which BullMQ itself knows. */
+type JobData = Omit<QueueJob, 'state'>;
+
+const JOB_NAME = 'deliver';
+const JOB_OPTIONS = { removeOnComplete: true, removeOnFail: true } as const;
+
+/**
+ * The outbound queue on Redis through BullMQ, shared by every Hermod node. Jobs are fetched by
+ * hand (`Worker.getNextJob`), so the delivery worker is the same for both drivers; deferred jobs
+ * are BullMQ delayed jobs; held jobs leave BullMQ for a hash of their own (BullMQ has no "hold").
+ */
+export class BullmqQueue implements OutboundQueue {
+  readonly driver = 'bullmq' as const;
+  private readonly redis: Redis;
+  private readonly queue: Queue;
+  private readonly spool: RedisSpool;
+  private readonly heldKey: string;
+  private worker: Worker | null = null;
+
+  constructor(private readonly options: BullmqQueueOptions) {
+    this.redis = new Redis(options.url, { maxRetriesPerRequest: null, lazyConnect: true });
+    this.redis.on('error', () => undefined);
+    this.queue = new Queue(options.name, { connection: this.redis, prefix: options.prefix });
+    this.queue.on('error', () => undefined);
+    const base = `${options.prefix}:${options.name}`;
+    this.spool = new RedisSpool(this.redis, base);
+    this.heldKey = `${base}:held`;
+  }
+
+  async init(): Promise<void> {
+    await this.wrap('open', () => this.queue.waitUntilReady());
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close(true);
+    await this.queue.close();
+    this.redis.disconnect();
+  }
+
+  async enqueue(message: NewOutboundMessage): Promise<QueueJob[]> {
+    const createdAt = message.createdAt ?? Date.now();
+    const jobs: QueueJob[] = message.destinations.map((dest, i) => ({
+      id: `${message.messageId}.${i + 1}`,
+      messageId: message.messageId,
+      domain: dest.domain.toLowerCase(),
+      sender: message.sender,
+      recipients: dest.recipients.map((address) => ({ address, status: 'pending' as const })),
+      state: 'queued',
+      attempts: 0,
+      createdAt,
+      nextAttemptAt: createdAt,
+      lastAttemptAt: null,
+      lastError: null,
+      delayWarned: false,
+      size: message.raw.length,
+      local: dest.local,
+    }));
+    return this.wrap('enqueue', async () => {
+      await this.spool.put(message.messageId, message.raw, jobs.length);
+      try {
+        await this.queue.addBulk(jobs.map((job) => ({ name: JOB_NAME, data: dataOf(job), opts: { ...JOB_OPTIONS, jobId: job.id } })));
+      } catch (err) {
+        await this.spool.drop(message.messageId);
+        throw err;
+      }
+      return jobs;
+    });
+  }
+
+  async readBody(messageId: string): Promise<Buffer | null> {
+    return this.wrap('readBody', () => this.spool.get(messageId));
+  }
+
+  async claim(leaseMs: number): Promise<Lease | null> {
+    return this.wrap('claim', async () => {
+      const worker = await this.ensureWorker(leaseMs);
+      const token = randomUUID();
+      const job = (await worker.getNextJob(token, { block: false })) as Job<JobData> | undefined;
+      if (!job) return null;
+      if (leaseMs !== (this.options.leaseMs ?? 600_000)) await job.extendLock(token, leaseMs);
+      return { job: { ...job.data, state: 'active' }, token };
+    });
+  }
+
+  async complete(lease: Lease): Promise<void> {
+    await this.withLease(lease, async (job) => {
+      await job.moveToCompleted('done', lease.token, false);
+      await this.spool.release(lease.job.messageId);
+    });
+  }
+
+  async defer(lease: Lease, d: Deferral): Promise<void> {
+    await this.withLease(lease, async (job) => {
+      const data: JobData = {
+        ...job.data,
+        recipients: d.recipients,
+        attempts: job.data.attempts + 1,
+        nextAttemptAt: d.nextAttemptAt,
+        lastAttemptAt: Date.now(),
+        lastError: d.lastError,
+        delayWarned: d.delayWarned,
+      };
+      await job.updateData(data);
+      await job.moveToDelayed(d.nextAttemptAt, lease.token);
+    });
+  }
+
+  async postpone(lease: Lease, until: number): Promise<void> {
+    await this.withLease(lease, (job) => job.moveToDelayed(until, lease.token));
+  }
+
+  async get(id: string): Promise<QueueJob | null> {
+    return this.wrap('get', async () => {
+      const held = await this.redis.hget(this.heldKey, id);
+      if (held) return { ...(JSON.parse(held) as JobData), state: 'held' as const };
+      const job = (await this.queue.getJob(id)) as Job<JobData> | undefined;
+      if (!job) return null;
+      const state = toState(await job.getState(), job.data);
+      return state ? { ...job.data, state } : null;
+    });
+  }
+
+  async list(selector: JobSelector = {}, now = Date.now()): Promise<QueueJob[]> {
+    return this.wrap('list', async () => {
+      const out: QueueJob[] = [];
+      for (const [types, bull] of [[['waiting', 'prioritized'], 'waiting'], [['delayed'], 'delayed'], [['active'], 'active']] as const) {
+        const jobs = (await this.queue.getJobs([...types])) as Job<JobData>[];
+        for (const job of jobs) {
+          const state = job?.data ? toState(bull, job.data) : null;
+          if (state) out.push({ ...job.data, state });
+        }
+      }
+      for (const value of Object.values(await this.redis.hgetall(this.heldKey))) {
+        out.push({ ...(JSON.parse(value) as JobData), state: 'held' });
+      }
+      return out.filter((job) => matchesSelector(job, selector, now)).sort(byAge);
+    });
+  }
+
+  async hold(ids: string[]): Promise<string[]> {
+    return this.each('hold', ids, async (id) => {
+      const job = (await this.queue.getJob(id)) as Job<JobData> | undefined;
+      if (!job || !['waiting', 'prioritized', 'delayed'].includes(await job.getState())) return false;
+      await job.remove();
+      await this.redis.hset(this.heldKey, id, JSON.stringify(job.data));
+      return true;
+    });
+  }
+
+  async release(ids: string[]): Promise<string[]> {
+    return this.each('release', ids, (id) => this.unhold(id));
+  }
+
+  async retryNow(ids: string[]): Promise<string[]> {
+    return this.each('retry', ids, async (id) => {
+      if (await this.unhold(id)) return true;
+      const job = (await this.queue.getJob(id)) as Job<JobData> | undefined;
+      const state = job ? await job.getState() : 'unknown';
+      if (!job || (state !== 'delayed' && state !== 'waiting')) return false;
+      await job.updateData({ ...job.data, nextAttemptAt: Date.now() });
+      if (state === 'delayed') await job.promote();
+      return true;
+    });
+  }
+
+  async remove(ids: string[]): Promise<string[]> {
+    return this.each('remove', ids, async (id) => {
+      const held = await this.redis.hget(this.heldKey, id);
+      if (held) {
+        await this.redis.hdel(this.heldKey, id);
+        await this.spool.release((JSON.parse(held) as JobData).messageId);
+        return true;
+      }
+      const job = (await this.queue.getJob(id)) as Job<JobData> | undefined;
+      if (!job || (await job.getState()) === 'active') return false;
+      await job.remove();
+      await this.spool.release(job.data.messageId);
+      return true;
+    });
+  }
+
+  /** Puts a held job back into BullMQ, due now. */
+  private async unhold(id: string): Promise<boolean> {
+    const held = await this.redis.hget(this.heldKey, id);
+    if (!held) return false;
+    const data: JobData = { ...(JSON.parse(held) as JobData), nextAttemptAt: Date.now() };
+    await this.queue.add(JOB_NAME, data, { ...JOB_OPTIONS, jobId: id });
+    await this.redis.hdel(this.heldKey, id);
+    return true;
+  }
+
+  private async ensureWorker(leaseMs: number): Promise<Worker> {
+    if (this.worker) return this.worker;
+    const worker = new Worker(this.options.name, null, {
+      connection: this.redis.duplicate({ maxRetriesPerRequest: null }),
+      prefix: this.options.prefix,
+      autorun: false,
+      lockDuration: this.options.leaseMs ?? leaseMs,
+      stalledInterval: this.options.stalledIntervalMs ?? 30_000,
+      // A lapsed lease always goes back to the queue: Hermod decides when a message fails.
+      maxStalledCount: Number.MAX_SAFE_INTEGER,
+    });
+    worker.on('error', () => undefined);
+    this.worker = worker;
+    await worker.waitUntilReady();
+    void worker.startStalledCheckTimer();
+    return worker;
+  }
+
+  private async withLease(lease: Lease, fn: (job: Job<JobData>) => Promise<unknown>): Promise<void> {
+    await this.wrap('settle', async () => {
+      const job = (await this.queue.getJob(lease.job.id)) as Job<JobData> | undefined;
+      if (!job) throw new QueueError(`job ${lease.job.id}: lease lost (removed)`, { code: 'HERMOD_QUEUE_LEASE' });
+      try {
+        await fn(job);
+      } catch (err) {
+        if (/lock|not in the active state/i.test((err as Error).message)) {
+          throw new QueueError(`job ${lease.job.id}: lease lost (${(err as Error).message})`, { code: 'HERMOD_QUEUE_LEASE' });
+        }
+        throw err;
+      }
+    });
+  }
+
+  private async each(operation: string, ids: string[], fn: (id: string) => Promise<boolean>): Promise<string[]> {
+    return this.wrap(operation, async () => {
+      const done: string[] = [];
+      for (const id of ids) if (await fn(id)) done.push(id);
+      return done;
+    });
+  }
+
+  private async wrap<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof HermodError) throw err;
+      throw new QueueError(`queue ${operation} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+function dataOf(job: QueueJob): JobData {
+  const { state: _state, ...data } = job;
+  return data;
+}
+
+/** BullMQ's state → ours; a delayed job that was never tried is merely postponed, so `queued`. */
+function toState(bull: string, data: JobData): JobState | null {
+  if (bull === 'active') return 'active';
+  if (bull === 'delayed') return data.attempts > 0 ? 'deferred' : 'queued';
+  if (bull === 'waiting' || bull === 'wait' || bull === 'prioritized' || bull === 'paused') return 'queued';
+  return null;
+}

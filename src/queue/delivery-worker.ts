@@ -1,0 +1,99 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { AttemptReport, AttemptRunner } from './attempt-runner.js';
+import type { DestinationLimiter } from './destination-limiter.js';
+import type { OutboundQueue } from './outbound-queue.js';
+import type { Lease } from './types.js';
+
+export interface DeliveryWorkerOptions {
+  queue: OutboundQueue;
+  limiter: DestinationLimiter;
+  runner: AttemptRunner;
+  log: Logger;
+  /** Deliveries in flight at once. */
+  slots: number;
+  pollMs: number;
+  leaseMs: number;
+}
+
+/**
+ * Takes due jobs off the queue and runs one attempt each, `slots` at a time. A destination at
+ * its concurrency or rate limit gets the job back shortly, with no attempt counted. Emits
+ * `attempt` (AttemptReport) after each attempt.
+ */
+export class DeliveryWorker extends EventEmitter {
+  private running = false;
+  private readonly loops: Promise<void>[] = [];
+  private wake: (() => void)[] = [];
+
+  constructor(private readonly options: DeliveryWorkerOptions) {
+    super();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    for (let i = 0; i < this.options.slots; i++) this.loops.push(this.loop());
+  }
+
+  /** Ends idle waits early (a message was just queued). */
+  poke(): void {
+    const waiting = this.wake;
+    this.wake = [];
+    for (const w of waiting) w();
+  }
+
+  /** Stops taking jobs and waits for attempts in flight (their leases lapse if this times out). */
+  async stop(timeoutMs: number): Promise<void> {
+    this.running = false;
+    this.poke();
+    await Promise.race([Promise.allSettled(this.loops), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    this.loops.length = 0;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let lease: Lease | null = null;
+      try {
+        lease = await this.options.queue.claim(this.options.leaseMs);
+      } catch (err) {
+        this.options.log.error({ err }, 'queue claim failed');
+      }
+      if (!lease) {
+        await this.idle();
+        continue;
+      }
+      await this.process(lease);
+    }
+  }
+
+  private async process(lease: Lease): Promise<void> {
+    const { queue, limiter, log } = this.options;
+    try {
+      const release = await limiter.acquire(lease.job.domain);
+      if (!release) {
+        await queue.postpone(lease, Date.now() + 100 + Math.floor(Math.random() * 400));
+        return;
+      }
+      try {
+        const report: AttemptReport = await this.options.runner.run(lease);
+        this.emit('attempt', report);
+      } finally {
+        await release();
+      }
+    } catch (err) {
+      log.error({ err, queueId: lease.job.id }, 'delivery attempt could not be recorded');
+    }
+  }
+
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.options.pollMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake.push(done);
+    });
+  }
+}

@@ -1,0 +1,168 @@
+/// <reference path="../../types/mx-connect.d.ts" />
+import { readFileSync } from 'node:fs';
+import { Resolver } from 'node:dns';
+import type { TLSSocket } from 'node:tls';
+import mxConnect, { type MxConnection, type MxConnectOptions } from 'mx-connect';
+import type { Logger } from 'pino';
+import type { HermodConfig } from '../../config/schema.js';
+import { ConfigError, DeliveryError } from '../../errors.js';
+import { SmtpSession, type RecipientReply, type SessionOptions } from './smtp-session.js';
+import { createTlsaResolver } from './tlsa-resolver.js';
+
+/** The outcome of one attempt to a remote domain. */
+export interface RemoteAttempt {
+  replies: RecipientReply[];
+  /** `host[ip]` of the peer that answered, for logs and DSNs. */
+  remoteMta?: string;
+  /** Which transport security applied: none (opportunistic), mta-sts, dane, smarthost. */
+  policy: string;
+  tls: boolean;
+}
+
+/** A DNS lookup in node's callback style, for mx-connect's `dnsOptions.resolve`. */
+type CallbackResolve = NonNullable<NonNullable<MxConnectOptions['dnsOptions']>['resolve']>;
+
+/**
+ * Delivers to a remote domain: to the smarthost when `relay.host` is set, else to the domain's
+ * MX (A/AAAA fallback) through mx-connect, honouring MTA-STS (enforce: TLS with a verified
+ * certificate for a listed MX) and DANE (TLSA from a DNSSEC-validating resolver: TLS whose
+ * certificate matches a record). Without either policy STARTTLS is opportunistic.
+ */
+export class RemoteDeliverer {
+  private readonly resolve: CallbackResolve;
+  private readonly tlsa: (name: string) => Promise<unknown[]>;
+  private readonly ca?: Buffer;
+
+  /**
+   * @param stsCache MTA-STS policies by domain, kept between deliveries (RFC 8461 §3.3: a
+   *   cached policy still applies when the policy host cannot be reached)
+   */
+  constructor(
+    private readonly config: HermodConfig,
+    private readonly log: Logger,
+    private readonly stsCache = new Map<string, unknown>(),
+  ) {
+    const resolver = new Resolver({ timeout: 5000, tries: 2 });
+    if (config.delivery.dnsServers.length > 0) resolver.setServers(config.delivery.dnsServers);
+    this.resolve = ((name: string, type: string, cb: (err: Error | null, r?: unknown) => void) =>
+      resolver.resolve(name, type, cb as never)) as CallbackResolve;
+    this.tlsa = createTlsaResolver(config.delivery.dnsServers);
+    if (config.delivery.caFile) this.ca = readCa(config.delivery.caFile);
+  }
+
+  async deliver(domain: string, sender: string, recipients: string[], body: Buffer): Promise<RemoteAttempt> {
+    if (this.config.relay.host) return this.viaSmarthost(sender, recipients, body);
+    let connection: MxConnection;
+    try {
+      connection = await this.connect(domain);
+    } catch (err) {
+      const e = err as DeliveryError;
+      const replies = recipients.map((address) => ({ address, code: e.responseCode, response: e.message }));
+      return { replies, policy: 'none', tls: false };
+    }
+    const remoteMta = `${connection.hostname}[${connection.host}]`;
+    const tlsa = connection.tlsaRecords ?? [];
+    const dane = tlsa.length > 0;
+    const sts = !dane && connection.policyMatch?.mode === 'enforce' && connection.policyMatch.valid;
+    const options: SessionOptions = {
+      ...this.sessionBase(connection.host, connection.port),
+      socket: connection.socket,
+      requireTls: dane || sts,
+      verifyCertificate: sts,
+      servername: connection.hostname,
+      checkPeer: dane ? (socket) => daneProblem(socket, tlsa, connection.hostname) : undefined,
+    };
+    const result = await this.transact(options, sender, recipients, body, remoteMta);
+    return { ...result, policy: dane ? 'dane' : sts ? 'mta-sts' : 'none' };
+  }
+
+  private async viaSmarthost(sender: string, recipients: string[], body: Buffer): Promise<RemoteAttempt> {
+    const relay = this.config.relay;
+    const options: SessionOptions = {
+      ...this.sessionBase(relay.host!, relay.port),
+      secure: relay.secure,
+      requireTls: relay.requireTls,
+      verifyCertificate: relay.verifyCertificate,
+      auth: relay.auth,
+    };
+    const result = await this.transact(options, sender, recipients, body, `${relay.host}[${relay.port}]`);
+    return { ...result, policy: 'smarthost' };
+  }
+
+  private sessionBase(host: string, port: number): Omit<SessionOptions, 'requireTls' | 'verifyCertificate'> {
+    const d = this.config.delivery;
+    return {
+      host,
+      port,
+      ca: this.ca,
+      heloName: this.config.hostname,
+      connectTimeoutMs: d.connectTimeoutMs,
+      socketTimeoutMs: d.socketTimeoutMs,
+    };
+  }
+
+  private async transact(
+    options: SessionOptions,
+    sender: string,
+    recipients: string[],
+    body: Buffer,
+    remoteMta: string,
+  ): Promise<Omit<RemoteAttempt, 'policy'>> {
+    const session = new SmtpSession(options);
+    try {
+      await session.open();
+      const replies = await session.send(sender, recipients, body);
+      return { replies, remoteMta, tls: session.encrypted };
+    } catch (err) {
+      const e = err as DeliveryError;
+      const code = e.responseCode ?? 0;
+      return { replies: recipients.map((address) => ({ address, code, response: e.message })), remoteMta, tls: false };
+    } finally {
+      session.close();
+    }
+  }
+
+  /** mx-connect with Hermod's resolver, MTA-STS cache and TLSA lookups. */
+  private async connect(domain: string): Promise<MxConnection> {
+    const d = this.config.delivery;
+    try {
+      return await mxConnect({
+        target: domain,
+        port: d.port,
+        maxConnectTime: d.connectTimeoutMs,
+        localHostname: this.config.hostname,
+        dnsOptions: { ignoreIPv6: false, preferIPv6: false, blockLocalAddresses: !d.allowLocalAddresses, resolve: this.resolve },
+        mtaSts: {
+          enabled: d.mtaSts,
+          cache: { get: async (k) => this.stsCache.get(k) ?? false, set: async (k, v) => this.stsCache.set(k, v) },
+          logger: (entry) => this.log.debug({ domain, ...entry }, 'mta-sts'),
+        },
+        dane: { enabled: d.dane, resolveTlsa: this.tlsa, verify: true, logger: (entry) => this.log.debug({ domain, ...entry }, 'dane') },
+      });
+    } catch (err) {
+      const e = err as Error & { temporary?: boolean; category?: string; response?: string };
+      // "No MX and no address" is permanent (5.1.2, like Postfix's "Host or domain name not found");
+      // DNS trouble, refused connections and policy failures are temporary.
+      const permanent = e.category === 'dns' && !e.temporary;
+      throw new DeliveryError(e.response ?? e.message, permanent ? 550 : 0, { cause: err });
+    }
+  }
+}
+
+/** Why the peer's certificate matches none of the TLSA records, or null when one matches. */
+function daneProblem(socket: TLSSocket, records: unknown[], hostname: string): string | null {
+  const x509 = socket.getPeerX509Certificate();
+  if (!x509) return `DANE verification failed for ${hostname}: no certificate`;
+  // mx-connect reads `raw` (selector 0) and a `publicKey` it can hand to createPublicKey (selector 1).
+  const cert = { raw: x509.raw, publicKey: x509.publicKey.export({ type: 'spki', format: 'pem' }) };
+  const result = mxConnect.dane.verifyCertAgainstTlsa(cert, records);
+  return result.valid ? null : `DANE verification failed for ${hostname}: ${result.error ?? 'no TLSA record matches'}`;
+}
+
+function readCa(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new ConfigError(`delivery.caFile: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}

@@ -1,0 +1,16 @@
+export type { OutboundQueue } from './outbound-queue.js';
+export { matchesSelector } from './outbound-queue.js';
+export * from './types.js';
+export { openOutboundQueue } from './open-queue.js';
+export { SqliteQueue, type SqliteQueueOptions } from './sqlite/sqlite-queue.js';
+export { BullmqQueue, type BullmqQueueOptions } from './bullmq/bullmq-queue.js';
+export { OutboundService, type Submission, type Submitted } from './outbound-service.js';
+export { startOutbound, type RunningOutbound, type OutboundDeps } from './start-outbound.js';
+export { DeliveryWorker } from './delivery-worker.js';
+export { AttemptRunner, type AttemptReport, type Remote } from './attempt-runner.js';
+export { RetryPolicy } from './retry-policy.js';
+export { buildDsn, type DsnInput } from './dsn-builder.js';
+export { DkimKeys, txtRecord, type DkimKey } from './dkim-keys.js';
+export { DkimSigner } from './dkim-signer.js';
+export { RemoteDeliverer, type RemoteAttempt } from './delivery/remote-deliverer.js';
+export { LocalDeliverer } from './delivery/local-deliverer.js';

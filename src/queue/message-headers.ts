@@ -1,0 +1,48 @@
+import addressparser from 'nodemailer/lib/addressparser';
+
+/**
+ * Small header readers for outbound mail: enough to find the From, To, Cc and Bcc addresses
+ * of a message without parsing its body.
+ */
+
+/** The header section as text (latin1, so bytes survive), without the blank line. */
+export function headerText(raw: Buffer): string {
+  const text = raw.subarray(0, Math.min(raw.length, 256 * 1024)).toString('latin1');
+  const end = text.search(/\r?\n\r?\n/);
+  return end >= 0 ? text.slice(0, end) : text;
+}
+
+/** Every value of a header (unfolded), in order. */
+export function headerValues(raw: Buffer, name: string): string[] {
+  const unfolded = headerText(raw).replace(/\r?\n[ \t]+/g, ' ');
+  const wanted = name.toLowerCase();
+  const out: string[] = [];
+  for (const line of unfolded.split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === wanted) out.push(line.slice(colon + 1).trim());
+  }
+  return out;
+}
+
+/** The mailbox addresses of an address header (groups flattened), lower-cased. */
+export function headerAddresses(raw: Buffer, name: string): string[] {
+  return headerValues(raw, name)
+    .flatMap((value) => addressparser(value, { flatten: true }))
+    .map((a) => (a.address ?? '').toLowerCase())
+    .filter((a) => a.includes('@'));
+}
+
+/** The domain of an address, lower-cased ('' for none). */
+export function domainOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at >= 0 ? address.slice(at + 1).toLowerCase() : '';
+}
+
+/** The message without its Bcc header(s): what recipients may see. */
+export function withoutBcc(raw: Buffer): Buffer {
+  const text = raw.toString('latin1');
+  const end = text.search(/\r?\n\r?\n/);
+  if (end < 0) return raw;
+  const head = text.slice(0, end).replace(/^bcc:.*(?:\r?\n[ \t].*)*(?:\r?\n|$)/gim, '');
+  return Buffer.concat([Buffer.from(head, 'latin1'), raw.subarray(end)]);
+}

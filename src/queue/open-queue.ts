@@ -1,0 +1,21 @@
+import { join } from 'node:path';
+import type { HermodConfig } from '../config/schema.js';
+import { BullmqQueue } from './bullmq/bullmq-queue.js';
+import type { OutboundQueue } from './outbound-queue.js';
+import { SqliteQueue } from './sqlite/sqlite-queue.js';
+
+/** Opens (and initialises) the outbound queue the config selects. */
+export async function openOutboundQueue(config: HermodConfig): Promise<OutboundQueue> {
+  const q = config.queue;
+  const queue: OutboundQueue =
+    q.driver === 'bullmq'
+      ? new BullmqQueue({ ...q.bullmq, leaseMs: q.leaseMs })
+      : new SqliteQueue({ file: join(config.dataDir, q.sqlite.file), busyTimeoutMs: config.store.sqlite.busyTimeoutMs });
+  try {
+    await queue.init();
+  } catch (err) {
+    await queue.close().catch(() => undefined);
+    throw err;
+  }
+  return queue;
+}

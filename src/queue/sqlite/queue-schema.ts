@@ -1,0 +1,62 @@
+import type { Migration } from '../../store/sqlite/migrations.js';
+
+/**
+ * The embedded queue's schema, in its own file (queue.sqlite under dataDir) so it never collides
+ * with the message store's migrations. The body lives once in `spool`; jobs refer to it.
+ */
+export const QUEUE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'outbound queue',
+    sql: `
+      CREATE TABLE spool (
+        message_id  TEXT PRIMARY KEY,
+        raw         BLOB NOT NULL,
+        size        INTEGER NOT NULL,
+        created_at  INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE jobs (
+        id               TEXT PRIMARY KEY,
+        message_id       TEXT NOT NULL REFERENCES spool(message_id),
+        domain           TEXT NOT NULL,
+        sender           TEXT NOT NULL,
+        recipients       TEXT NOT NULL,
+        state            TEXT NOT NULL CHECK (state IN ('queued', 'deferred', 'active', 'held')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        created_at       INTEGER NOT NULL,
+        next_attempt_at  INTEGER NOT NULL,
+        last_attempt_at  INTEGER,
+        last_error       TEXT,
+        delay_warned     INTEGER NOT NULL DEFAULT 0,
+        size             INTEGER NOT NULL,
+        local            INTEGER NOT NULL DEFAULT 0,
+        lease_token      TEXT,
+        lease_until      INTEGER
+      ) STRICT;
+      -- The worker's question: what is due, longest waiting first.
+      CREATE INDEX jobs_due ON jobs(state, next_attempt_at);
+      CREATE INDEX jobs_by_message ON jobs(message_id);
+    `,
+  },
+];
+
+/** A jobs row as SQLite returns it. */
+export interface JobRow {
+  id: string;
+  message_id: string;
+  domain: string;
+  sender: string;
+  recipients: string;
+  state: 'queued' | 'deferred' | 'active' | 'held';
+  attempts: number;
+  created_at: number;
+  next_attempt_at: number;
+  last_attempt_at: number | null;
+  last_error: string | null;
+  delay_warned: number;
+  size: number;
+  local: number;
+  lease_token: string | null;
+  lease_until: number | null;
+}

@@ -1,0 +1,88 @@
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { HermodConfig } from '../config/schema.js';
+import type { MessageProcessor } from '../pipeline/message-processor.js';
+import type { MessageStore } from '../store/message-store.js';
+import { AttemptRunner, type Remote } from './attempt-runner.js';
+import { Bouncer } from './bouncer.js';
+import { LocalDeliverer } from './delivery/local-deliverer.js';
+import { RemoteDeliverer } from './delivery/remote-deliverer.js';
+import { DeliveryWorker } from './delivery-worker.js';
+import { MemoryDestinationLimiter, RedisDestinationLimiter, type DestinationLimiter } from './destination-limiter.js';
+import { DkimKeys } from './dkim-keys.js';
+import { DkimSigner } from './dkim-signer.js';
+import { openOutboundQueue } from './open-queue.js';
+import type { OutboundQueue } from './outbound-queue.js';
+import { OutboundService } from './outbound-service.js';
+import { RetryPolicy } from './retry-policy.js';
+
+/** The outbound side of a running Hermod: queue, the way in, and the delivery worker. */
+export interface RunningOutbound {
+  queue: OutboundQueue;
+  service: OutboundService;
+  worker: DeliveryWorker;
+  /** Stops the worker (waiting up to shutdownTimeoutMs for attempts in flight) and closes the queue. */
+  close(): Promise<void>;
+}
+
+export interface OutboundDeps {
+  config: HermodConfig;
+  store: MessageStore;
+  processor: MessageProcessor;
+  log: Logger;
+  /** Replaces the remote deliverer (benchmarks of the queue alone); tests use the real one. */
+  remote?: Remote;
+}
+
+/** Opens the queue and starts the delivery worker. */
+export async function startOutbound(deps: OutboundDeps): Promise<RunningOutbound> {
+  const { config, store, processor } = deps;
+  const log = deps.log.child({ component: 'outbound' });
+  const queue = await openOutboundQueue(config);
+  const limiter = createLimiter(config);
+  const service = new OutboundService(queue, store, log);
+  const policy = new RetryPolicy(config.queue.retry, config.queue.delayWarningMs);
+  const signer = config.dkim.enabled ? new DkimSigner(new DkimKeys(join(config.dataDir, config.dkim.keyDir)), log) : undefined;
+  const runner = new AttemptRunner({
+    queue,
+    local: new LocalDeliverer(store, processor, config.hostname),
+    remote: deps.remote ?? new RemoteDeliverer(config, log),
+    signer,
+    policy,
+    bouncer: new Bouncer(() => service, policy, config.hostname, log),
+    log,
+  });
+  const q = config.queue;
+  const worker = new DeliveryWorker({ queue, limiter, runner, log, slots: q.workers, pollMs: q.pollMs, leaseMs: q.leaseMs });
+  const submit = service.submit.bind(service);
+  // A message queued in this process is tried at once rather than at the next poll.
+  service.submit = async (s) => {
+    const result = await submit(s);
+    worker.poke();
+    return result;
+  };
+  worker.start();
+  return {
+    queue,
+    service,
+    worker,
+    async close() {
+      await worker.stop(config.shutdownTimeoutMs);
+      await limiter.close();
+      await queue.close();
+    },
+  };
+}
+
+function createLimiter(config: HermodConfig): DestinationLimiter {
+  const q = config.queue;
+  if (q.driver !== 'bullmq') return new MemoryDestinationLimiter(q.perDestination);
+  const redis = new Redis(q.bullmq.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
+  const limiter = new RedisDestinationLimiter(redis, `${q.bullmq.prefix}:${q.bullmq.name}`, q.perDestination, q.leaseMs);
+  return {
+    acquire: (domain) => limiter.acquire(domain),
+    close: async () => redis.disconnect(),
+  };
+}

@@ -1,0 +1,90 @@
+/** Where a recipient of a job stands. */
+export type RecipientStatus = 'pending' | 'delivered' | 'failed';
+
+/** One recipient of a job and what the last attempt said about it. */
+export interface JobRecipient {
+  address: string;
+  status: RecipientStatus;
+  /** The reply of the last attempt for this recipient, e.g. `450 4.2.0 Mailbox busy`. */
+  lastResponse?: string;
+  /** Basic code of that reply; 0 for a connection fault. */
+  lastCode?: number;
+  /** The host that answered, e.g. `mx.example.com[192.0.2.1]`. */
+  remoteMta?: string;
+}
+
+/**
+ * The state of a job as the queue reports it:
+ * - `queued`: due now (new, released, or retried by the operator), waiting for a worker
+ * - `deferred`: waiting for its next attempt after a temporary failure
+ * - `active`: leased by a worker, an attempt is under way
+ * - `held`: put aside by the operator; never tried until released
+ */
+export type JobState = 'queued' | 'deferred' | 'active' | 'held';
+
+/** One message to one destination domain: the unit of delivery, retry and bounce. */
+export interface QueueJob {
+  /** `<messageId>.<n>`: stable, unique, no ':' (a BullMQ job id). */
+  id: string;
+  messageId: string;
+  /** Destination domain, lower case. */
+  domain: string;
+  /** Envelope sender; '' is the null sender (bounces), which never gets a bounce. */
+  sender: string;
+  recipients: JobRecipient[];
+  state: JobState;
+  /** Delivery attempts made so far. */
+  attempts: number;
+  /** Epoch ms the message entered the queue. */
+  createdAt: number;
+  /** Epoch ms of the next attempt (for `queued` jobs: when they became due). */
+  nextAttemptAt: number;
+  /** Epoch ms of the last attempt, or null. */
+  lastAttemptAt: number | null;
+  /** Why the last attempt did not finish the job. */
+  lastError: string | null;
+  /** True once the sender was told that the message is delayed. */
+  delayWarned: boolean;
+  /** Message size in bytes. */
+  size: number;
+  /** The domain is one of ours: delivery goes through the inbound pipeline into the store. */
+  local: boolean;
+}
+
+/** A message handed to the queue: the body is spooled once, one job per destination domain. */
+export interface NewOutboundMessage {
+  /** Assigned by the caller (a ULID), so the submission reply can name it. */
+  messageId: string;
+  sender: string;
+  /** Recipients grouped by destination domain; each group becomes a job. */
+  destinations: { domain: string; recipients: string[]; local: boolean }[];
+  raw: Buffer;
+  /** Epoch ms; defaults to now. */
+  createdAt?: number;
+}
+
+/** A job claimed by a worker. Only the worker holding the lease may settle it. */
+export interface Lease {
+  job: QueueJob;
+  /** Opaque to callers: the driver's lock token. */
+  token: string;
+}
+
+/** What the worker reports after an attempt that did not finish the job. */
+export interface Deferral {
+  recipients: JobRecipient[];
+  nextAttemptAt: number;
+  lastError: string;
+  delayWarned: boolean;
+}
+
+/** Filters for listing and admin commands; all given filters must match. */
+export interface JobSelector {
+  ids?: string[];
+  domain?: string;
+  /** Envelope sender, exact (case-insensitive); '' or '<>' matches the null sender. */
+  sender?: string;
+  /** Only jobs older than this many ms (by createdAt). */
+  olderThanMs?: number;
+  states?: JobState[];
+}
