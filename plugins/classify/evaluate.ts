@@ -1,4 +1,4 @@
-import type { ParsedMessage, PluginFinding, RecipientState } from '../../src/pipeline/types.js';
+import type { AuthSummary, ParsedMessage, PluginFinding, RecipientState } from '../../src/pipeline/types.js';
 import { compileCondition, type Predicate } from './conditions.js';
 import { ruleCondition, type ClassifyRule } from './config.js';
 
@@ -36,13 +36,20 @@ export function recipientAddresses(recipients: readonly RecipientState[]): Set<s
 export const clampImportance = (n: number): number =>
   Math.min(MAX_IMPORTANCE, Math.max(MIN_IMPORTANCE, n));
 
+/** Envelope and authentication facts rules may test beside the message itself. */
+export interface ClassifyContext {
+  mailFrom?: string;
+  auth?: AuthSummary;
+}
+
 /** Runs the rules in order: tags united, importance summed then clamped, last folder wins. */
 export function classify(
   rules: readonly CompiledRule[],
   parsed: ParsedMessage,
   recipients: readonly RecipientState[],
+  context: ClassifyContext = {},
 ): PluginFinding {
-  const input = { parsed, recipients: recipientAddresses(recipients) };
+  const input = { parsed, recipients: recipientAddresses(recipients), ...context };
   const matched: string[] = [];
   const tags = new Set<string>();
   let folder: string | undefined;

@@ -17,7 +17,8 @@ function onMessage(ctx: HookContext<ClassifyConfig, ClassifyState>): void {
     ctx.report({ tags: [], importance: 0, reason: 'message not parsed; not classified', details: { matched: [] } });
     return;
   }
-  ctx.report(runRules(ctx.state.rules, parsed, ctx.transaction.recipients));
+  const { recipients, mailFrom, auth } = ctx.transaction;
+  ctx.report(runRules(ctx.state.rules, parsed, recipients, { mailFrom, auth }));
 }
 
 /** Header-driven classification: tags, a suggested folder and importance. Never decides. */

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { Delivery, EntrySummary, LedgerLine } from '../store/types.js';
-import { decide, type Decision } from './decision.js';
+import { decide, describeDecision, type Decision } from './decision.js';
 import type { PluginRunner } from './runner.js';
 import type { RecipientState, SessionInfo, Transaction, Verdict } from './types.js';
 
@@ -12,12 +12,17 @@ export type RecipientOutcome =
   | { kind: 'stored'; recipient: RecipientState; entryId: string; duplicate: boolean }
   | { kind: 'verdict'; recipient: RecipientState; verdict: Verdict }
   | { kind: 'spam-rejected'; recipient: RecipientState }
+  | { kind: 'spam-deferred'; recipient: RecipientState }
   | { kind: 'over-quota'; recipient: RecipientState; permanent: boolean }
   | { kind: 'store-failed'; recipient: RecipientState; error: Error };
 
 export interface ProcessResult {
   outcomes: RecipientOutcome[];
+  /** The first recipient's decision (every recipient's is in `decisions`). */
   decision?: Decision;
+  /** One decision per recipient, in RCPT order: thresholds may differ per mailbox. */
+  decisions: Decision[];
+  /** The ledger shared by all recipients, then one scorer line per recipient. */
   ledger: LedgerLine[];
 }
 
@@ -52,17 +57,19 @@ export class MessageProcessor {
     const verdicts = await this.deps.runner.run('data', { session, transaction: txn, ledger });
     if (!isFinal(verdicts)) verdicts.push(...(await this.deps.runner.run('message', { session, transaction: txn, ledger })));
 
-    const decision = decide(txn, this.deps.config.scoring);
-    ledger.push(scorerLine(decision));
-    const prepend = [receivedHeader, ...[...decision.headers, ...txn.addedHeaders].map(([n, v]) => `${n}: ${v}`)]
-      .map((line) => `${line}\r\n`)
-      .join('');
+    // One scorer run per recipient: the evidence is shared, the thresholds may be the mailbox's own.
+    const decisions = txn.recipients.map((recipient) => decide(txn, this.deps.config.scoring, recipient));
+    const scorerLines = txn.recipients.map((recipient, i) => scorerLine(decisions[i], recipient));
     const outcomes = await Promise.all(
-      txn.recipients.map((recipient) => this.deliverOne(session, txn, recipient, verdicts, decision, prepend, ledger)),
+      txn.recipients.map((recipient, i) => {
+        const prepend = prependHeaders(receivedHeader, decisions[i], txn);
+        // Each copy keeps the shared lines and its own scorer line.
+        return this.deliverOne(session, txn, recipient, verdicts, decisions[i], prepend, [...ledger, scorerLines[i]]);
+      }),
     );
     const stored = outcomes.filter((o) => o.kind === 'stored');
     if (stored.length > 0) await this.deps.runner.run('stored', { session, transaction: txn, ledger: [] });
-    return { outcomes, decision, ledger };
+    return { outcomes, decision: decisions[0], decisions, ledger: [...ledger, ...scorerLines] };
   }
 
   private async deliverOne(
@@ -77,6 +84,7 @@ export class MessageProcessor {
     const verdict = verdictFor(recipient, verdicts);
     if (verdict) return { kind: 'verdict', recipient, verdict };
     if (decision.spam === 'reject') return { kind: 'spam-rejected', recipient };
+    if (decision.spam === 'tempfail') return { kind: 'spam-deferred', recipient };
     const raw = txn.raw!;
     try {
       if (await this.overQuota(recipient, raw.length)) {
@@ -110,15 +118,33 @@ function isFinal(verdicts: Verdict[]): boolean {
   return verdicts.some((v) => v.action !== 'continue' && v.action !== 'accept' && !v.recipients);
 }
 
-function scorerLine(decision: Decision): LedgerLine {
+/** Received, then X-Spam-* of this recipient's decision, then the headers plugins added. */
+function prependHeaders(receivedHeader: string, decision: Decision, txn: Transaction): string {
+  return [receivedHeader, ...[...decision.headers, ...txn.addedHeaders].map(([n, v]) => `${n}: ${v}`)]
+    .map((line) => `${line}\r\n`)
+    .join('');
+}
+
+/** The scorer's line: total, outcome and the thresholds used, and what the total is made of. */
+function scorerLine(decision: Decision, recipient: RecipientState): LedgerLine {
+  const verdict = decision.spam === 'reject' || decision.spam === 'tempfail' ? decision.spam : 'continue';
+  const { source, ...thresholds } = decision.thresholds;
   return {
     plugin: 'scorer',
     stage: 'message',
-    verdict: decision.spam === 'reject' ? 'reject' : 'continue',
+    verdict,
     score: decision.score,
-    reason: `spam=${decision.spam} folder=${decision.folder}`,
+    reason: describeDecision(decision),
     durationMs: 0,
-    details: { tags: decision.tags, importance: decision.importance },
+    details: {
+      spam: decision.spam,
+      folder: decision.folder,
+      tags: decision.tags,
+      importance: decision.importance,
+      thresholds: { ...thresholds, source },
+      contributions: decision.contributions,
+      recipient: recipient.address,
+    },
   };
 }
 

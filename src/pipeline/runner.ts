@@ -19,6 +19,11 @@ export interface StageInput {
   ledger: LedgerLine[];
 }
 
+/** Where hook latencies go (the ops room's Metrics); the runner needs nothing more of it. */
+export interface PluginMetrics {
+  pluginCall(plugin: string, stage: string, verdict: string, seconds: number): void;
+}
+
 class HookTimeout extends Error {}
 
 /**
@@ -27,9 +32,11 @@ class HookTimeout extends Error {}
  * A throw or timeout is a tempfail (451 4.3.0) unless the plugin is configured fail-open.
  */
 export class PluginRunner {
+  /** @param metrics optional: when given, every hook call's latency and verdict is reported */
   constructor(
     private readonly plugins: LoadedPlugin[],
     private readonly log: Logger,
+    private readonly metrics?: PluginMetrics,
   ) {}
 
   async run(stage: Stage, input: StageInput): Promise<Verdict[]> {
@@ -77,7 +84,9 @@ export class PluginRunner {
         ? { action: 'continue' }
         : { action: 'tempfail', text: 'Temporary processing failure, try again later', code: 451, enhanced: '4.3.0' };
     }
-    input.ledger.push(ledgerLine(name, stage, verdict, findings, reason, performance.now() - started, input.recipient));
+    const elapsed = performance.now() - started;
+    input.ledger.push(ledgerLine(name, stage, verdict, findings, reason, elapsed, input.recipient));
+    this.metrics?.pluginCall(name, stage, reason ? 'error' : verdict.action, elapsed / 1000);
     return verdict;
   }
 }

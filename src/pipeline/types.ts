@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
+import type { MessageStore } from '../store/message-store.js';
 import type { AttachmentMeta, Mailbox } from '../store/types.js';
 
 /** The fixed stages, in the order a transaction passes them. */
@@ -83,6 +84,25 @@ export interface Transaction {
   addedHeaders: [string, string][];
   /** Evidence collected so far, by plugin name. */
   findings: { plugin: string; finding: PluginFinding }[];
+  /** Set by the `auth` plugin: SPF, DKIM, DMARC and ARC results, for later plugins (classify, privacy). */
+  auth?: AuthSummary;
+}
+
+/** A result word of RFC 8601 (Authentication-Results), as the checks report it. */
+export type AuthResult = 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'temperror' | 'permerror' | 'policy';
+
+/** What the `auth` plugin found, in a form later plugins can test without knowing mailauth. */
+export interface AuthSummary {
+  /** SPF of the MAIL FROM domain (or the HELO name for a null sender), checked against the client address. */
+  spf: { result: AuthResult; domain: string };
+  /** One entry per DKIM-Signature; `aligned` when its domain aligns with the From domain (DMARC relaxed/strict). */
+  dkim: { result: AuthResult; domain: string; selector: string; aligned: boolean }[];
+  /** DMARC of the From domain; `policy` is the published p=/sp= that applies (none when no record). */
+  dmarc: { result: AuthResult; domain: string; policy: 'none' | 'quarantine' | 'reject' };
+  /** ARC chain validation; `sealer` is the signing domain of the latest ARC-Seal. */
+  arc: { result: AuthResult; sealer?: string };
+  /** The From header domain the checks were aligned against ('' when none or several). */
+  fromDomain: string;
 }
 
 export interface HookContext<C = unknown, S = unknown> {
@@ -106,6 +126,10 @@ export type Hook<C = unknown, S = unknown> = (
 export interface PluginDeps {
   log: Logger;
   hostname: string;
+  /** Hermod's data directory, for plugins that keep an embedded file (greylist). */
+  dataDir?: string;
+  /** The message store, for plugins that keep state in it (Bayes token statistics). */
+  store?: MessageStore;
 }
 
 /**

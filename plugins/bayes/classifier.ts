@@ -1,0 +1,105 @@
+import type { MessageStore } from '../../src/store/message-store.js';
+import { BAYES_GLOBAL_SCOPE, type BayesCounts } from '../../src/store/types.js';
+import type { BayesConfig } from './config.js';
+import { fisherCombine, selectClues, type Clue } from './robinson.js';
+
+/** What the filter says: the band the probability falls in, or that it has not learned enough. */
+export type BayesVerdict = 'spam' | 'unsure' | 'ham' | 'untrained';
+
+/** Which statistics a classification used. */
+export type StatsSource = 'global' | 'mailbox' | 'merged';
+
+/** One classification. */
+export interface BayesResult {
+  verdict: BayesVerdict;
+  /** Spam probability in [0, 1]; null when untrained. */
+  probability: number | null;
+  source: StatsSource;
+  /** Messages learned in the statistics used. */
+  trained: BayesCounts;
+  /** Distinct tokens of the message. */
+  tokens: number;
+  /** Tokens used as evidence, strongest first. */
+  clues: Clue[];
+}
+
+/** The statistics to classify with: their scopes (summed) and totals. */
+export interface Stats {
+  source: StatsSource;
+  scopes: string[];
+  totals: BayesCounts;
+}
+
+const add = (a: BayesCounts, b: BayesCounts): BayesCounts => ({ spam: a.spam + b.spam, ham: a.ham + b.ham });
+
+/**
+ * Picks the statistics for a mailbox per `mailbox.mode`: `fallback` uses the mailbox's own once
+ * it has learned `mailbox.minTrained` of each label (DSPAM-like), `merge` sums mailbox and global,
+ * `global` (or no mailbox) uses the global scope.
+ */
+export async function chooseStats(store: MessageStore, mailboxId: string | null, config: BayesConfig): Promise<Stats> {
+  const global = await store.bayesTotals(BAYES_GLOBAL_SCOPE);
+  const globalStats: Stats = { source: 'global', scopes: [BAYES_GLOBAL_SCOPE], totals: global };
+  if (mailboxId === null || config.mailbox.mode === 'global') return globalStats;
+  const own = await store.bayesTotals(mailboxId);
+  if (config.mailbox.mode === 'merge') {
+    if (own.spam + own.ham === 0) return globalStats;
+    return { source: 'merged', scopes: [mailboxId, BAYES_GLOBAL_SCOPE], totals: add(own, global) };
+  }
+  const enough = own.spam >= config.mailbox.minTrained && own.ham >= config.mailbox.minTrained;
+  return enough ? { source: 'mailbox', scopes: [mailboxId], totals: own } : globalStats;
+}
+
+/** Token counts summed over the scopes. */
+async function lookupAll(store: MessageStore, scopes: string[], tokens: string[]): Promise<Map<string, BayesCounts>> {
+  if (scopes.length === 1) return store.bayesLookup(scopes[0], tokens);
+  const sum = new Map<string, BayesCounts>();
+  for (const scope of scopes) {
+    for (const [token, counts] of await store.bayesLookup(scope, tokens)) {
+      sum.set(token, add(sum.get(token) ?? { spam: 0, ham: 0 }, counts));
+    }
+  }
+  return sum;
+}
+
+/** The band a probability falls in. */
+export function verdictOf(probability: number, config: Pick<BayesConfig, 'unsureLow' | 'unsureHigh'>): BayesVerdict {
+  if (probability >= config.unsureHigh) return 'spam';
+  if (probability <= config.unsureLow) return 'ham';
+  return 'unsure';
+}
+
+/** The score contribution of a verdict (untrained contributes nothing). */
+export function scoreOf(verdict: BayesVerdict, config: Pick<BayesConfig, 'scores'>): number {
+  return verdict === 'untrained' ? 0 : config.scores[verdict];
+}
+
+/**
+ * Classifies a message's tokens with the statistics chosen for the mailbox (null: global).
+ * Until those statistics hold `minTrained` spam and ham messages the verdict is `untrained`.
+ */
+export async function classifyTokens(
+  store: MessageStore,
+  tokens: string[],
+  mailboxId: string | null,
+  config: BayesConfig,
+): Promise<BayesResult> {
+  return classifyWith(store, tokens, await chooseStats(store, mailboxId, config), config);
+}
+
+/** Classifies with statistics already chosen (several recipients may share them). */
+export async function classifyWith(
+  store: MessageStore,
+  tokens: string[],
+  stats: Stats,
+  config: BayesConfig,
+): Promise<BayesResult> {
+  const base = { source: stats.source, trained: stats.totals, tokens: tokens.length };
+  if (stats.totals.spam < config.minTrained || stats.totals.ham < config.minTrained) {
+    return { ...base, verdict: 'untrained', probability: null, clues: [] };
+  }
+  const counts = await lookupAll(store, stats.scopes, tokens);
+  const clues = selectClues(tokens, counts, stats.totals, config);
+  const probability = fisherCombine(clues.map((c) => c.probability));
+  return { ...base, verdict: verdictOf(probability, config), probability, clues };
+}

@@ -1,0 +1,47 @@
+import type { ParsedMessage } from '../../src/pipeline/types.js';
+import type { TokenizerOptions } from './config.js';
+import { headerTokens } from './header-tokens.js';
+import { htmlMarkupTokens, htmlToPlainText } from './html-text.js';
+import { textTokens } from './text-tokens.js';
+
+/** Longest token kept; longer ones (odd header values) are cut, which keeps them distinct enough. */
+export const MAX_TOKEN_CHARS = 64;
+
+/** The tokenizer's defaults, for callers outside the plugin (tests, evaluation). */
+export const DEFAULT_TOKENIZER: TokenizerOptions = {
+  bigrams: false,
+  headers: true,
+  maxBodyChars: 200_000,
+  maxTokens: 3000,
+};
+
+/** Thrown inside emit once the message has given enough tokens; caught by {@link tokenize}. */
+class Enough extends Error {}
+
+/**
+ * The distinct tokens of a parsed message, headers first, in first-seen order: header evidence
+ * (see header-tokens.ts), then the body text — mailparser's text and the HTML part converted to
+ * text (words seen in both count once) — and the URLs and telling tags of the HTML markup.
+ *
+ * @param raw the raw bytes, for MIME part headers (content types, charsets); optional
+ */
+export function tokenize(parsed: ParsedMessage, raw: Buffer | undefined, options: TokenizerOptions): string[] {
+  const tokens = new Set<string>();
+  const emit = (token: string): void => {
+    tokens.add(token.length > MAX_TOKEN_CHARS ? token.slice(0, MAX_TOKEN_CHARS) : token);
+    if (tokens.size >= options.maxTokens) throw new Enough();
+  };
+  try {
+    if (options.headers) headerTokens(parsed, raw, emit);
+    const textOptions = { bigrams: options.bigrams, maxChars: options.maxBodyChars };
+    textTokens(parsed.text, emit, textOptions);
+    if (parsed.html !== '') {
+      // The HTML part too: a text part may be only a stub ("your mail program does not show HTML").
+      textTokens(htmlToPlainText(parsed.html), emit, textOptions);
+      htmlMarkupTokens(parsed.html, emit, options.maxBodyChars);
+    }
+  } catch (err) {
+    if (!(err instanceof Enough)) throw err;
+  }
+  return [...tokens];
+}
