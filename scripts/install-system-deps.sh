@@ -2,12 +2,17 @@
 # Installs the system packages the benchmark and tests need, idempotently (Debian/Ubuntu):
 #   postfix  - for the smtp-source / smtp-sink test tools used by `npm run bench`
 #   openssl  - for TLS test certificates
+#   rspamd, spamassassin, spamd - the spam daemons the rspamd and spamassassin plugin tests start
+#              on loopback high ports (test/helpers/daemons.ts); their system services are stopped
+#   haproxy, swaks, ansible, ansible-lint, python3-apt - the front-door end-to-end test
+#              (test/e2e): a private Postfix instance, HAProxy and two Hermod nodes configured by
+#              the Ansible roles; swaks sends. The system HAProxy service is stopped too.
 # Postfix is preseeded to "No configuration" and any daemon the package started is stopped:
 # only the tools are needed, no MTA should listen on port 25.
 # Run as root (or via sudo).
 set -euo pipefail
 
-packages=(postfix openssl)
+packages=(postfix openssl rspamd spamassassin spamd haproxy swaks ansible ansible-lint python3-apt)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-system-deps: run as root (sudo $0)" >&2
@@ -43,9 +48,37 @@ if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   systemctl disable --now postfix 2>/dev/null || true
 fi
 
+# The plugin tests run rspamd and spamd themselves; no system instance should keep running.
+for svc in rspamd spamd spamassassin; do
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    systemctl disable --now "$svc" 2>/dev/null || true
+  elif [ -x "/etc/init.d/$svc" ]; then
+    "/etc/init.d/$svc" stop >/dev/null 2>&1 || true
+  fi
+done
+
+# The end-to-end test runs its own HAProxy from the Ansible role's configuration.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  systemctl disable --now haproxy 2>/dev/null || true
+elif [ -x /etc/init.d/haproxy ]; then
+  /etc/init.d/haproxy stop >/dev/null 2>&1 || true
+fi
+
 for tool in smtp-source smtp-sink; do
   if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
     echo "install-system-deps: $tool not found after installing postfix" >&2
+    exit 1
+  fi
+done
+for tool in rspamd spamd; do
+  if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ] && [ ! -x "/usr/bin/$tool" ]; then
+    echo "install-system-deps: $tool not found after installing its package" >&2
+    exit 1
+  fi
+done
+for tool in haproxy swaks ansible-playbook ansible-lint; do
+  if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
+    echo "install-system-deps: $tool not found after installing its package" >&2
     exit 1
   fi
 done

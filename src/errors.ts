@@ -45,3 +45,22 @@ export class NotFoundError extends HermodError {
     super('HERMOD_NOT_FOUND', message);
   }
 }
+
+/**
+ * The outbound queue failed (HERMOD_QUEUE), or a worker settled a job whose lease it no longer
+ * holds (HERMOD_QUEUE_LEASE).
+ */
+export class QueueError extends HermodError {
+  constructor(message: string, options?: { cause?: unknown; code?: 'HERMOD_QUEUE' | 'HERMOD_QUEUE_LEASE' }) {
+    super(options?.code ?? 'HERMOD_QUEUE', message, options);
+  }
+}
+
+/** An outbound delivery attempt failed; `responseCode` is the SMTP code (0 for a connection fault). */
+export class DeliveryError extends HermodError {
+  readonly responseCode: number;
+  constructor(message: string, responseCode: number, options?: { cause?: unknown }) {
+    super('HERMOD_DELIVERY', message, options);
+    this.responseCode = responseCode;
+  }
+}

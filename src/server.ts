@@ -9,13 +9,26 @@ import { Listener } from './protocol/listener.js';
 import { SessionHandler } from './protocol/session-handler.js';
 import type { PeerInfo } from './protocol/session-state.js';
 import { Indexer } from './search/indexer.js';
+import { startLookup, type RunningLookup } from './lookup/index.js';
+import { instrumentSearch, instrumentStore, Metrics, startOps, type RunningOps } from './ops/index.js';
 import { openServices, type HermodServices } from './services.js';
+import { startSubmission } from './protocol/start-submission.js';
+import { startOutbound, type RunningOutbound } from './queue/start-outbound.js';
 
 /** A started Hermod: its services, where it listens, and how to stop it gracefully. */
 export interface RunningServer {
   services: HermodServices;
   lmtp?: AddressInfo;
   smtp?: AddressInfo;
+  /** The Postfix socketmap service, when lookup.enabled. */
+  lookup?: AddressInfo;
+  /** The ops HTTP endpoint (/healthz, /readyz, /metrics), when ops.enabled. */
+  ops?: AddressInfo;
+  /** The submission listener (STARTTLS), when submission.enabled; its implicit-TLS port beside it. */
+  submission?: AddressInfo;
+  submissionTls?: AddressInfo;
+  /** The outbound queue, its way in and the delivery worker. */
+  outbound?: RunningOutbound;
   /** Stop accepting, finish transactions in flight, stop the indexer, close plugins and stores. */
   close(): Promise<void>;
 }
@@ -30,33 +43,52 @@ export async function startServer(config: HermodConfig, log: Logger, options: St
   const services = await openServices(config, log);
   let plugins: LoadedPlugin[] = [];
   const listeners: Listener[] = [];
+  // Metrics exist only for the ops endpoint; without it the core runs uninstrumented.
+  const metrics = config.ops.enabled ? new Metrics() : undefined;
+  const store = metrics ? instrumentStore(services.store, metrics) : services.store;
+  const search = metrics ? instrumentSearch(services.search, metrics) : services.search;
+  const side: SideServices = {};
   const indexer = new Indexer({
-    store: services.store,
-    index: services.search,
+    store,
+    index: search,
     log: log.child({ component: 'indexer' }),
     batchSize: config.search.batchSize,
     pollMs: config.search.pollMs,
   });
   try {
-    plugins = await loadPlugins(config.plugins, builtinPlugins, { log, hostname: config.hostname });
-    const runner = new PluginRunner(plugins, log);
-    const processor = new MessageProcessor({ runner, store: services.store, config, log });
+    plugins = await loadPlugins(config.plugins, builtinPlugins, {
+      log,
+      hostname: config.hostname,
+      dataDir: config.dataDir,
+      store: services.store,
+    });
+    const runner = new PluginRunner(plugins, log, metrics);
+    const processor = new MessageProcessor({ runner, store, config, log });
     const running: RunningServer = { services, close: async () => undefined };
     for (const kind of ['lmtp', 'smtp'] as const) {
       if (!config[kind].enabled) continue;
       const peers = new Map<string, PeerInfo>();
-      const handler = new SessionHandler({ listener: kind, config, store: services.store, runner, processor, log, peers });
+      const handler = new SessionHandler({ listener: kind, config, store, runner, processor, log, peers, metrics });
       const listener = new Listener({ kind, host: config[kind].host, port: config[kind].port, config, handler, peers, log });
       running[kind] = await listener.listen();
       listeners.push(listener);
     }
+    side.lookup = await startLookup(config, store, log, metrics);
+    side.ops = await startOps(config, { store, search, metrics, log });
+    running.lookup = side.lookup?.address;
+    running.ops = side.ops?.address;
+    side.outbound = running.outbound = await startOutbound({ config, store, processor, log });
+    const submission = await startSubmission(config, store, () => side.outbound!.service, log);
+    listeners.push(...(submission?.listeners ?? []));
+    running.submission = submission?.address;
+    running.submissionTls = submission?.implicitTls;
     indexer.start();
-    running.close = once(() => shutdown(listeners, indexer, plugins, services, log));
+    running.close = once(() => shutdown(listeners, indexer, plugins, services, log, side));
     if (options.banner !== false) printBanner(running);
-    log.info({ lmtp: running.lmtp, smtp: running.smtp }, 'hermod started');
+    log.info({ lmtp: running.lmtp, smtp: running.smtp, submission: running.submission, lookup: running.lookup, ops: running.ops }, 'hermod started');
     return running;
   } catch (err) {
-    await shutdown(listeners, indexer, plugins, services, log);
+    await shutdown(listeners, indexer, plugins, services, log, side);
     throw err;
   }
 }
@@ -67,13 +99,26 @@ async function shutdown(
   plugins: LoadedPlugin[],
   services: HermodServices,
   log: Logger,
+  side: SideServices,
 ): Promise<void> {
   log.info('hermod stopping: draining transactions in flight');
+  // Readiness goes first so load balancers stop sending; lookups move to the other nodes.
+  side.ops?.server.setDraining();
+  await side.lookup?.server.close();
   await Promise.all(listeners.map((l) => l.close()));
+  await side.outbound?.close();
   await indexer.stop();
   await closePlugins(plugins, log);
   await services.close();
+  await side.ops?.server.close();
   log.info('hermod stopped');
+}
+
+/** The services beside the mail listeners, each present when enabled. */
+interface SideServices {
+  lookup?: RunningLookup;
+  ops?: RunningOps;
+  outbound?: RunningOutbound;
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {
@@ -85,6 +130,9 @@ function printBanner(server: RunningServer): void {
   const lines = ['Hermod is running.'];
   if (server.lmtp) lines.push(`  LMTP listening on ${server.lmtp.address}:${server.lmtp.port}`);
   if (server.smtp) lines.push(`  SMTP listening on ${server.smtp.address}:${server.smtp.port}`);
+  if (server.lookup) lines.push(`  Postfix socketmap lookups on ${server.lookup.address}:${server.lookup.port}`);
+  if (server.submission) lines.push(`  Submission (STARTTLS, AUTH) on ${server.submission.address}:${server.submission.port}`);
+  if (server.ops) lines.push(`  Ops on http://${server.ops.address}:${server.ops.port}/ (healthz, readyz, metrics)`);
   const port = server.smtp?.port ?? server.lmtp?.port;
   lines.push(
     '',

@@ -19,7 +19,7 @@ export async function openServices(config: HermodConfig, log: Logger): Promise<H
   const store = await openMessageStore(config);
   let search: SearchIndex;
   try {
-    search = await openSearchIndex(config);
+    search = await openSearchIndex(config, log);
   } catch (err) {
     await store.close();
     throw err;

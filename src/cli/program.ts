@@ -4,11 +4,19 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { DEFAULT_CONFIG_FILE } from '../config/load.js';
 import { registerConfigCommands } from './commands/config.js';
+import { registerDkimCommands } from './commands/dkim.js';
+import { registerQueueCommands } from './commands/queue.js';
+import { registerSendCommand } from './commands/send.js';
 import { registerDomainCommands } from './commands/domain.js';
+import { registerIndexCommands } from './commands/index-verify.js';
 import { registerMailboxCommands } from './commands/mailbox.js';
 import { registerMessageCommands } from './commands/message.js';
+import { registerMigrateDataCommand } from './commands/migrate-data.js';
+import { registerMigrateCommand } from './commands/migrate.js';
+import { registerReindexCommand } from './commands/reindex.js';
 import { registerSearchCommand } from './commands/search.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerSpamCommands } from './commands/spam.js';
 
 const FOOTER = `
 Configuration: -c/--config FILE, else HERMOD_CONFIG, else ${DEFAULT_CONFIG_FILE} when present;
@@ -39,7 +47,7 @@ function readVersion(): string {
  */
 export function buildProgram(): Command {
   const program = new Command('hermod')
-    .description('Hermod mail server: run the LMTP/SMTP listeners, and manage domains, mailboxes and messages')
+    .description('Hermod mail server: run the LMTP/SMTP/submission listeners, manage domains, mailboxes and messages, and send mail through the outbound queue')
     .version(readVersion(), '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'show help for a command')
     .addOption(
@@ -58,6 +66,14 @@ export function buildProgram(): Command {
   registerMailboxCommands(program);
   registerMessageCommands(program);
   registerSearchCommand(program);
+  registerIndexCommands(program);
+  registerReindexCommand(program);
+  registerMigrateDataCommand(program);
+  registerSpamCommands(program);
+  registerSendCommand(program);
+  registerQueueCommands(program);
+  registerDkimCommands(program);
   registerConfigCommands(program);
+  registerMigrateCommand(program);
   return program;
 }

@@ -51,15 +51,18 @@ function readYaml(file: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** HERMOD_* variables that steer the process rather than set a config key. */
-const NOT_CONFIG_KEYS = new Set(['HERMOD_CONFIG', 'HERMOD_DEBUG']);
-
-/** HERMOD_SMTP__PORT=2526 → { smtp: { port: 2526 } }; values are parsed as YAML scalars. */
+/**
+ * HERMOD_SMTP__PORT=2526 → { smtp: { port: 2526 } }; values are parsed as YAML scalars. Only
+ * variables whose first part names a top-level config key count: HERMOD_DEBUG, HERMOD_CONFIG,
+ * HERMOD_TEST_* and the service scripts' HERMOD_REDIS_PORT and the like steer other things.
+ */
 function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const topLevel = new Set(Object.keys(configSchema.shape));
   const out: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(env)) {
-    if (!key.startsWith('HERMOD_') || raw === undefined || NOT_CONFIG_KEYS.has(key)) continue;
+    if (!key.startsWith('HERMOD_') || raw === undefined) continue;
     const path = key.slice('HERMOD_'.length).toLowerCase().split('__').map(camelCase);
+    if (!topLevel.has(path[0])) continue;
     let node = out;
     for (const part of path.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
     node[path[path.length - 1]] = parseDocument(raw).toJS();

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { deliverySchema, dkimSchema, queueSchema, relaySchema, submissionSchema } from '../queue/config-schema.js';
+import { cassandraStoreSchema } from '../store/cassandra/config-schema.js';
 
 const hostPort = (host: string, port: number) =>
   z
@@ -47,6 +49,29 @@ const proxySchema = z
   })
   .prefault({});
 
+const xforwardSchema = z
+  .strictObject({
+    /**
+     * CIDRs of MTAs (Postfix) whose XFORWARD ADDR/NAME/HELO name the original client; matched
+     * against the client address after PROXY decoding. Empty: XFORWARD is not offered.
+     */
+    trusted: z.array(z.string()).default([]),
+  })
+  .prefault({});
+
+/** A loopback-by-default side service (Postfix lookups, ops HTTP), off unless enabled. */
+const sideService = (port: number) =>
+  z
+    .strictObject({
+      /** Open this service. @defaultValue false */
+      enabled: z.boolean().default(false),
+      /** Listen address. @defaultValue "127.0.0.1" */
+      host: z.string().default('127.0.0.1'),
+      /** Listen port; 0 picks a free port (tests). */
+      port: z.number().int().min(0).max(65535).default(port),
+    })
+    .prefault({});
+
 const pluginEntry = z.strictObject({
   /** Plugin folder name under plugins/ (or a built-in). */
   name: z.string().min(1),
@@ -56,6 +81,15 @@ const pluginEntry = z.strictObject({
   failOpen: z.boolean().default(false),
   /** The plugin's own settings, validated by its manifest's schema. */
   config: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** A mailbox's own thresholds: each key optional, falling back to the global `scoring` key. */
+const mailboxThresholds = z.strictObject({
+  addHeader: z.number().optional(),
+  junk: z.number().optional(),
+  tempfail: z.number().nullable().optional(),
+  reject: z.number().optional(),
+  junkFolder: z.string().optional(),
 });
 
 const scoringSchema = z
@@ -68,6 +102,50 @@ const scoringSchema = z
     reject: z.number().default(15),
     /** Folder used for junk. @defaultValue "Junk" */
     junkFolder: z.string().default('Junk'),
+    /**
+     * Score at or above which the copy is deferred with 451 4.7.1 (a "soft reject" band below
+     * `reject`, as rspamd's); null: no such band. @defaultValue null
+     */
+    tempfail: z.number().nullable().default(null),
+    /** Thresholds per mailbox, by mailbox address (any case); keys left out use the values above. @defaultValue {} */
+    mailboxes: z.record(z.string(), mailboxThresholds).default({}),
+  })
+  .prefault({});
+
+/** `"a,b"` (as an environment variable gives it) → `["a", "b"]`; arrays pass through. */
+const commaList = (value: unknown): unknown =>
+  typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter((part) => part !== '') : value;
+
+/** The Elasticsearch search index (search.driver: elasticsearch). */
+const elasticsearchSchema = z
+  .strictObject({
+    /** Node URLs; a comma-separated string is accepted too. @defaultValue ["http://127.0.0.1:9200"] */
+    nodes: z
+      .preprocess(commaList, z.array(z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s):// URL')).min(1))
+      .default(['http://127.0.0.1:9200']),
+    /**
+     * Names of the index template (PREFIX-messages), the index (PREFIX-messages-v1) and its alias
+     * (PREFIX-messages). @defaultValue "hermod"
+     */
+    indexPrefix: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,100}$/, 'must be lower-case letters, digits, "-" or "_"')
+      .default('hermod'),
+    /** Primary shards of a new index (documents are routed by mailbox). @defaultValue 1 */
+    shards: z.number().int().min(1).max(1024).default(1),
+    /** Replicas of a new index; 0 on a single-node cluster, else it stays yellow. @defaultValue 1 */
+    replicas: z.number().int().min(0).max(16).default(1),
+    /** index.refresh_interval of a new index; writes wait for the next refresh. @defaultValue 1000 */
+    refreshIntervalMs: z.number().int().min(50).max(60_000).default(1000),
+    /** Time limit of one request, in milliseconds. @defaultValue 30000 */
+    requestTimeoutMs: z.number().int().positive().default(30_000),
+    /** Basic-auth user; with `password`. Never logged. */
+    username: z.string().min(1).optional(),
+    /** Basic-auth password. Never logged. */
+    password: z.string().min(1).optional(),
+  })
+  .refine((es) => (es.username === undefined) === (es.password === undefined), {
+    message: 'username and password go together',
   })
   .prefault({});
 
@@ -82,6 +160,7 @@ export const configSchema = z
     tls: tlsSchema,
     limits: limitsSchema,
     proxy: proxySchema,
+    xforward: xforwardSchema,
     quota: z
       .strictObject({
         /** Default mailbox quota in bytes for new mailboxes; 0 is unlimited. @defaultValue 1073741824 */
@@ -92,7 +171,8 @@ export const configSchema = z
       .prefault({}),
     store: z
       .strictObject({
-        driver: z.enum(['sqlite']).default('sqlite'),
+        /** Message store: embedded SQLite, or an Apache Cassandra cluster. @defaultValue "sqlite" */
+        driver: z.enum(['sqlite', 'cassandra']).default('sqlite'),
         /** SQLite file, relative to dataDir. @defaultValue "hermod.sqlite" */
         sqlite: z
           .strictObject({
@@ -101,13 +181,17 @@ export const configSchema = z
             busyTimeoutMs: z.number().int().min(0).default(5000),
           })
           .prefault({}),
+        /** The Cassandra cluster (store.driver: cassandra); see src/store/cassandra/config-schema.ts. */
+        cassandra: cassandraStoreSchema,
       })
       .prefault({}),
     search: z
       .strictObject({
-        driver: z.enum(['sqlite']).default('sqlite'),
+        /** Search engine: embedded SQLite FTS5, or an Elasticsearch cluster. @defaultValue "sqlite" */
+        driver: z.enum(['sqlite', 'elasticsearch']).default('sqlite'),
         /** FTS5 file, relative to dataDir. @defaultValue "search.sqlite" */
         sqlite: z.strictObject({ file: z.string().default('search.sqlite') }).prefault({}),
+        elasticsearch: elasticsearchSchema,
         /** Indexer poll interval when the outbox is empty, in milliseconds. @defaultValue 500 */
         pollMs: z.number().int().positive().default(500),
         /** Outbox entries taken per indexer batch. @defaultValue 200 */
@@ -129,6 +213,20 @@ export const configSchema = z
       .prefault({}),
     /** How long SIGTERM waits for transactions in flight, in milliseconds. @defaultValue 30000 */
     shutdownTimeoutMs: z.number().int().positive().default(30_000),
+    /** Postfix socketmap lookups (domain, mailbox) answered from the store. @defaultValue off, 127.0.0.1:2426 */
+    lookup: sideService(2426),
+    /** Ops HTTP endpoint: /healthz, /readyz, /metrics (Prometheus). @defaultValue off, 127.0.0.1:9424 */
+    ops: sideService(9424),
+    /** Authenticated submission listener (STARTTLS, AUTH PLAIN/LOGIN). @defaultValue off, 127.0.0.1:2587 */
+    submission: submissionSchema,
+    /** Outbound queue: driver, retry schedule, per-destination limits. */
+    queue: queueSchema,
+    /** Smarthost for all outbound mail; unset host = direct MX delivery. */
+    relay: relaySchema,
+    /** Direct delivery: MX port, DNS, MTA-STS, DANE. */
+    delivery: deliverySchema,
+    /** DKIM signing of outbound mail per sender domain. */
+    dkim: dkimSchema,
   })
   .strict();
 

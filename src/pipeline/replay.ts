@@ -14,6 +14,11 @@ export interface ReplayInput {
   mailFrom?: string;
   /** Client address of the original delivery. @defaultValue "127.0.0.1" */
   clientAddress?: string;
+  /**
+   * The auth plugin's results at delivery (from the ledger), for rules that test them: SPF and
+   * DKIM are not checked again later, when DNS has moved on.
+   */
+  auth?: Transaction['auth'];
 }
 
 /** A replayed message: the transaction as the plugins left it, and their ledger lines. */
@@ -78,6 +83,7 @@ export class PluginReplay {
       sha256,
       addedHeaders: [],
       findings: [],
+      ...(input.auth ? { auth: input.auth } : {}),
     };
     const session = replaySession(input.clientAddress ?? '127.0.0.1');
     const ledger: LedgerLine[] = [];

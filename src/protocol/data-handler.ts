@@ -48,6 +48,7 @@ export class DataHandler {
     // smtp-server answers 552 5.3.4 itself for an oversized message; nothing is processed.
     if (stream.sizeExceeded) {
       this.logTransaction(state, raw.length, started, [], 'too-big');
+      this.deps.metrics?.transaction(this.deps.listener, 'too_big', (performance.now() - started) / 1000);
       return done(null);
     }
     try {
@@ -56,6 +57,7 @@ export class DataHandler {
       const result = await this.deps.processor.process(state.info, txn, raw, received, prior);
       const replies = result.outcomes.map((o) => replyForOutcome(o));
       this.logTransaction(state, raw.length, started, result.outcomes.map((o, i) => [o, replies[i]]));
+      this.countTransaction(result.outcomes, replies, started);
       if (this.deps.listener === 'lmtp') return done(null, replies.map(toLmtpResponse));
       const response = smtpResponse(replies);
       // smtp-server takes an SMTP refusal as the error argument, an acceptance as the message.
@@ -63,8 +65,24 @@ export class DataHandler {
       else done(null, response);
     } catch (err) {
       this.deps.log.error({ err, txn: txn.id }, 'message processing failed');
+      this.deps.metrics?.transaction(this.deps.listener, 'failed', (performance.now() - started) / 1000);
       done(replyError(replyForOutcome({ kind: 'store-failed', recipient: txn.recipients[0], error: err as Error })));
     }
+  }
+
+  /** Per-recipient results and the transaction's outcome, for /metrics. */
+  private countTransaction(outcomes: RecipientOutcome[], replies: Reply[], started: number): void {
+    const metrics = this.deps.metrics;
+    if (!metrics) return;
+    const { listener } = this.deps;
+    outcomes.forEach((o, i) => {
+      const code = replies[i].code;
+      const stored = o.kind === 'stored' ? (o.duplicate ? 'duplicate' : 'stored') : undefined;
+      metrics.recipient(listener, 'data', stored ?? (code >= 500 ? 'rejected' : 'deferred'));
+    });
+    const classes = new Set(replies.map((r) => Math.floor(r.code / 100)));
+    const outcome = classes.size > 1 ? 'partial' : classes.has(2) ? 'delivered' : classes.has(4) ? 'deferred' : 'rejected';
+    metrics.transaction(listener, outcome, (performance.now() - started) / 1000);
   }
 
   private logTransaction(
@@ -81,6 +99,7 @@ export class DataHandler {
         listener: this.deps.listener,
         client: state.info.clientAddress,
         peer: state.info.proxied ? state.info.peerAddress : undefined,
+        relay: state.relayAddress,
         from: txn.mailFrom,
         rcpt: results.map(([o, r]) => ({
           to: o.recipient.address,

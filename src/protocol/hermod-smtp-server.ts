@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import type { NetworkList } from './network-list.js';
 import { formatReplyText, hasEnhancedCode, REPLIES } from './replies.js';
 
 /**
@@ -15,7 +16,23 @@ class HermodSmtpConnection extends SMTPConnection {
     if (code === 500 && data === 'Error: command not recognized') {
       return super.send(code, formatReplyText(REPLIES.unknownCommand), false);
     }
+    if (code === 538 && data === 'Error: Must issue a STARTTLS command first') {
+      return super.send(code, formatReplyText(REPLIES.authRequiresTls), false);
+    }
     return super.send(code, data, context);
+  }
+
+  /**
+   * smtp-server trusts XFORWARD by exact peer address; Hermod trusts CIDRs (xforward.trusted),
+   * matched against the client address the accept step found (after PROXY decoding), so
+   * HAProxy in between does not hide which MTA is asking.
+   */
+  override _proxyCommandAllowed(command: string, option: 'useXClient' | 'useXForward'): boolean {
+    if (option !== 'useXForward') return super._proxyCommandAllowed(command, option);
+    const trusted = (this._server as unknown as HermodSmtpServer).xforwardTrusted;
+    return (
+      !!trusted && !this._xClient.has('ADDR') && trusted.contains(this._originalRemoteAddress) && this._isSupported(command)
+    );
   }
 }
 
@@ -28,7 +45,14 @@ export interface HandoverOptions {
 
 /** smtp-server whose connections come from Hermod's accept step instead of its own socket. */
 export class HermodSmtpServer extends SMTPServer {
-  constructor(options: SMTPServerOptions) {
+  /**
+   * @param xforwardTrusted MTAs whose XFORWARD is honoured; XFORWARD is only advertised to them
+   *   (smtp-server's `useXForward` must be on for the command to exist at all)
+   */
+  constructor(
+    options: SMTPServerOptions,
+    readonly xforwardTrusted?: NetworkList,
+  ) {
     super(options);
   }
 

@@ -7,18 +7,30 @@ import { ConfigError } from '../errors.js';
 import { HermodSmtpServer } from './hermod-smtp-server.js';
 import { NetworkList } from './network-list.js';
 import { looksLikeProxyHeader, readProxyHeader } from './proxy-header.js';
+import type { SMTPServerOptions } from 'smtp-server';
 import type { SessionHandler } from './session-handler.js';
 import type { PeerInfo } from './session-state.js';
 import { formatReplyText, REPLIES } from './replies.js';
 
+/** The smtp-server callbacks a listener hands connections to (SessionHandler, SubmissionHandler). */
+export type ListenerHandler = Pick<SessionHandler, 'onConnect' | 'onMailFrom' | 'onRcptTo' | 'onData' | 'onClose'> & {
+  onAuth?: SMTPServerOptions['onAuth'];
+  /** Messages in progress, for graceful shutdown. */
+  data: { readonly busy: boolean; drain(): Promise<void> };
+};
+
 export interface ListenerOptions {
-  kind: 'lmtp' | 'smtp';
+  kind: 'lmtp' | 'smtp' | 'submission';
   host: string;
   port: number;
   config: HermodConfig;
-  handler: SessionHandler;
+  handler: ListenerHandler;
   peers: Map<string, PeerInfo>;
   log: Logger;
+  /** smtp-server options applied last (the submission listener enables AUTH here). */
+  serverOptions?: Partial<SMTPServerOptions>;
+  /** TLS from the first byte (port 465 style), after the PROXY header. */
+  implicitTls?: boolean;
 }
 
 /**
@@ -35,6 +47,7 @@ export class Listener {
   constructor(private readonly options: ListenerOptions) {
     const { config, handler, kind } = options;
     this.proxyTrusted = new NetworkList(config.proxy.trusted, 'proxy.trusted');
+    const xforwardTrusted = new NetworkList(config.xforward.trusted, 'xforward.trusted');
     const tls = loadTls(config);
     this.smtp = new HermodSmtpServer({
       lmtp: kind === 'lmtp',
@@ -59,7 +72,11 @@ export class Listener {
       onRcptTo: handler.onRcptTo,
       onData: handler.onData,
       onClose: handler.onClose,
-    } as ConstructorParameters<typeof HermodSmtpServer>[0]);
+      ...(handler.onAuth ? { onAuth: handler.onAuth } : {}),
+      // Offered per connection, to xforward.trusted only (HermodSmtpConnection checks the CIDRs).
+      useXForward: !xforwardTrusted.empty,
+      ...(options.serverOptions ?? {}),
+    } as ConstructorParameters<typeof HermodSmtpServer>[0], xforwardTrusted);
     this.smtp.on('error', (err: Error) => options.log.debug({ err, listener: kind }, 'connection error'));
     this.server = createServer((socket) => this.accept(socket));
   }
@@ -145,7 +162,14 @@ export class Listener {
   private handover(socket: Socket, clientAddress: string, clientPort: number, peer: PeerInfo): void {
     const id = randomBytes(8).toString('hex');
     this.options.peers.set(id, peer);
-    this.smtp.connect(socket, { id, remoteAddress: clientAddress, remotePort: clientPort });
+    const handover = { id, remoteAddress: clientAddress, remotePort: clientPort };
+    if (!this.options.implicitTls) return this.smtp.connect(socket, handover);
+    // smtp-server's own handshake step, as its implicit-TLS listener runs it before connect().
+    const upgrade = (this.smtp as unknown as { _upgrade(s: Socket, cb: (err: Error | null, tls: Socket) => void): void })._upgrade;
+    upgrade.call(this.smtp, socket, (err, tlsSocket) => {
+      if (err) return void socket.destroy();
+      this.smtp.connect(tlsSocket, handover);
+    });
   }
 }
 

@@ -26,8 +26,19 @@ export const REPLIES = {
   pluginFailure: { code: 451, enhanced: '4.3.0', text: 'Temporary processing failure, try again later' },
   lookupFailure: { code: 451, enhanced: '4.3.0', text: 'Temporary lookup failure, try again later' },
   spamRejected: { code: 550, enhanced: '5.7.1', text: 'Message refused as spam' },
+  spamDeferred: { code: 451, enhanced: '4.7.1', text: 'Message deferred as suspected spam, try again later' },
   shuttingDown: { code: 421, enhanced: '4.3.2', text: 'Service shutting down, try again later' },
   unknownCommand: { code: 500, enhanced: '5.5.1', text: 'Command not recognized' },
+  // Submission (RFC 6409, RFC 4954, RFC 7817).
+  authRequiresTls: { code: 538, enhanced: '5.7.11', text: 'Encryption required for requested authentication mechanism' },
+  authSucceeded: { code: 235, enhanced: '2.7.0', text: 'Authentication successful' },
+  authFailed: { code: 535, enhanced: '5.7.8', text: 'Authentication credentials invalid' },
+  authThrottled: { code: 454, enhanced: '4.7.0', text: 'Too many failed authentication attempts, try again later' },
+  authRequired: { code: 530, enhanced: '5.7.0', text: 'Authentication required' },
+  senderNotOwned: { code: 553, enhanced: '5.7.1', text: 'Sender address not owned by the authenticated user' },
+  fromNotOwned: { code: 553, enhanced: '5.7.1', text: 'From header address not owned by the authenticated user' },
+  queued: { code: 250, enhanced: '2.0.0', text: 'Ok: queued' },
+  queueFailure: { code: 451, enhanced: '4.3.0', text: 'Temporary queue failure, try again later' },
 } as const satisfies Record<string, Reply>;
 
 const DEFAULTS = {
@@ -78,6 +89,8 @@ export function replyForOutcome(outcome: RecipientOutcome): Reply {
       return replyForVerdict(outcome.verdict) ?? REPLIES.accepted;
     case 'spam-rejected':
       return REPLIES.spamRejected;
+    case 'spam-deferred':
+      return REPLIES.spamDeferred;
     case 'over-quota':
       return outcome.permanent ? REPLIES.overQuotaPerm : REPLIES.overQuotaTemp;
     case 'store-failed':

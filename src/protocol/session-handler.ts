@@ -4,6 +4,7 @@ import type { HermodConfig } from '../config/schema.js';
 import type { MessageProcessor } from '../pipeline/message-processor.js';
 import type { PluginRunner } from '../pipeline/runner.js';
 import type { SessionInfo, Verdict } from '../pipeline/types.js';
+import type { Metrics } from '../ops/metrics.js';
 import type { MessageStore } from '../store/message-store.js';
 import { DataHandler } from './data-handler.js';
 import { replyError, replyForVerdict, REPLIES, type Reply } from './replies.js';
@@ -20,6 +21,8 @@ export interface SessionHandlerDeps {
   log: Logger;
   /** Peer details recorded by the accept step, by connection id. */
   peers: Map<string, PeerInfo>;
+  /** Connection, recipient and transaction counts for /metrics; none when the ops endpoint is off. */
+  metrics?: Metrics;
 }
 
 /**
@@ -50,6 +53,7 @@ export class SessionHandler {
     };
     const state: SessionState = { info, sessionLedger: [], transactionLedger: [], transactionCount: 0, counted: false };
     this.sessions.set(session.id, state);
+    this.deps.metrics?.connectionOpened(this.deps.listener);
     if (!this.clients.tryAdd(info.clientAddress, this.deps.config.limits.maxConnectionsPerClient)) {
       this.deps.log.warn({ session: info.id, client: info.clientAddress }, 'too many connections from client');
       return done(replyError(REPLIES.tooManyConnections));
@@ -63,6 +67,7 @@ export class SessionHandler {
 
   onMailFrom = (address: SMTPServerAddress, session: SMTPServerSession, done: Done): void => {
     const state = this.sessions.get(session.id)!;
+    this.applyForwarded(state, session);
     state.info.heloName = session.hostNameAppearsAs ?? '';
     state.info.secure = session.secure;
     state.transactionCount += 1;
@@ -82,10 +87,15 @@ export class SessionHandler {
 
   onRcptTo = (address: SMTPServerAddress, session: SMTPServerSession, done: Done): void => {
     const state = this.sessions.get(session.id)!;
+    const metrics = this.deps.metrics;
     this.checkRecipient(state, address.address).then(
-      (reply) => done(reply ? replyError(reply) : null),
+      (reply) => {
+        metrics?.recipient(this.deps.listener, 'rcpt', !reply ? 'accepted' : reply.code >= 500 ? 'rejected' : 'deferred');
+        done(reply ? replyError(reply) : null);
+      },
       (err: Error) => {
         this.deps.log.error({ err, session: state.info.id }, 'recipient check failed');
+        metrics?.recipient(this.deps.listener, 'rcpt', 'deferred');
         done(replyError(REPLIES.lookupFailure));
       },
     );
@@ -100,8 +110,21 @@ export class SessionHandler {
     this.deps.peers.delete(session.id);
     if (!state) return;
     this.sessions.delete(session.id);
-    if (state.counted) this.clients.remove(state.info.clientAddress);
+    this.deps.metrics?.connectionClosed(this.deps.listener);
+    if (state.counted) this.clients.remove(state.relayAddress ?? state.info.clientAddress);
   };
+
+  /**
+   * A trusted MTA's XFORWARD (see xforward.trusted) names the client it received the mail from;
+   * smtp-server has put that address in the session. From here on it is the client address
+   * everywhere (ledger, Received header, plugins), as with a PROXY header.
+   */
+  private applyForwarded(state: SessionState, session: SMTPServerSession): void {
+    if (!session.remoteAddress || session.remoteAddress === state.info.clientAddress) return;
+    state.relayAddress ??= state.info.clientAddress;
+    state.info.clientAddress = session.remoteAddress;
+    state.info.clientPort = session.remotePort;
+  }
 
   private async checkMail(state: SessionState): Promise<Reply | null> {
     if (state.heloChecked !== state.info.heloName) {

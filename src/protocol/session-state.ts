@@ -12,6 +12,11 @@ export interface SessionState {
   transactionLedger: LedgerLine[];
   transactionCount: number;
   counted: boolean;
+  /**
+   * The MTA's own address when its XFORWARD named the original client (which is then
+   * info.clientAddress); the per-client connection count stays on the MTA's address.
+   */
+  relayAddress?: string;
 }
 
 /** How the accept step tells the session handler about the peer behind a proxied address. */

@@ -1,4 +1,9 @@
 import type {
+  BayesCounts,
+  BayesLabel,
+  BayesLearning,
+  BayesLearnResult,
+  ClassificationUpdate,
   Delivery,
   DeliveryResult,
   Domain,
@@ -20,6 +25,13 @@ import type {
  *   with `duplicate: true`.
  * - Every failure to read or write is a StoreError (transient); lookups of missing things return
  *   null, and admin operations on missing things throw NotFoundError.
+ * - Changing an entry (`moveEntry`, `updateClassification`) records an outbox upsert in the same
+ *   durable step, like `deliver`, so the search index follows.
+ * - Bayes token statistics live in scopes: `'global'` and one per mailbox (removed with it).
+ *   `bayesLearn` counts a message at most once per scope and label, so a message moved into Junk
+ *   twice is learned once, and moving it out again unlearns spam before learning ham.
+ *   (A Cassandra adapter keeps the counts in counter tables and the per-message labels behind a
+ *   lightweight transaction, so a replayed learn does not count twice.)
  */
 export interface MessageStore {
   init(): Promise<void>;
@@ -39,6 +51,15 @@ export interface MessageStore {
   resolveAddress(address: string): Promise<Mailbox | null>;
   /** Bytes used by the mailbox's entries. */
   mailboxUsage(mailboxId: string): Promise<number>;
+  /**
+   * Sets (or with null clears) the submission password hash of a mailbox, found by its primary
+   * address; NotFoundError when there is none. The store keeps the hash as an opaque string
+   * (`$scrypt$…`, made by src/protocol/password-hash.ts) and never sees the password. A Cassandra
+   * adapter keeps it in the mailboxes table beside the quota.
+   */
+  setPassword(address: string, hash: string | null): Promise<void>;
+  /** The password hash of the mailbox the address (primary or alias) resolves to, or null. */
+  getPasswordHash(address: string): Promise<string | null>;
 
   deliver(delivery: Delivery): Promise<DeliveryResult>;
   listEntries(options: ListEntriesOptions): Promise<MailboxEntry[]>;
@@ -56,4 +77,30 @@ export interface MessageStore {
   /** Records a failed attempt so the indexer can back off. */
   failOutbox(seqs: number[]): Promise<void>;
   outboxLength(): Promise<number>;
+
+  /**
+   * Moves an entry to another folder and records an outbox upsert; `note` is appended to its
+   * ledger. Returns the entry as it now is. NotFoundError for an unknown id, InputError for an
+   * empty folder name. Moving to the folder it is in changes nothing and queues nothing.
+   */
+  moveEntry(entryId: string, folder: string, note?: LedgerLine): Promise<MailboxEntry>;
+  /**
+   * Replaces an entry's tags and importance (and folder, when given), appends `note` to its
+   * ledger and records an outbox upsert. Returns the entry as it now is. NotFoundError for an
+   * unknown id, InputError for a bad folder, tag or importance.
+   */
+  updateClassification(entryId: string, update: ClassificationUpdate): Promise<MailboxEntry>;
+
+  /** Spam and ham counts of the given tokens in one scope; tokens never learned are absent. */
+  bayesLookup(scope: string, tokens: string[]): Promise<Map<string, BayesCounts>>;
+  /** How many messages the scope holds learned as spam and as ham. */
+  bayesTotals(scope: string): Promise<BayesCounts>;
+  /**
+   * Gives a message a label in each scope, in one durable step per call: a message learned with
+   * another label is unlearned first (its tokens' counts of that label drop by one, never below
+   * zero); the same label again changes nothing; a null label forgets the message.
+   */
+  bayesLearn(learning: BayesLearning): Promise<BayesLearnResult[]>;
+  /** The label a message (by SHA-256) holds in a scope, or null. */
+  bayesLabel(scope: string, sha256: string): Promise<BayesLabel | null>;
 }

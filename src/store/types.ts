@@ -19,6 +19,21 @@ export interface NewMailbox {
   aliases?: string[];
   /** Quota in bytes; 0 means unlimited. */
   quotaBytes: number;
+  /**
+   * Data migration only (`hermod migrate-data`): the mailbox keeps the id and creation time it
+   * has in the source store. Left out, the store makes a new id and takes the current time.
+   */
+  imported?: { id: string; createdAt: Date };
+}
+
+/**
+ * Data migration only (`hermod migrate-data`): a delivery that copies an entry from another store
+ * keeps the entry's id and arrival time, and records no outbox item (the migration rebuilds the
+ * search index afterwards). Delivering it again is a duplicate, as for any delivery.
+ */
+export interface ImportedEntryIdentity {
+  entryId: string;
+  receivedAt: Date;
 }
 
 /** One line of a message's ledger: what a plugin (or the core) found and decided. */
@@ -69,6 +84,8 @@ export interface Delivery {
   summary: EntrySummary;
   envelope: { mailFrom: string; rcptTo: string; clientAddress: string; transactionId: string };
   ledger: LedgerLine[];
+  /** Set only by `hermod migrate-data`; see ImportedEntryIdentity. */
+  imported?: ImportedEntryIdentity;
 }
 
 export interface DeliveryResult {
@@ -113,4 +130,51 @@ export interface OutboxItem {
   /** Monotonic version for the document; newer wins in the index. */
   version: number;
   attempts: number;
+}
+
+/** A Bayes training label: what a message was learned as. */
+export type BayesLabel = 'spam' | 'ham';
+
+/**
+ * The scope of token statistics shared by all mailboxes. Any other scope is a mailbox id (a
+ * ULID, so it never equals this word).
+ */
+export const BAYES_GLOBAL_SCOPE = 'global';
+
+/** Spam and ham message counts: of one token (messages containing it), or of a whole scope. */
+export interface BayesCounts {
+  spam: number;
+  ham: number;
+}
+
+/** One message to learn, relearn or forget in some scopes: see `MessageStore.bayesLearn`. */
+export interface BayesLearning {
+  /** `'global'` and/or mailbox ids; each is updated in the same durable step. */
+  scopes: string[];
+  /** The SHA-256 of the raw message: a message counts at most once per scope. */
+  sha256: string;
+  /** The message's tokens; duplicates count once. */
+  tokens: string[];
+  /** The label the message holds from now on; null forgets it. */
+  label: BayesLabel | null;
+}
+
+/** What `bayesLearn` did in one scope. */
+export interface BayesLearnResult {
+  scope: string;
+  /** The label the message held in the scope before, or null when it was not learned. */
+  previous: BayesLabel | null;
+  /** False when the message already held the label: nothing was counted. */
+  changed: boolean;
+}
+
+/** A new classification for an entry: see `MessageStore.updateClassification`. */
+export interface ClassificationUpdate {
+  tags: string[];
+  /** Clamped to −10..10. */
+  importance: number;
+  /** A new folder; omitted keeps the current one. */
+  folder?: string;
+  /** A ledger line saying why (appended to the entry's ledger). */
+  note?: LedgerLine;
 }

@@ -26,14 +26,14 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 /**
  * Runs `hermod ...args` as a subprocess (`node --import tsx src/cli/main.ts`) from the repository
- * root, with `env` added to a clean environment (e.g. HERMOD_DATA_DIR).
+ * root, with `env` added to a clean environment (e.g. HERMOD_DATA_DIR). Killed after `timeoutMs`.
  */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 20_000): Promise<CliResult> {
   return new Promise((done, fail) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', MAIN, ...args],
-      { cwd: ROOT, env: cleanEnv(env), encoding: 'buffer', timeout: 20_000 },
+      { cwd: ROOT, env: cleanEnv(env), encoding: 'buffer', timeout: timeoutMs },
       (err, stdout, stderr) => {
         if (err && typeof err.code !== 'number') return fail(err);
         done({

@@ -3,6 +3,8 @@ import { InputError, NotFoundError, StoreError } from '../../src/errors.js';
 import type { MessageStore } from '../../src/store/message-store.js';
 import type { Mailbox } from '../../src/store/types.js';
 import { makeDelivery, rawMessage, sha256Hex } from '../store/delivery-fixture.js';
+import { describeEntryChangeContract } from './message-store-changes.contract.js';
+import { describeImportContract } from './message-store-import.contract.js';
 
 /** Builds a fresh, initialised, empty store for one test, and a way to dispose of it. */
 export type MakeStore = () => Promise<{ store: MessageStore; cleanup: () => Promise<void> }>;
@@ -393,4 +395,6 @@ export function describeMessageStoreContract(name: string, makeStore: MakeStore)
       });
     });
   });
+  describeEntryChangeContract(name, makeStore);
+  describeImportContract(name, makeStore);
 }

@@ -56,11 +56,29 @@ function summarize(c: HermodConfig): [string, string][] {
     ['listeners', [listener('lmtp', c.lmtp), listener('smtp', c.smtp)].join(', ')],
     ['tls', c.tls.key && c.tls.cert ? `STARTTLS (cert ${c.tls.cert})` : 'off (no key/cert)'],
     ['proxy', c.proxy.trusted.length ? `trusted ${c.proxy.trusted.join(', ')}` : 'off (no trusted CIDRs)'],
+    ['xforward', c.xforward.trusted.length ? `trusted ${c.xforward.trusted.join(', ')}` : 'off (no trusted CIDRs)'],
+    ['lookup', c.lookup.enabled ? `socketmap ${c.lookup.host}:${c.lookup.port} (maps domain, mailbox)` : 'off'],
+    ['ops', c.ops.enabled ? `http://${c.ops.host}:${c.ops.port}/ (healthz, readyz, metrics)` : 'off'],
     ['data dir', c.dataDir],
-    ['store', `${c.store.driver} ${join(c.dataDir, c.store.sqlite.file)}`],
-    ['search', `${c.search.driver} ${join(c.dataDir, c.search.sqlite.file)}`],
+    ['store', describeStore(c)],
+    ['search', describeSearch(c)],
     ['quota', c.quota.defaultBytes === 0 ? 'unlimited' : `${formatSize(c.quota.defaultBytes)} per mailbox`],
     ['plugins', c.plugins.map((p) => p.name).join(', ') || '(none)'],
     ['scoring', `header ≥ ${c.scoring.addHeader}, junk ≥ ${c.scoring.junk}, reject ≥ ${c.scoring.reject}`],
   ];
+}
+
+/** Where the messages live: the SQLite file, or the Cassandra keyspace and how it is reached. */
+function describeStore(c: HermodConfig): string {
+  if (c.store.driver !== 'cassandra') return `sqlite ${join(c.dataDir, c.store.sqlite.file)}`;
+  const k = c.store.cassandra;
+  return `cassandra keyspace ${k.keyspace} on ${k.contactPoints.join(', ')} (${k.localDataCenter}, ${k.consistency})`;
+}
+
+/** The search engine in one line; credentials in a node URL are never shown. */
+function describeSearch(c: HermodConfig): string {
+  if (c.search.driver !== 'elasticsearch') return `${c.search.driver} ${join(c.dataDir, c.search.sqlite.file)}`;
+  const es = c.search.elasticsearch;
+  const nodes = es.nodes.map((url) => url.replace(/\/\/[^/@\s]+@/, '//***@')).join(', ');
+  return `elasticsearch ${nodes} (alias ${es.indexPrefix}-messages)`;
 }

@@ -3,6 +3,7 @@ import { loadCliConfig, withServices } from '../context.js';
 import { formatDate, formatQuota, formatSize, formatTable, print, printJson } from '../format.js';
 import { parseSize } from '../parse-size.js';
 import { checkAddress, checkDomain, collectAddress } from '../validate.js';
+import { registerPasswd } from './mailbox-passwd.js';
 
 interface AddOptions {
   alias?: string[];
@@ -24,11 +25,13 @@ export function registerMailboxCommands(program: Command): void {
       '\nExamples:\n' +
         '  hermod mailbox add alice@example.org --alias a@example.org --quota 2G\n' +
         '  hermod mailbox list --domain example.org\n' +
-        '  hermod mailbox remove alice@example.org',
+        '  hermod mailbox remove alice@example.org\n' +
+        '  hermod mailbox passwd alice@example.org',
     );
   registerAdd(mailbox);
   registerList(mailbox);
   registerRemove(mailbox);
+  registerPasswd(mailbox);
 }
 
 function registerAdd(mailbox: Command): void {

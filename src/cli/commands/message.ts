@@ -7,6 +7,8 @@ import { findMailbox, formatScore, printEntries } from '../entries.js';
 import { cleanText, formatDate, formatFields, formatSize, formatTable, print, printJson } from '../format.js';
 import { headerBlock, parseHeaders } from '../headers.js';
 import { checkAddress, parsePositiveInt } from '../validate.js';
+import { registerMove } from './message-move.js';
+import { registerReclassify } from './message-reclassify.js';
 
 interface ListOptions {
   mailbox: string;
@@ -22,13 +24,15 @@ interface ShowOptions {
   json?: boolean;
 }
 
-/** Registers `hermod message list | show`. */
+/** Registers `hermod message list | show | move | reclassify`. */
 export function registerMessageCommands(program: Command): void {
   const message = program
     .command('message')
-    .description('inspect stored messages: list a mailbox, show one message, its raw bytes or its ledger');
+    .description('stored messages: list a mailbox, show one message (raw bytes, ledger), move it, reclassify');
   registerList(message);
   registerShow(message);
+  registerMove(message);
+  registerReclassify(message);
 }
 
 function registerList(message: Command): void {

@@ -14,12 +14,15 @@ interface Closable {
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('start the LMTP and SMTP listeners, the plugin chain and the search indexer; run until stopped')
+    .description('start the LMTP, SMTP and submission listeners, the plugin chain, the search indexer and the outbound delivery worker; run until stopped')
     .addHelpText(
       'after',
       '\nLogs are JSON lines (pino) on stdout; the level is log.level in the config.\n' +
         'SIGTERM or SIGINT (Ctrl-C) stops accepting connections and waits up to shutdownTimeoutMs for\n' +
-        'transactions in flight, then exits 0. A second signal exits 1 at once.',
+        'transactions in flight, then exits 0. A second signal exits 1 at once.\n\n' +
+        'Beside the listeners, when enabled in the config: lookup.* serves Postfix socketmap lookups\n' +
+        '(socketmap:inet:HOST:PORT:domain for virtual_mailbox_domains, …:mailbox for virtual_mailbox_maps),\n' +
+        'ops.* serves HTTP /healthz, /readyz (503 while draining) and /metrics (Prometheus).',
     )
     .action(async (_opts: object, cmd: Command) => {
       const config = loadCliConfig(cmd);

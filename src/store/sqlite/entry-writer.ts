@@ -90,16 +90,19 @@ export class EntryWriter {
       throw new StoreError(`deliver: mailbox ${mailboxId} does not exist (removed during the transaction?)`);
     }
     const now = Date.now();
-    const entryId = newEntryId(now);
+    // A migrated entry (hermod migrate-data) keeps its id and arrival time.
+    const entryId = delivery.imported?.entryId ?? newEntryId(now);
+    const receivedAt = delivery.imported?.receivedAt.getTime() ?? now;
     this.insertBlob.run(sha256, delivery.raw, delivery.raw.length);
-    this.insertEntry.run(entryParams(delivery, entryId, now));
+    this.insertEntry.run(entryParams(delivery, entryId, receivedAt));
     delivery.ledger.forEach((line, seq) => {
       const details = line.details === undefined ? null : JSON.stringify(line.details);
       this.insertLedger.run(
         entryId, seq, line.plugin, line.stage, line.verdict, line.score, line.reason, line.durationMs, details,
       );
     });
-    this.outbox.enqueue(entryId, mailboxId, 'upsert', now);
+    // The migration rebuilds the index in bulk rather than through the outbox.
+    if (!delivery.imported) this.outbox.enqueue(entryId, mailboxId, 'upsert', now);
     return { entryId, duplicate: false };
   }
 }

@@ -3,6 +3,7 @@ import { ulid } from 'ulid';
 import { InputError, NotFoundError } from '../../errors.js';
 import type { Domain, Mailbox, NewMailbox } from '../types.js';
 import { normalizeAddress, normalizeDomain, stripSubAddress, tryNormalizeAddress } from './address-syntax.js';
+import type { BayesTokens } from './bayes-tokens.js';
 import type { OutboxQueue } from './outbox-queue.js';
 import { toDomain, toMailbox, type DomainRow, type MailboxRow } from './row-mappers.js';
 
@@ -18,6 +19,7 @@ export class MailboxDirectory {
   constructor(
     private readonly db: Database.Database,
     private readonly outbox: OutboxQueue,
+    private readonly bayes?: BayesTokens,
   ) {
     const p = (text: string) => db.prepare(text);
     this.sql = {
@@ -104,8 +106,8 @@ export class MailboxDirectory {
         seen.add(alias.address);
       }
       for (const taken of seen) this.requireFree(taken, taken === address ? 'address' : 'aliases');
-      const id = ulid();
-      const createdAt = Date.now();
+      const id = input.imported?.id ?? ulid();
+      const createdAt = input.imported?.createdAt.getTime() ?? Date.now();
       this.sql.addMailbox.run(id, address, domain, quota, createdAt);
       for (const alias of aliases) this.sql.addAlias.run(alias.address, id);
       return toMailbox(
@@ -130,8 +132,9 @@ export class MailboxDirectory {
   }
 
   /**
-   * Removes a mailbox (by its primary address) with its aliases, entries and ledgers, queues an
-   * index delete per entry, and drops blobs no other mailbox holds. One transaction.
+   * Removes a mailbox (by its primary address) with its aliases, entries, ledgers and Bayes
+   * statistics, queues an index delete per entry, and drops blobs no other mailbox holds. One
+   * transaction.
    */
   removeMailbox(address: string): void {
     const parsed = tryNormalizeAddress(address);
@@ -143,6 +146,7 @@ export class MailboxDirectory {
       for (const entry of entries) this.outbox.enqueue(entry.id, row.id, 'delete', now);
       // ON DELETE CASCADE takes the aliases, entries and ledger lines with it.
       this.sql.dropMailbox.run(row.id);
+      this.bayes?.dropScope(row.id);
       for (const sha256 of new Set(entries.map((e) => e.sha256))) this.sql.dropOrphanBlob.run(sha256, sha256);
     }).immediate();
   }

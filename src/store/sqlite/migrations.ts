@@ -103,6 +103,38 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX outbox_due ON outbox(next_attempt_at, seq);
     `,
   },
+  {
+    version: 2,
+    name: 'bayes token statistics',
+    sql: `
+      -- Messages containing the token, per scope ('global' or a mailbox id) and label.
+      -- WITHOUT ROWID: the key is the lookup, and rows are small.
+      CREATE TABLE bayes_tokens (
+        scope  TEXT NOT NULL,
+        token  TEXT NOT NULL,
+        spam   INTEGER NOT NULL DEFAULT 0 CHECK (spam >= 0),
+        ham    INTEGER NOT NULL DEFAULT 0 CHECK (ham >= 0),
+        PRIMARY KEY (scope, token)
+      ) STRICT, WITHOUT ROWID;
+
+      -- Messages learned per scope and label: the N_spam and N_ham of the token probabilities.
+      CREATE TABLE bayes_totals (
+        scope  TEXT PRIMARY KEY,
+        spam   INTEGER NOT NULL DEFAULT 0 CHECK (spam >= 0),
+        ham    INTEGER NOT NULL DEFAULT 0 CHECK (ham >= 0)
+      ) STRICT;
+
+      -- The label each learned message holds per scope, so a message is counted once and a
+      -- correction (a move out of Junk) unlearns the old label before learning the new one.
+      CREATE TABLE bayes_seen (
+        scope       TEXT NOT NULL,
+        sha256      TEXT NOT NULL,
+        label       TEXT NOT NULL CHECK (label IN ('spam', 'ham')),
+        learned_at  INTEGER NOT NULL,
+        PRIMARY KEY (scope, sha256)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 /**

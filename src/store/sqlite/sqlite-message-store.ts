@@ -2,6 +2,11 @@ import type Database from 'better-sqlite3';
 import { HermodError, StoreError } from '../../errors.js';
 import type { MessageStore } from '../message-store.js';
 import type {
+  BayesCounts,
+  BayesLabel,
+  BayesLearning,
+  BayesLearnResult,
+  ClassificationUpdate,
   Delivery,
   DeliveryResult,
   Domain,
@@ -12,10 +17,13 @@ import type {
   NewMailbox,
   OutboxItem,
 } from '../types.js';
+import { BayesTokens } from './bayes-tokens.js';
 import { EntryReader } from './entry-reader.js';
+import { EntryUpdater } from './entry-updater.js';
 import { EntryWriter } from './entry-writer.js';
 import { GroupCommit } from './group-commit.js';
 import { MailboxDirectory } from './mailbox-directory.js';
+import { MailboxPasswords } from './mailbox-passwords.js';
 import { applyMigrations } from './migrations.js';
 import { openDatabase } from './open-database.js';
 import { OutboxQueue } from './outbox-queue.js';
@@ -39,6 +47,9 @@ interface OpenState {
   reader: EntryReader;
   outbox: OutboxQueue;
   commits: GroupCommit<Delivery, DeliveryResult>;
+  updater: EntryUpdater;
+  bayes: BayesTokens;
+  passwords: MailboxPasswords;
 }
 
 /**
@@ -65,13 +76,18 @@ export class SqliteMessageStore implements MessageStore {
       applyMigrations(db);
       const outbox = new OutboxQueue(db);
       const writer = new EntryWriter(db, outbox);
+      const reader = new EntryReader(db);
+      const bayes = new BayesTokens(db);
       this.state = {
         db,
         outbox,
-        directory: new MailboxDirectory(db, outbox),
+        directory: new MailboxDirectory(db, outbox, bayes),
         writer,
-        reader: new EntryReader(db),
+        reader,
         commits: new GroupCommit((batch: Delivery[]) => writer.deliverMany(batch)),
+        updater: new EntryUpdater(db, outbox, reader),
+        bayes,
+        passwords: new MailboxPasswords(db),
       };
     } catch (err) {
       db?.close();
@@ -116,6 +132,14 @@ export class SqliteMessageStore implements MessageStore {
 
   async resolveAddress(address: string): Promise<Mailbox | null> {
     return this.run('resolveAddress', (s) => s.directory.resolveAddress(address));
+  }
+
+  async setPassword(address: string, hash: string | null): Promise<void> {
+    return this.run('setPassword', (s) => s.passwords.setPassword(address, hash));
+  }
+
+  async getPasswordHash(address: string): Promise<string | null> {
+    return this.run('getPasswordHash', (s) => s.passwords.getPasswordHash(address));
   }
 
   /** Sum of entry sizes; an entry's size is its prepended headers plus its raw bytes. */
@@ -167,6 +191,30 @@ export class SqliteMessageStore implements MessageStore {
 
   async outboxLength(): Promise<number> {
     return this.run('outboxLength', (s) => s.outbox.length());
+  }
+
+  async moveEntry(entryId: string, folder: string, note?: LedgerLine): Promise<MailboxEntry> {
+    return this.run('moveEntry', (s) => s.updater.move(entryId, folder, note));
+  }
+
+  async updateClassification(entryId: string, update: ClassificationUpdate): Promise<MailboxEntry> {
+    return this.run('updateClassification', (s) => s.updater.updateClassification(entryId, update));
+  }
+
+  async bayesLookup(scope: string, tokens: string[]): Promise<Map<string, BayesCounts>> {
+    return this.run('bayesLookup', (s) => s.bayes.lookup(scope, tokens));
+  }
+
+  async bayesTotals(scope: string): Promise<BayesCounts> {
+    return this.run('bayesTotals', (s) => s.bayes.totals(scope));
+  }
+
+  async bayesLearn(learning: BayesLearning): Promise<BayesLearnResult[]> {
+    return this.run('bayesLearn', (s) => s.bayes.learn(learning));
+  }
+
+  async bayesLabel(scope: string, sha256: string): Promise<BayesLabel | null> {
+    return this.run('bayesLabel', (s) => s.bayes.label(scope, sha256));
   }
 
   /**

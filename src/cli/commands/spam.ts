@@ -1,0 +1,218 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { InputError } from '../../errors.js';
+import type { MessageStore } from '../../store/message-store.js';
+import { BAYES_GLOBAL_SCOPE, type BayesLabel, type Mailbox } from '../../store/types.js';
+import { loadCliConfig, withServices } from '../context.js';
+import { findMailbox } from '../entries.js';
+import { scanEntries } from '../entry-scan.js';
+import { formatTable, print, printJson } from '../format.js';
+import { startProgress } from '../progress.js';
+import { tally, type LearnTally } from '../learn-tally.js';
+import type { SpamLearner } from '../spam-learning.js';
+import { checkAddress } from '../validate.js';
+
+interface TrainOptions {
+  spam?: boolean;
+  ham?: boolean;
+  mailbox?: string;
+  folder?: string;
+}
+
+interface StatsOptions {
+  mailbox?: string;
+  json?: boolean;
+}
+
+const TRAIN_HELP = `
+Message files hold one message each (RFC 5322, as saved by a mail client or in a Maildir); a
+leading mbox "From " line is skipped. Directories are read recursively, skipping dot files.
+Files teach the global statistics; a mailbox folder teaches that mailbox's statistics (and the
+global ones, unless the bayes plugin has mailbox.learnGlobal: false).
+
+A message is counted once per label: learning it again changes nothing, learning it with the
+other label moves its counts over.
+
+Examples:
+  hermod spam train --spam ~/corpus/spam/
+  hermod spam train --ham saved-1.eml saved-2.eml
+  hermod spam train --spam --mailbox alice@example.org --folder Junk`;
+
+/** Registers `hermod spam train | stats`. */
+export function registerSpamCommands(program: Command): void {
+  const spam = program.command('spam').description('the learning Bayesian spam filter: train it, see what it has learned');
+  registerTrain(spam);
+  registerStats(spam);
+}
+
+function registerTrain(spam: Command): void {
+  spam
+    .command('train')
+    .description('learn messages as spam or ham: message files or directories, or a mailbox folder')
+    .argument('[paths...]', 'message files or directories of them')
+    .option('--spam', 'learn the messages as spam')
+    .option('--ham', 'learn the messages as ham (wanted mail)')
+    .option('--mailbox <address>', 'learn the messages of this mailbox (with --folder)')
+    .option('--folder <folder>', 'the folder of --mailbox to learn, e.g. Junk or INBOX')
+    .addHelpText('after', TRAIN_HELP)
+    .action(async (paths: string[], opts: TrainOptions, cmd: Command) => {
+      const label = trainLabel(opts);
+      const source = trainSource(paths, opts);
+      const files = source.kind === 'files' ? collectMessageFiles(source.paths) : [];
+      const config = loadCliConfig(cmd);
+      const { SpamLearner } = await import('../spam-learning.js');
+      await withServices(config, async ({ store }) => {
+        const learner = await SpamLearner.open(config, store);
+        try {
+          if (source.kind === 'files') await trainFiles(store, learner, files, label);
+          else await trainFolder(store, learner, await findMailbox(store, source.mailbox), source.folder, label);
+        } finally {
+          await learner.close();
+        }
+      });
+    });
+}
+
+function registerStats(spam: Command): void {
+  spam
+    .command('stats')
+    .description('how many messages the filter has learned: globally, and for a mailbox')
+    .option('--mailbox <address>', 'also show this mailbox\'s own statistics')
+    .option('--json', 'print JSON')
+    .action(async (opts: StatsOptions, cmd: Command) => {
+      const address = opts.mailbox === undefined ? undefined : checkAddress(opts.mailbox, '--mailbox');
+      await withServices(loadCliConfig(cmd), async ({ store }) => {
+        const rows: [string, { spam: number; ham: number }][] = [['global', await store.bayesTotals(BAYES_GLOBAL_SCOPE)]];
+        if (address) {
+          const mailbox = await findMailbox(store, address);
+          rows.push([mailbox.address, await store.bayesTotals(mailbox.id)]);
+        }
+        if (opts.json) return printJson(Object.fromEntries(rows));
+        const columns = [{ header: 'statistics' }, { header: 'spam', align: 'right' as const }, { header: 'ham', align: 'right' as const }];
+        print(formatTable(columns, rows.map(([scope, t]) => [scope, String(t.spam), String(t.ham)])));
+      });
+    });
+}
+
+function trainLabel(opts: TrainOptions): BayesLabel {
+  if (opts.spam && opts.ham) throw new InputError('give one of --spam or --ham, not both');
+  if (!opts.spam && !opts.ham) throw new InputError('give --spam or --ham: what the messages are');
+  return opts.spam ? 'spam' : 'ham';
+}
+
+type TrainSource = { kind: 'files'; paths: string[] } | { kind: 'folder'; mailbox: string; folder: string };
+
+function trainSource(paths: string[], opts: TrainOptions): TrainSource {
+  if (opts.mailbox !== undefined || opts.folder !== undefined) {
+    if (paths.length > 0) throw new InputError(`give message files or --mailbox with --folder, not both (${paths[0]})`);
+    if (opts.mailbox === undefined) throw new InputError('--folder needs --mailbox: whose folder to learn');
+    if (opts.folder === undefined || opts.folder.trim() === '') {
+      throw new InputError('--mailbox needs --folder: which folder to learn, e.g. Junk');
+    }
+    return { kind: 'folder', mailbox: checkAddress(opts.mailbox, '--mailbox'), folder: opts.folder };
+  }
+  if (paths.length === 0) throw new InputError('give message files or directories, or --mailbox A --folder F');
+  return { kind: 'files', paths };
+}
+
+/** The message files named, directories walked (sorted, dot files skipped). */
+export function collectMessageFiles(paths: readonly string[]): string[] {
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      if (name.startsWith('.')) continue;
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else files.push(path);
+    }
+  };
+  for (const path of paths) {
+    let stat;
+    try {
+      stat = statSync(path);
+    } catch {
+      throw new InputError(`${path}: no such file or directory`);
+    }
+    if (!stat.isDirectory()) {
+      files.push(path);
+      continue;
+    }
+    const before = files.length;
+    walk(path);
+    if (files.length === before) throw new InputError(`${path}: no message files in this directory`);
+  }
+  return files;
+}
+
+/** The message without a leading mbox `From ` separator line, which is not a header. */
+export function stripMboxFromLine(raw: Buffer): Buffer {
+  if (raw.subarray(0, 5).toString('latin1') !== 'From ') return raw;
+  const eol = raw.indexOf(0x0a);
+  return eol < 0 ? raw : raw.subarray(eol + 1);
+}
+
+async function trainFiles(store: MessageStore, learner: SpamLearner, files: string[], label: BayesLabel): Promise<void> {
+  const count: LearnTally = { learned: 0, relearned: 0, already: 0 };
+  const progress = startProgress(`learning ${label}`, files.length);
+  try {
+    for (const file of files) {
+      let raw: Buffer;
+      try {
+        raw = readFileSync(file);
+      } catch (err) {
+        throw new InputError(`${file}: cannot read: ${(err as Error).message}`);
+      }
+      tally(count, await learner.learn(stripMboxFromLine(raw), null, label));
+      progress.tick();
+    }
+  } finally {
+    progress.stop();
+  }
+  printSummary(files.length, label, 'global', count);
+  await printTotals(store, [[BAYES_GLOBAL_SCOPE, 'global']]);
+}
+
+async function trainFolder(
+  store: MessageStore,
+  learner: SpamLearner,
+  mailbox: Mailbox,
+  folder: string,
+  label: BayesLabel,
+): Promise<void> {
+  const entries = await scanEntries(store, { mailboxId: mailbox.id, folder });
+  if (entries.length === 0) throw new InputError(`--folder: no messages in ${mailbox.address} folder "${folder}"`);
+  const count: LearnTally = { learned: 0, relearned: 0, already: 0 };
+  const progress = startProgress(`learning ${label}`, entries.length);
+  let missing = 0;
+  try {
+    for (const entry of entries) {
+      const raw = await store.getRaw(entry.sha256);
+      if (raw) tally(count, await learner.learn(raw, mailbox, label));
+      else missing++;
+      progress.tick();
+    }
+  } finally {
+    progress.stop();
+  }
+  const scopes = learner.scopes(mailbox.id);
+  const where = scopes.length > 1 ? `${mailbox.address} and global` : mailbox.address;
+  printSummary(entries.length - missing, label, where, count);
+  if (missing > 0) print(`skipped ${missing} message(s) whose raw bytes are missing`);
+  await printTotals(store, scopes.map((s) => [s, s === BAYES_GLOBAL_SCOPE ? 'global' : mailbox.address]));
+}
+
+function printSummary(total: number, label: BayesLabel, where: string, count: LearnTally): void {
+  const other = label === 'spam' ? 'ham' : 'spam';
+  print(
+    `learned ${total} message(s) as ${label} in ${where}: ${count.learned} new, ` +
+      `${count.relearned} relearned (were ${other}), ${count.already} already learned as ${label}`,
+  );
+}
+
+async function printTotals(store: MessageStore, scopes: [string, string][]): Promise<void> {
+  for (const [scope, name] of scopes) {
+    const totals = await store.bayesTotals(scope);
+    print(`${name} now holds ${totals.spam} spam and ${totals.ham} ham`);
+  }
+}
