@@ -54,24 +54,41 @@ interface Question {
 export async function startTestDnsServer(initial: Record<string, TestRecords> = {}): Promise<TestDnsServer> {
   const records = new Map(Object.entries(initial).map(([name, r]) => [normalize(name), r]));
   const state = { records, servfail: new Set<string>(), silent: new Set<string>(), queries: [] as string[], authenticated: new Set<string>() };
-  const udp = createSocket('udp4');
-  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
-  const port = udp.address().port;
-  udp.on('message', (msg: Buffer, from: RemoteInfo) => {
-    const reply = answer(msg, state, 512);
-    if (reply) udp.send(reply, from.port, from.address);
-  });
-  const tcp = createServer((socket) => serveTcp(socket, state));
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject);
-    tcp.listen(port, '127.0.0.1', resolve);
-  });
+  const { udp, tcp, port } = await bindPair(state);
   return {
     address: `127.0.0.1:${port}`,
     port,
     ...state,
     close: () => closeBoth(udp, tcp),
   };
+}
+
+/**
+ * UDP and TCP on one port number: the UDP port is picked free, but the same TCP port can be taken
+ * by someone else's connection, so a clash is retried with another port.
+ */
+async function bindPair(state: ServerState): Promise<{ udp: UdpSocket; tcp: Server; port: number }> {
+  for (let attempt = 0; ; attempt++) {
+    const udp = createSocket('udp4');
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+    const port = udp.address().port;
+    const tcp = createServer((socket) => serveTcp(socket, state));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(port, '127.0.0.1', resolve);
+      });
+    } catch (err) {
+      udp.close();
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw err;
+      continue;
+    }
+    udp.on('message', (msg: Buffer, from: RemoteInfo) => {
+      const reply = answer(msg, state, 512);
+      if (reply) udp.send(reply, from.port, from.address);
+    });
+    return { udp, tcp, port };
+  }
 }
 
 function closeBoth(udp: UdpSocket, tcp: Server): Promise<void> {
