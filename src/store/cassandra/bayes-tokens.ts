@@ -1,7 +1,7 @@
 import { StoreError } from '../../errors.js';
 import type { BayesCounts, BayesLabel, BayesLearning, BayesLearnResult } from '../types.js';
 import { mapLimit, type BatchStatement, type CassandraSession } from './cassandra-session.js';
-import { checkLearning } from './input-checks.js';
+import { checkLearning } from '../input-checks.js';
 import { toNumber } from './row-mappers.js';
 import { BAYES_BUCKETS } from './schema.js';
 

@@ -1,9 +1,8 @@
 import { NotFoundError } from '../../errors.js';
-import { checkFolder } from '../sqlite/entry-updater.js';
 import type { ClassificationUpdate, LedgerLine, MailboxEntry } from '../types.js';
 import type { BatchStatement, CassandraSession } from './cassandra-session.js';
 import type { EntryReader } from './entry-reader.js';
-import { checkImportance, checkTags } from './input-checks.js';
+import { checkFolder, checkImportance, checkTags } from '../input-checks.js';
 import { nextOutboxVersion, type OutboxQueue } from './outbox-queue.js';
 import { ENTRY_COLUMNS, entryParamsOf, LEDGER_COLUMNS, ledgerParams } from './row-mappers.js';
 

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import { InputError } from '../../errors.js';
 import type { BayesCounts, BayesLabel, BayesLearning, BayesLearnResult } from '../types.js';
+import { checkLearning } from '../input-checks.js';
 
 /** Tokens looked up per statement: json_each keeps it one statement, chunks keep it small. */
 const LOOKUP_CHUNK = 500;
@@ -118,20 +118,5 @@ export class BayesTokens {
     }
     this.sql.ensureTotals.run(scope);
     this.sql.bumpTotals.run(spam ? delta : 0, spam ? 0 : delta, scope);
-  }
-}
-
-function checkLearning(learning: BayesLearning): void {
-  if (!/^[0-9a-f]{64}$/i.test(String(learning.sha256))) {
-    throw new InputError(`bayesLearn: sha256 "${learning.sha256}" is not a SHA-256 in hex`);
-  }
-  if (learning.label !== null && learning.label !== 'spam' && learning.label !== 'ham') {
-    throw new InputError(`bayesLearn: label must be "spam", "ham" or null, not ${JSON.stringify(learning.label)}`);
-  }
-  if (learning.scopes.some((s) => typeof s !== 'string' || s === '')) {
-    throw new InputError('bayesLearn: every scope must be "global" or a mailbox id');
-  }
-  if (learning.tokens.some((t) => typeof t !== 'string' || t === '')) {
-    throw new InputError('bayesLearn: tokens must be non-empty strings');
   }
 }

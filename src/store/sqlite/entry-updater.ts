@@ -1,11 +1,9 @@
 import type Database from 'better-sqlite3';
-import { InputError, NotFoundError } from '../../errors.js';
+import { NotFoundError } from '../../errors.js';
 import type { ClassificationUpdate, LedgerLine, MailboxEntry } from '../types.js';
 import type { EntryReader } from './entry-reader.js';
 import type { OutboxQueue } from './outbox-queue.js';
-
-/** Longest folder name accepted: IMAP servers commonly cap mailbox names near this. */
-const MAX_FOLDER_CHARS = 255;
+import { checkFolder, checkImportance, checkTags } from '../input-checks.js';
 
 /**
  * Changes to existing entries: moving between folders and re-classification. Each change, its
@@ -85,28 +83,4 @@ export class EntryUpdater {
     if (!entry) throw new NotFoundError(`unknown message id "${entryId}"`);
     return entry;
   }
-}
-
-/** A folder name: not empty, no control characters, at most 255 characters. */
-export function checkFolder(folder: string): string {
-  const name = typeof folder === 'string' ? folder.trim() : '';
-  if (name === '') throw new InputError('folder: the folder name is empty');
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw new InputError(`folder: "${name}" contains a control character`);
-  if (name.length > MAX_FOLDER_CHARS) throw new InputError(`folder: longer than ${MAX_FOLDER_CHARS} characters`);
-  return name;
-}
-
-function checkTags(tags: readonly string[]): string[] {
-  if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string' || t.trim() === '')) {
-    throw new InputError('tags: every tag must be a non-empty string');
-  }
-  return [...new Set(tags.map((t) => t.trim()))];
-}
-
-function checkImportance(importance: number): number {
-  if (typeof importance !== 'number' || !Number.isFinite(importance)) {
-    throw new InputError(`importance: ${String(importance)} is not a number`);
-  }
-  return Math.max(-10, Math.min(10, importance));
 }

@@ -1,8 +1,21 @@
-import { InputError } from '../../errors.js';
-import type { BayesLearning } from '../types.js';
+import { InputError } from '../errors.js';
+import type { BayesLearning } from './types.js';
 
-// The same rules as the SQLite adapter's (the contract suite holds both to them); folder names
-// use its exported checkFolder.
+// Input rules every MessageStore adapter applies alike; the contract suite holds each to them.
+
+/** Longest folder name accepted: IMAP servers commonly cap mailbox names near this. */
+const MAX_FOLDER_CHARS = 255;
+
+/** A folder name: not empty, no control characters, at most 255 characters. */
+export function checkFolder(folder: string): string {
+  const name = typeof folder === 'string' ? folder.trim() : '';
+  if (name === '') throw new InputError('folder: the folder name is empty');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw new InputError(`folder: "${name}" contains a control character`);
+  if (name.length > MAX_FOLDER_CHARS) throw new InputError(`folder: longer than ${MAX_FOLDER_CHARS} characters`);
+  return name;
+}
+
 
 /** Tags: non-empty strings, trimmed, each once. */
 export function checkTags(tags: readonly string[]): string[] {
