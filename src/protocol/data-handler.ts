@@ -1,4 +1,5 @@
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import { InFlightWork, readMessage } from './data-intake.js';
 import type { RecipientOutcome } from '../pipeline/message-processor.js';
 import { receivedHeader } from './received-header.js';
 import { replyError, replyForOutcome, type Reply } from './replies.js';
@@ -12,7 +13,7 @@ type DataDone = (err: Error | null, message?: unknown) => void;
  * recipient in RCPT order; in SMTP one reply, 250 only when every recipient's copy is stored.
  */
 export class DataHandler {
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new InFlightWork();
 
   constructor(
     private readonly deps: SessionHandlerDeps,
@@ -21,18 +22,16 @@ export class DataHandler {
 
   /** True while a message is being processed. */
   get busy(): boolean {
-    return this.inFlight.size > 0;
+    return this.inFlight.busy;
   }
 
   /** Resolves once every DATA in progress has been answered (graceful shutdown). */
-  async drain(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  drain(): Promise<void> {
+    return this.inFlight.drain();
   }
 
   handle(stream: SMTPServerDataStream, session: SMTPServerSession, done: DataDone): void {
-    const work = this.collectAndProcess(stream, session, done);
-    this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work));
+    this.inFlight.track(this.collectAndProcess(stream, session, done));
   }
 
   private async collectAndProcess(stream: SMTPServerDataStream, session: SMTPServerSession, done: DataDone): Promise<void> {
@@ -41,7 +40,7 @@ export class DataHandler {
     const txn = state.transaction!;
     let raw: Buffer;
     try {
-      raw = await readAll(stream, this.deps.config.limits.maxMessageBytes);
+      raw = await readMessage(stream, this.deps.config.limits.maxMessageBytes);
     } catch (err) {
       return done(err as Error);
     }
@@ -114,21 +113,6 @@ export class DataHandler {
       'transaction',
     );
   }
-}
-
-/** Reads the message; past `maxBytes` the rest is drained, not kept (it will be refused). */
-function readAll(stream: SMTPServerDataStream, maxBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let kept = 0;
-    stream.on('data', (chunk: Buffer) => {
-      if (kept > maxBytes) return;
-      kept += chunk.length;
-      chunks.push(chunk);
-    });
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
 }
 
 function toLmtpResponse(reply: Reply): Error | string {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import { InFlightWork, readMessage } from './data-intake.js';
 import { headerAddresses, headerValues, withoutBcc } from '../queue/message-headers.js';
 import type { Mailbox } from '../store/types.js';
 import { receivedHeader } from './received-header.js';
@@ -27,32 +28,32 @@ type DataDone = (err: Error | null, message?: unknown) => void;
  * when missing; Bcc removed) and queues it. 250 means queued durably.
  */
 export class SubmissionData {
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new InFlightWork();
 
   constructor(
     private readonly deps: SubmissionHandlerDeps,
     private readonly stateOf: (id: string) => SubmissionSession | undefined,
   ) {}
 
+  /** True while a message is being processed. */
   get busy(): boolean {
-    return this.inFlight.size > 0;
+    return this.inFlight.busy;
   }
 
-  async drain(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  /** Resolves once every DATA in progress has been answered (graceful shutdown). */
+  drain(): Promise<void> {
+    return this.inFlight.drain();
   }
 
   handle(stream: SMTPServerDataStream, session: SMTPServerSession, done: DataDone): void {
-    const work = this.process(stream, session, done);
-    this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work));
+    this.inFlight.track(this.process(stream, session, done));
   }
 
   private async process(stream: SMTPServerDataStream, session: SMTPServerSession, done: DataDone): Promise<void> {
     const state = this.stateOf(session.id)!;
     let raw: Buffer;
     try {
-      raw = await readAll(stream, this.deps.config.limits.maxMessageBytes);
+      raw = await readMessage(stream, this.deps.config.limits.maxMessageBytes);
     } catch (err) {
       return done(err as Error);
     }
@@ -96,16 +97,3 @@ export class SubmissionData {
   }
 }
 
-function readAll(stream: SMTPServerDataStream, maxBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let kept = 0;
-    stream.on('data', (chunk: Buffer) => {
-      if (kept > maxBytes) return;
-      kept += chunk.length;
-      chunks.push(chunk);
-    });
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
-}
