@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort, stopChild, waitForGreeting } from './net-util.js';
+import { awaitChildGreeting, freePort, stopChild } from './net-util.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -118,16 +118,13 @@ export async function startHermod(sessions: number, engineLines: string[] = []):
   const configFile = writeConfig(dir, port, sessions, engineLines);
   await provision(configFile);
   const { child, tail } = spawnServe(dir, configFile);
-  const dead = (): string | null =>
-    child.exitCode !== null || child.signalCode !== null
-      ? `hermod serve exited early (code ${child.exitCode}, signal ${child.signalCode}):\n${tail()}`
-      : null;
-  try {
-    await waitForGreeting(host, port, 30_000, dead);
-  } catch (err) {
-    await stopChild(child, 'SIGKILL', 1000);
-    throw err;
-  }
+  await awaitChildGreeting(
+    child,
+    host,
+    port,
+    30_000,
+    () => `hermod serve exited early (code ${child.exitCode}, signal ${child.signalCode}):\n${tail()}`,
+  );
   return {
     host,
     port,

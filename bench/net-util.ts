@@ -105,3 +105,23 @@ export async function stopChild(child: ChildProcess, signal: NodeJS.Signals, gra
     clearTimeout(timer);
   }
 }
+
+/**
+ * Waits for a freshly spawned server's 220 greeting; if it exits first or never greets, it is
+ * killed and the error says why (`describeExit` adds the server's own last words).
+ */
+export async function awaitChildGreeting(
+  child: ChildProcess,
+  host: string,
+  port: number,
+  timeoutMs: number,
+  describeExit: () => string,
+): Promise<void> {
+  const dead = (): string | null => (child.exitCode !== null || child.signalCode !== null ? describeExit() : null);
+  try {
+    await waitForGreeting(host, port, timeoutMs, dead);
+  } catch (err) {
+    await stopChild(child, 'SIGKILL', 1000);
+    throw err;
+  }
+}

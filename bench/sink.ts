@@ -4,7 +4,7 @@
  * network and the protocol exchange alone allow.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { findTool, freePort, stopChild, waitForGreeting } from './net-util.js';
+import { awaitChildGreeting, findTool, freePort, stopChild } from './net-util.js';
 
 /** A running smtp-sink. */
 export interface SinkHandle {
@@ -32,14 +32,7 @@ export async function startSink(backlog = 256): Promise<SinkHandle> {
   child.stderr?.on('data', (c: Buffer) => {
     stderr = (stderr + c.toString('utf8')).slice(-2000);
   });
-  const dead = (): string | null =>
-    child.exitCode !== null || child.signalCode !== null ? `smtp-sink exited early: ${stderr.trim()}` : null;
-  try {
-    await waitForGreeting(host, port, 10_000, dead);
-  } catch (err) {
-    await stopChild(child, 'SIGKILL', 1000);
-    throw err;
-  }
+  await awaitChildGreeting(child, host, port, 10_000, () => `smtp-sink exited early: ${stderr.trim()}`);
   return {
     host,
     port,
