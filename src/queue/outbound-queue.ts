@@ -13,8 +13,12 @@ import type { Deferral, JobSelector, Lease, NewOutboundMessage, QueueJob } from 
  *   A lease not settled within `leaseMs` lapses and the job becomes claimable again (a worker
  *   that died mid-delivery does not lose mail; the peer may see the message twice, as with any
  *   MTA that loses a reply).
+ * - **Renewing.** `renew` pushes a held lease's end to `leaseMs` from now; the worker renews while
+ *   an attempt runs, so a slow peer never lets a second worker deliver the same job.
  * - **Settling.** With a valid lease: `complete` removes the job (every recipient final);
- *   `defer` stores per-recipient results, counts one attempt and schedules the next;
+ *   `defer` stores per-recipient results, counts one attempt and schedules the next. Both take
+ *   the notices (bounces, delay warnings) the attempt produced and queue them in the same durable
+ *   step as the settlement, so a crash in between can neither lose a bounce nor send it twice.
  *   `postpone` puts the job back untouched (no attempt counted), e.g. when the destination's
  *   concurrency is used up. A stale token fails with QueueError code HERMOD_QUEUE_LEASE.
  * - **Admin** operations take job ids and return those they changed: `hold` (queued/deferred →
@@ -32,8 +36,10 @@ export interface OutboundQueue {
   readBody(messageId: string): Promise<Buffer | null>;
 
   claim(leaseMs: number, now?: number): Promise<Lease | null>;
-  complete(lease: Lease): Promise<void>;
-  defer(lease: Lease, deferral: Deferral): Promise<void>;
+  /** Extends the lease to `leaseMs` from now; QueueError HERMOD_QUEUE_LEASE when it is lost. */
+  renew(lease: Lease, leaseMs: number): Promise<void>;
+  complete(lease: Lease, notices?: NewOutboundMessage[]): Promise<void>;
+  defer(lease: Lease, deferral: Deferral, notices?: NewOutboundMessage[]): Promise<void>;
   postpone(lease: Lease, until: number): Promise<void>;
 
   get(id: string): Promise<QueueJob | null>;

@@ -1,8 +1,10 @@
+import type { EnvelopeDsn, RecipientDsn } from '../mail/dsn-parameters.js';
+
 /** Where a recipient of a job stands. */
 export type RecipientStatus = 'pending' | 'delivered' | 'failed';
 
-/** One recipient of a job and what the last attempt said about it. */
-export interface JobRecipient {
+/** One recipient of a job, its DSN request (NOTIFY, ORCPT) and what the last attempt said about it. */
+export interface JobRecipient extends RecipientDsn {
   address: string;
   status: RecipientStatus;
   /** The reply of the last attempt for this recipient, e.g. `450 4.2.0 Mailbox busy`. */
@@ -11,6 +13,8 @@ export interface JobRecipient {
   lastCode?: number;
   /** The host that answered, e.g. `mx.example.com[192.0.2.1]`. */
   remoteMta?: string;
+  /** True when the next hop took the message without DSN support, so no notice will follow from it. */
+  relayed?: boolean;
 }
 
 /**
@@ -49,6 +53,8 @@ export interface QueueJob {
   size: number;
   /** The domain is one of ours: delivery goes through the inbound pipeline into the store. */
   local: boolean;
+  /** The sender's RFC 3461 request (RET, ENVID), when it made one. */
+  dsn?: EnvelopeDsn;
 }
 
 /** A message handed to the queue: the body is spooled once, one job per destination domain. */
@@ -61,12 +67,16 @@ export interface NewOutboundMessage {
   raw: Buffer;
   /** Epoch ms; defaults to now. */
   createdAt?: number;
+  /** RET and ENVID from MAIL FROM. */
+  dsn?: EnvelopeDsn;
+  /** NOTIFY and ORCPT by recipient address (lower case). */
+  recipientDsn?: Record<string, RecipientDsn>;
 }
 
-/** A job claimed by a worker. Only the worker holding the lease may settle it. */
+/** A job claimed by a worker. Only the worker holding the lease may renew or settle it. */
 export interface Lease {
   job: QueueJob;
-  /** Opaque to callers: the driver's lock token. */
+  /** Opaque to callers: the driver's lock token, new for every claim (it fences stale attempts). */
   token: string;
 }
 
@@ -87,4 +97,9 @@ export interface JobSelector {
   /** Only jobs older than this many ms (by createdAt). */
   olderThanMs?: number;
   states?: JobState[];
+}
+
+/** The recipients of a new job, all pending, each with the DSN request it came with. */
+export function newRecipients(addresses: string[], dsn: NewOutboundMessage['recipientDsn']): JobRecipient[] {
+  return addresses.map((address) => ({ address, status: 'pending' as const, ...(dsn?.[address.toLowerCase()] ?? {}) }));
 }

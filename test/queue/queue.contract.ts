@@ -122,6 +122,50 @@ export function describeQueueContract(name: string, makeQueue: MakeQueue, option
       expect((await queue.list()).map((j) => j.domain)).toEqual(['old.test', 'new.test']);
     });
 
+    it('renews a lease so it does not lapse, and refuses to renew a lease taken over', async () => {
+      await queue.enqueue(message(['one.test']));
+      const lease = (await queue.claim(options.lapseMs))!;
+      const until = Date.now() + options.lapseMs * 6;
+      while (Date.now() < until) {
+        await queue.renew(lease, options.lapseMs);
+        expect(await queue.claim(60_000)).toBeNull();
+        await sleep(options.lapseMs / 3);
+      }
+      await queue.complete(lease);
+      await queue.enqueue(message(['two.test']));
+      const stale = (await queue.claim(options.lapseMs))!;
+      let again = null;
+      const deadline = Date.now() + options.lapseMs * 10 + 2000;
+      while (!again && Date.now() < deadline) {
+        await sleep(50);
+        again = await queue.claim(60_000);
+      }
+      expect(again?.job.id).toBe(stale.job.id);
+      await expect(queue.renew(stale, 60_000)).rejects.toMatchObject({ code: 'HERMOD_QUEUE_LEASE' });
+    });
+
+    it('queues the notices of a settlement with it, and none when the lease is stale', async () => {
+      const msg = message(['one.test', 'two.test']);
+      const [j1] = await queue.enqueue({ ...msg, dsn: { ret: 'HDRS', envid: 'env-1' }, recipientDsn: { 'a@one.test': { notify: ['SUCCESS'], orcpt: 'rfc822;A@one.test' } } });
+      expect(j1.dsn).toEqual({ ret: 'HDRS', envid: 'env-1' });
+      expect(j1.recipients[0]).toMatchObject({ address: 'a@one.test', notify: ['SUCCESS'], orcpt: 'rfc822;A@one.test' });
+      const first = (await queue.claim(60_000))!;
+      const second = (await queue.claim(60_000))!;
+      expect(first.job.dsn).toEqual({ ret: 'HDRS', envid: 'env-1' });
+      const bounce = { ...message(['example.test'], ''), recipientDsn: undefined };
+      await queue.complete(first, [bounce]);
+      const queued = await queue.list({ ids: [bounce.messageId] });
+      expect(queued.map((j) => j.sender)).toEqual(['']);
+      expect((await queue.readBody(bounce.messageId))?.equals(bounce.raw)).toBe(true);
+      const warning = message(['example.test'], '');
+      const failed = second.job.recipients.map((r) => ({ ...r, status: 'failed' as const }));
+      await queue.defer(second, { recipients: failed, nextAttemptAt: Date.now() + 60_000, lastError: 'x', delayWarned: true }, [warning]);
+      expect((await queue.list({ ids: [warning.messageId] })).length).toBe(1);
+      const late = message(['example.test'], '');
+      await expect(queue.complete(second, [late])).rejects.toMatchObject({ code: 'HERMOD_QUEUE_LEASE' });
+      expect(await queue.list({ ids: [late.messageId] })).toEqual([]);
+    });
+
     it('gives a lapsed lease to the next claim', async () => {
       await queue.enqueue(message(['one.test']));
       const lease = (await queue.claim(options.lapseMs))!;

@@ -3,7 +3,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { HermodError, QueueError } from '../../errors.js';
 import { byAge, matchesSelector, type OutboundQueue } from '../outbound-queue.js';
-import type { Deferral, JobSelector, JobState, Lease, NewOutboundMessage, QueueJob } from '../types.js';
+import { newRecipients, type Deferral, type JobSelector, type JobState, type Lease, type NewOutboundMessage, type QueueJob } from '../types.js';
 import { RedisSpool } from './redis-spool.js';
 
 /** Options for {@link BullmqQueue}. */
@@ -19,8 +19,21 @@ export interface BullmqQueueOptions {
   stalledIntervalMs?: number;
 }
 
-/** What a BullMQ job carries: the QueueJob without its state, which BullMQ itself knows. */
-type JobData = Omit<QueueJob, 'state'>;
+/**
+ * What a BullMQ job carries: the QueueJob without its state, which BullMQ itself knows, and the
+ * notices of a settlement under way (see `settleWithNotices`).
+ */
+type JobData = Omit<QueueJob, 'state'> & { notices?: StoredNotice[] };
+
+/** A notice (bounce, delay warning) waiting in its job's data, body in base64. */
+type StoredNotice = Omit<NewOutboundMessage, 'raw'> & { raw: string };
+
+/** Writes a job's data only while the given token holds its lock: the fence against a stale attempt. */
+const FENCED_WRITE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[2], 'data', ARGV[2])
+return 1
+`;
 
 const JOB_NAME = 'deliver';
 const JOB_OPTIONS = { removeOnComplete: true, removeOnFail: true } as const;
@@ -65,7 +78,7 @@ export class BullmqQueue implements OutboundQueue {
       messageId: message.messageId,
       domain: dest.domain.toLowerCase(),
       sender: message.sender,
-      recipients: dest.recipients.map((address) => ({ address, status: 'pending' as const })),
+      recipients: newRecipients(dest.recipients, message.recipientDsn),
       state: 'queued',
       attempts: 0,
       createdAt,
@@ -75,6 +88,7 @@ export class BullmqQueue implements OutboundQueue {
       delayWarned: false,
       size: message.raw.length,
       local: dest.local,
+      ...(message.dsn ? { dsn: message.dsn } : {}),
     }));
     return this.wrap('enqueue', async () => {
       await this.spool.put(message.messageId, message.raw, jobs.length);
@@ -99,18 +113,32 @@ export class BullmqQueue implements OutboundQueue {
       const job = (await worker.getNextJob(token, { block: false })) as Job<JobData> | undefined;
       if (!job) return null;
       if (leaseMs !== (this.options.leaseMs ?? 600_000)) await job.extendLock(token, leaseMs);
-      return { job: { ...job.data, state: 'active' }, token };
+      const { notices, ...data } = job.data;
+      if (notices) {
+        // The last holder stopped between recording its notices and settling: finish its step.
+        await this.queueNotices(notices);
+        await this.fencedWrite(job.id!, token, data);
+      }
+      return { job: { ...data, state: 'active' }, token };
     });
   }
 
-  async complete(lease: Lease): Promise<void> {
+  async renew(lease: Lease, leaseMs: number): Promise<void> {
+    await this.wrap('renew', async () => {
+      const ok = await this.queue.getJob(lease.job.id).then((job) => (job ? job.extendLock(lease.token, leaseMs) : 0));
+      if (ok !== 1) throw leaseLost(lease.job.id, 'lock not held');
+    });
+  }
+
+  async complete(lease: Lease, notices: NewOutboundMessage[] = []): Promise<void> {
     await this.withLease(lease, async (job) => {
+      await this.settleWithNotices(job, lease, job.data, notices);
       await job.moveToCompleted('done', lease.token, false);
       await this.spool.release(lease.job.messageId);
     });
   }
 
-  async defer(lease: Lease, d: Deferral): Promise<void> {
+  async defer(lease: Lease, d: Deferral, notices: NewOutboundMessage[] = []): Promise<void> {
     await this.withLease(lease, async (job) => {
       const data: JobData = {
         ...job.data,
@@ -121,9 +149,39 @@ export class BullmqQueue implements OutboundQueue {
         lastError: d.lastError,
         delayWarned: d.delayWarned,
       };
-      await job.updateData(data);
+      await this.settleWithNotices(job, lease, data, notices);
       await job.moveToDelayed(d.nextAttemptAt, lease.token);
     });
+  }
+
+  /**
+   * The durable step of a settlement. One fenced HSET records the attempt's results together with
+   * its notices in the job; from then on the notices cannot be lost: they are queued under
+   * message ids fixed in that record (so queueing twice adds nothing), and should this process
+   * stop before the job is settled, the next claim of the job queues them first.
+   */
+  private async settleWithNotices(job: Job<JobData>, lease: Lease, data: JobData, notices: NewOutboundMessage[]): Promise<void> {
+    const stored = notices.map((n) => ({ ...n, raw: n.raw.toString('base64') }));
+    await this.fencedWrite(job.id!, lease.token, stored.length > 0 ? { ...data, notices: stored } : data);
+    if (stored.length === 0) return;
+    await this.queueNotices(stored);
+    await this.fencedWrite(job.id!, lease.token, data);
+  }
+
+  private async fencedWrite(jobId: string, token: string, data: JobData): Promise<void> {
+    const jobKey = this.queue.toKey(jobId);
+    const ok = await this.redis.eval(FENCED_WRITE, 2, `${jobKey}:lock`, jobKey, token, JSON.stringify(data));
+    if (ok !== 1) throw leaseLost(jobId, 'lock not held');
+  }
+
+  /** Queues stored notices; a notice whose jobs already exist is left as it is. */
+  private async queueNotices(notices: StoredNotice[]): Promise<void> {
+    for (const notice of notices) {
+      const message: NewOutboundMessage = { ...notice, raw: Buffer.from(notice.raw, 'base64') };
+      const first = (await this.queue.getJob(`${message.messageId}.1`)) as Job<JobData> | undefined;
+      if (first || (await this.redis.hexists(this.heldKey, `${message.messageId}.1`))) continue;
+      await this.enqueue(message);
+    }
   }
 
   async postpone(lease: Lease, until: number): Promise<void> {
@@ -137,7 +195,7 @@ export class BullmqQueue implements OutboundQueue {
       const job = (await this.queue.getJob(id)) as Job<JobData> | undefined;
       if (!job) return null;
       const state = toState(await job.getState(), job.data);
-      return state ? { ...job.data, state } : null;
+      return state ? asJob(job.data, state) : null;
     });
   }
 
@@ -148,7 +206,7 @@ export class BullmqQueue implements OutboundQueue {
         const jobs = (await this.queue.getJobs([...types])) as Job<JobData>[];
         for (const job of jobs) {
           const state = job?.data ? toState(bull, job.data) : null;
-          if (state) out.push({ ...job.data, state });
+          if (state) out.push(asJob(job.data, state));
         }
       }
       for (const value of Object.values(await this.redis.hgetall(this.heldKey))) {
@@ -235,9 +293,8 @@ export class BullmqQueue implements OutboundQueue {
       try {
         await fn(job);
       } catch (err) {
-        if (/lock|not in the active state/i.test((err as Error).message)) {
-          throw new QueueError(`job ${lease.job.id}: lease lost (${(err as Error).message})`, { code: 'HERMOD_QUEUE_LEASE' });
-        }
+        if (err instanceof QueueError) throw err;
+        if (/lock|not in the active state/i.test((err as Error).message)) throw leaseLost(lease.job.id, (err as Error).message);
         throw err;
       }
     });
@@ -259,6 +316,16 @@ export class BullmqQueue implements OutboundQueue {
       throw new QueueError(`queue ${operation} failed: ${(err as Error).message}`, { cause: err });
     }
   }
+}
+
+function leaseLost(jobId: string, why: string): QueueError {
+  return new QueueError(`job ${jobId}: lease lost (${why})`, { code: 'HERMOD_QUEUE_LEASE' });
+}
+
+/** The job as callers see it: no notices of a settlement under way. */
+function asJob(data: JobData, state: JobState): QueueJob {
+  const { notices: _notices, ...job } = data;
+  return { ...job, state };
 }
 
 function dataOf(job: QueueJob): JobData {

@@ -39,6 +39,11 @@ export const QUEUE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX jobs_by_message ON jobs(message_id);
     `,
   },
+  {
+    version: 2,
+    name: 'outbound queue: RFC 3461 envelope parameters',
+    sql: `ALTER TABLE jobs ADD COLUMN dsn TEXT;`,
+  },
 ];
 
 /** A jobs row as SQLite returns it. */
@@ -59,4 +64,6 @@ export interface JobRow {
   local: number;
   lease_token: string | null;
   lease_until: number | null;
+  /** JSON of the envelope's RET/ENVID, or null. */
+  dsn: string | null;
 }

@@ -4,7 +4,7 @@ import { HermodError, QueueError } from '../../errors.js';
 import { applyMigrations } from '../../store/sqlite/migrations.js';
 import { openDatabase } from '../../store/sqlite/open-database.js';
 import { byAge, matchesSelector, type OutboundQueue } from '../outbound-queue.js';
-import type { Deferral, JobSelector, Lease, NewOutboundMessage, QueueJob } from '../types.js';
+import { newRecipients, type Deferral, type JobSelector, type Lease, type NewOutboundMessage, type QueueJob } from '../types.js';
 import { QUEUE_MIGRATIONS, type JobRow } from './queue-schema.js';
 
 /** Options for {@link SqliteQueue}. */
@@ -48,12 +48,13 @@ export class SqliteQueue implements OutboundQueue {
     const p = (text: string) => db.prepare(text);
     this.sql = {
       spool: p('INSERT INTO spool (message_id, raw, size, created_at) VALUES (?, ?, ?, ?)'),
-      addJob: p(`INSERT INTO jobs (id, message_id, domain, sender, recipients, state, created_at, next_attempt_at, size, local)
-                 VALUES (@id, @message_id, @domain, @sender, @recipients, 'queued', @created_at, @next_attempt_at, @size, @local)`),
+      addJob: p(`INSERT INTO jobs (id, message_id, domain, sender, recipients, state, created_at, next_attempt_at, size, local, dsn)
+                 VALUES (@id, @message_id, @domain, @sender, @recipients, 'queued', @created_at, @next_attempt_at, @size, @local, @dsn)`),
       body: p('SELECT raw FROM spool WHERE message_id = ?'),
       due: p(`SELECT * FROM jobs WHERE (state IN ('queued', 'deferred') AND next_attempt_at <= @now)
                  OR (state = 'active' AND lease_until <= @now) ORDER BY next_attempt_at, created_at LIMIT 1`),
       lease: p(`UPDATE jobs SET state = 'active', lease_token = ?, lease_until = ? WHERE id = ?`),
+      renew: p(`UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'active' AND lease_token = ?`),
       get: p('SELECT * FROM jobs WHERE id = ?'),
       all: p('SELECT * FROM jobs'),
       leased: p(`SELECT * FROM jobs WHERE id = ? AND state = 'active' AND lease_token = ?`),
@@ -69,27 +70,29 @@ export class SqliteQueue implements OutboundQueue {
   }
 
   async enqueue(message: NewOutboundMessage): Promise<QueueJob[]> {
+    return this.run('enqueue', (db) => db.transaction(() => this.insert(message)).immediate());
+  }
+
+  /** Spools the body and adds the jobs; the caller holds the write transaction. */
+  private insert(message: NewOutboundMessage): QueueJob[] {
     const createdAt = message.createdAt ?? Date.now();
-    return this.run('enqueue', (db) =>
-      db.transaction(() => {
-        this.sql.spool.run(message.messageId, message.raw, message.raw.length, createdAt);
-        return message.destinations.map((dest, i) => {
-          const id = `${message.messageId}.${i + 1}`;
-          this.sql.addJob.run({
-            id,
-            message_id: message.messageId,
-            domain: dest.domain.toLowerCase(),
-            sender: message.sender,
-            recipients: JSON.stringify(dest.recipients.map((address) => ({ address, status: 'pending' }))),
-            created_at: createdAt,
-            next_attempt_at: createdAt,
-            size: message.raw.length,
-            local: dest.local ? 1 : 0,
-          });
-          return toJob(this.sql.get.get(id) as JobRow);
-        });
-      }).immediate(),
-    );
+    this.sql.spool.run(message.messageId, message.raw, message.raw.length, createdAt);
+    return message.destinations.map((dest, i) => {
+      const id = `${message.messageId}.${i + 1}`;
+      this.sql.addJob.run({
+        id,
+        message_id: message.messageId,
+        domain: dest.domain.toLowerCase(),
+        sender: message.sender,
+        recipients: JSON.stringify(newRecipients(dest.recipients, message.recipientDsn)),
+        created_at: createdAt,
+        next_attempt_at: createdAt,
+        size: message.raw.length,
+        local: dest.local ? 1 : 0,
+        dsn: message.dsn ? JSON.stringify(message.dsn) : null,
+      });
+      return toJob(this.sql.get.get(id) as JobRow);
+    });
   }
 
   async readBody(messageId: string): Promise<Buffer | null> {
@@ -108,22 +111,32 @@ export class SqliteQueue implements OutboundQueue {
     );
   }
 
-  async complete(lease: Lease): Promise<void> {
+  async renew(lease: Lease, leaseMs: number): Promise<void> {
+    this.run('renew', () => {
+      if (this.sql.renew.run(Date.now() + leaseMs, lease.job.id, lease.token).changes === 0) throw leaseLost(lease);
+    });
+  }
+
+  // The settlement and its notices share one IMMEDIATE transaction: either the job is settled
+  // and every bounce is queued, or nothing happened and the lease lapses into a new attempt.
+  async complete(lease: Lease, notices: NewOutboundMessage[] = []): Promise<void> {
     this.run('complete', (db) =>
       db.transaction(() => {
         this.requireLease(lease);
         this.sql.delete.run(lease.job.id);
         this.sql.dropOrphan.run(lease.job.messageId, lease.job.messageId);
+        for (const notice of notices) this.insert(notice);
       }).immediate(),
     );
   }
 
-  async defer(lease: Lease, d: Deferral): Promise<void> {
+  async defer(lease: Lease, d: Deferral, notices: NewOutboundMessage[] = []): Promise<void> {
     this.run('defer', (db) =>
       db.transaction(() => {
         this.requireLease(lease);
         const recipients = JSON.stringify(d.recipients);
         this.sql.defer.run(recipients, d.nextAttemptAt, Date.now(), d.lastError, d.delayWarned ? 1 : 0, lease.job.id);
+        for (const notice of notices) this.insert(notice);
       }).immediate(),
     );
   }
@@ -191,9 +204,7 @@ export class SqliteQueue implements OutboundQueue {
   }
 
   private requireLease(lease: Lease): void {
-    if (!this.sql.leased.get(lease.job.id, lease.token)) {
-      throw new QueueError(`job ${lease.job.id}: lease lost (taken over or removed)`, { code: 'HERMOD_QUEUE_LEASE' });
-    }
+    if (!this.sql.leased.get(lease.job.id, lease.token)) throw leaseLost(lease);
   }
 
   private run<T>(operation: string, fn: (db: Database.Database) => T): T {
@@ -222,7 +233,12 @@ function toJob(row: JobRow): QueueJob {
     delayWarned: row.delay_warned === 1,
     size: row.size,
     local: row.local === 1,
+    ...(row.dsn ? { dsn: JSON.parse(row.dsn) as QueueJob['dsn'] } : {}),
   };
+}
+
+function leaseLost(lease: Lease): QueueError {
+  return new QueueError(`job ${lease.job.id}: lease lost (taken over or removed)`, { code: 'HERMOD_QUEUE_LEASE' });
 }
 
 function asQueueError(operation: string, err: unknown): HermodError {
