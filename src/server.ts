@@ -77,7 +77,7 @@ export async function startServer(config: HermodConfig, log: Logger, options: St
     side.ops = await startOps(config, { store, search, metrics, log });
     running.lookup = side.lookup?.address;
     running.ops = side.ops?.address;
-    side.outbound = running.outbound = await startOutbound({ config, store, processor, log });
+    side.outbound = running.outbound = await startOutbound({ config, store, processor, log, counter: metrics });
     const submission = await startSubmission(config, store, () => side.outbound!.service, log);
     listeners.push(...(submission?.listeners ?? []));
     running.submission = submission?.address;

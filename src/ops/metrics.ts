@@ -35,6 +35,7 @@ export class Metrics {
   private readonly storeSeconds: Histogram<'operation' | 'result'>;
   private readonly indexSeconds: Histogram<'operation' | 'result'>;
   private readonly lookupSeconds: Histogram<'map' | 'result'>;
+  private readonly unbuildableNotices: Counter<'reason'>;
   /** Outbound queue depth by state; set by the outbound queue (see setQueueDepthSource). */
   readonly queueDepth: Gauge<'state'>;
   private outboxSource: GaugeSource | undefined;
@@ -85,7 +86,17 @@ export class Metrics {
       'Postfix socketmap lookups by map and result (found, notfound, temp, perm)',
       ['map', 'result'],
     );
+    this.unbuildableNotices = this.counter(
+      'hermod_outbound_notices_unbuildable_total',
+      'Delivery status notifications (bounces, warnings) that could not be built, by reason',
+      ['reason'],
+    );
     this.queueDepth = this.sourcedGauges();
+  }
+
+  /** A bounce or warning that could not be built (e.g. a sender without a domain): it is lost. */
+  unbuildableNotice(reason: string): void {
+    this.unbuildableNotices.inc({ reason });
   }
 
   /** Prometheus text exposition of every metric. */

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { Bouncer } from './bouncer.js';
+import type { Bouncer, Notices } from './bouncer.js';
 import type { LocalDeliverer } from './delivery/local-deliverer.js';
-import type { RemoteAttempt } from './delivery/remote-deliverer.js';
+import type { DeliveryRequest, RemoteAttempt } from './delivery/remote-deliverer.js';
 import type { RecipientReply } from './delivery/smtp-session.js';
 import type { DkimSigner } from './dkim-signer.js';
 import type { OutboundQueue } from './outbound-queue.js';
@@ -10,7 +10,7 @@ import type { JobRecipient, Lease, QueueJob } from './types.js';
 
 /** Anything that can deliver to a remote domain (RemoteDeliverer). */
 export interface Remote {
-  deliver(domain: string, sender: string, recipients: string[], body: Buffer): Promise<RemoteAttempt>;
+  deliver(request: DeliveryRequest): Promise<RemoteAttempt>;
 }
 
 /** What one attempt did, for logs, tests and metrics. */
@@ -23,6 +23,8 @@ export interface AttemptReport {
   bounced: string[];
   /** True when a delay warning went to the sender. */
   warned: boolean;
+  /** Recipients reported to the sender as delivered or relayed (NOTIFY=SUCCESS). */
+  succeeded: string[];
   policy?: string;
 }
 
@@ -36,65 +38,79 @@ export interface AttemptDeps {
   log: Logger;
 }
 
+/** The replies of one attempt, and what the peer was. */
+interface Attempted {
+  replies: RecipientReply[];
+  remoteMta?: string;
+  policy?: string;
+  /** The next hop took over DSN duties (it offered DSN, or the delivery was local). */
+  nextHopReports: boolean;
+}
+
 /**
  * One delivery attempt of one job and what follows from it: 2xx → delivered, 5xx → failed and
  * bounced, 4xx or no reply → retried on the schedule. Recipients of one job are kept apart:
  * each carries its own status and last reply, and a partial success is never re-sent to the
- * recipients that already took it.
+ * recipients that already took it. The notices an attempt produces are queued by the same
+ * queue call that settles the job, so a crash can lose neither.
  */
 export class AttemptRunner {
   constructor(private readonly deps: AttemptDeps) {}
 
-  async run(lease: Lease, now = Date.now()): Promise<AttemptReport> {
+  async run(lease: Lease, now = Date.now(), signal?: AbortSignal): Promise<AttemptReport> {
     const { job } = lease;
     const body = await this.deps.queue.readBody(job.messageId);
-    const pending = job.recipients.filter((r) => r.status === 'pending').map((r) => r.address);
+    const pending = job.recipients.filter((r) => r.status === 'pending');
     if (!body || pending.length === 0) {
       this.deps.log.warn({ queueId: job.id }, 'queue job without body or pending recipients; dropped');
       await this.deps.queue.complete(lease);
-      return { job, outcome: 'completed', recipients: job.recipients, bounced: [], warned: false };
+      return { job, outcome: 'completed', recipients: job.recipients, bounced: [], warned: false, succeeded: [] };
     }
-    const { replies, remoteMta, policy } = await this.attempt(job, pending, body);
-    const recipients = merge(job.recipients, replies, remoteMta);
-    const failedNow = recipients.filter((r, i) => r.status === 'failed' && job.recipients[i].status !== 'failed');
+    const attempted = await this.attempt(job, pending, body, signal);
+    const recipients = merge(job.recipients, attempted.replies, attempted.remoteMta);
+    const changed = (status: string) => recipients.filter((r, i) => r.status === status && job.recipients[i].status !== status);
+    const failedNow = changed('failed').map((r) => ({ ...r, action: 'failed' as const }));
+    const deliveredNow = changed('delivered').map((r) => ({ ...r, action: job.local ? ('delivered' as const) : ('relayed' as const) }));
+    // A next hop that offered DSN got NOTIFY with the message and reports success itself.
+    const successes = job.local || !attempted.nextHopReports ? deliveredNow : [];
     const stillPending = recipients.filter((r) => r.status === 'pending');
+    const { policy } = attempted;
     if (stillPending.length === 0) {
-      await this.deps.queue.complete(lease);
-      const bounced = await this.bounce(job, failedNow, body);
-      return this.report({ job, outcome: 'completed', recipients, bounced, warned: false, policy });
+      const notices = await this.deps.bouncer.notices(job, [...failedNow, ...successes], body);
+      await this.deps.queue.complete(lease, notices.messages);
+      return this.report({ job, outcome: 'completed', recipients, ...reported(notices), policy });
     }
     const next = this.deps.policy.nextAttempt(job.createdAt, job.attempts + 1, now);
     if (next === null) {
-      const expired = stillPending.map((r) => ({ ...r, status: 'failed' as const, lastResponse: expiredText(r) }));
+      const expired = stillPending.map((r) => ({ ...r, status: 'failed' as const, lastResponse: expiredText(r), action: 'failed' as const }));
       const final = recipients.map((r) => expired.find((e) => e.address === r.address) ?? r);
-      await this.deps.queue.complete(lease);
-      const bounced = await this.bounce(job, [...failedNow, ...expired], body);
-      return this.report({ job, outcome: 'expired', recipients: final, bounced, warned: false, policy });
+      const notices = await this.deps.bouncer.notices(job, [...failedNow, ...expired, ...successes], body);
+      await this.deps.queue.complete(lease, notices.messages);
+      return this.report({ job, outcome: 'expired', recipients: final, ...reported(notices), policy });
     }
-    const warned = this.deps.policy.shouldWarn(job.createdAt, now, job.delayWarned, job.sender);
+    const warn = this.deps.policy.shouldWarn(job.createdAt, now, job.delayWarned, job.sender);
+    const delayed = warn ? stillPending.map((r) => ({ ...r, action: 'delayed' as const })) : [];
+    const notices = await this.deps.bouncer.notices(job, [...failedNow, ...delayed, ...successes], body);
     const lastError = stillPending[0].lastResponse ?? 'temporary failure';
-    await this.deps.queue.defer(lease, { recipients, nextAttemptAt: next, lastError, delayWarned: job.delayWarned || warned });
-    const bounced = await this.bounce(job, failedNow, body);
-    if (warned) await this.deps.bouncer.delayWarning(job, stillPending, body);
-    return this.report({ job, outcome: 'deferred', recipients, bounced, warned, policy });
+    await this.deps.queue.defer(lease, { recipients, nextAttemptAt: next, lastError, delayWarned: job.delayWarned || warn }, notices.messages);
+    return this.report({ job, outcome: 'deferred', recipients, ...reported(notices), policy });
   }
 
-  private async attempt(job: QueueJob, pending: string[], body: Buffer): Promise<{ replies: RecipientReply[]; remoteMta?: string; policy?: string }> {
+  private async attempt(job: QueueJob, pending: JobRecipient[], body: Buffer, signal?: AbortSignal): Promise<Attempted> {
     try {
-      if (job.local) return { replies: await this.deps.local.deliver(job, pending, body), remoteMta: undefined, policy: 'local' };
+      if (job.local) {
+        const replies = await this.deps.local.deliver(job, pending.map((r) => r.address), body);
+        return { replies, policy: 'local', nextHopReports: true };
+      }
       const signed = this.deps.signer ? await this.deps.signer.sign(body, job.sender) : body;
-      return await this.deps.remote.deliver(job.domain, job.sender, pending, signed);
+      const result = await this.deps.remote.deliver({ domain: job.domain, sender: job.sender, recipients: pending, body: signed, dsn: job.dsn, signal });
+      return { replies: result.replies, remoteMta: result.remoteMta, policy: result.policy, nextHopReports: result.dsn };
     } catch (err) {
       // Anything unexpected (store down, signer bug) is a temporary failure for every recipient.
       this.deps.log.error({ err, queueId: job.id }, 'delivery attempt failed');
       const response = `451 4.3.0 ${(err as Error).message}`;
-      return { replies: pending.map((address) => ({ address, code: 451, response })) };
+      return { replies: pending.map((r) => ({ address: r.address, code: 451, response })), nextHopReports: false };
     }
-  }
-
-  private async bounce(job: QueueJob, failed: JobRecipient[], body: Buffer): Promise<string[]> {
-    if (failed.length === 0) return [];
-    return this.deps.bouncer.bounce(job, failed, body);
   }
 
   private report(report: AttemptReport): AttemptReport {
@@ -122,6 +138,12 @@ export function merge(recipients: JobRecipient[], replies: RecipientReply[], rem
     const response = /^\d{3}\b/.test(reply.response) || reply.code === 0 ? reply.response : `${reply.code} ${reply.response}`;
     return { ...r, status, lastCode: reply.code, lastResponse: response.trim(), ...(remoteMta ? { remoteMta } : {}) };
   });
+}
+
+/** Who the notices of an attempt told the sender about, by kind. */
+function reported(notices: Notices): Pick<AttemptReport, 'bounced' | 'warned' | 'succeeded'> {
+  const of = (...actions: string[]) => notices.reported.filter((r) => actions.includes(r.action)).map((r) => r.address);
+  return { bounced: of('failed'), warned: of('delayed').length > 0, succeeded: of('delivered', 'relayed') };
 }
 
 function expiredText(r: JobRecipient): string {

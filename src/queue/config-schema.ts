@@ -76,8 +76,18 @@ export const queueSchema = z
     workers: z.number().int().positive().default(20),
     /** How often an idle worker looks for due jobs, in milliseconds. @defaultValue 500 */
     pollMs: z.number().int().positive().default(500),
-    /** How long a claimed job stays leased before another worker may take it over. @defaultValue 600000 */
-    leaseMs: z.number().int().positive().default(10 * 60_000),
+    /**
+     * How long a claimed job stays leased before another worker may take it over, in
+     * milliseconds. The worker renews the lease every third of this while an attempt runs.
+     * @defaultValue 1800000
+     */
+    leaseMs: z.number().int().positive().default(30 * 60_000),
+    /**
+     * Longest time one delivery attempt may take, in milliseconds; then its connection is dropped
+     * and the recipients it had not settled are retried. Shorter than leaseMs, and longer than
+     * delivery.socketTimeoutMs so the 10-minute wait after the message body fits. @defaultValue 1200000
+     */
+    attemptTimeoutMs: z.number().int().positive().default(20 * 60_000),
     /** Limits per destination domain (shared through Redis with the bullmq driver). */
     perDestination: z
       .strictObject({
@@ -125,8 +135,25 @@ export const deliverySchema = z
     caFile: z.string().optional(),
     /** Time to connect to one MX host, in milliseconds. @defaultValue 30000 */
     connectTimeoutMs: z.number().int().positive().default(30_000),
-    /** Idle time in an SMTP session before giving up, in milliseconds. @defaultValue 300000 */
-    socketTimeoutMs: z.number().int().positive().default(5 * 60_000),
+    /**
+     * Wait for any one reply of a remote SMTP server, in milliseconds. It covers the reply after
+     * the message body, for which RFC 5321 §4.5.3.2.6 asks at least 10 minutes: giving up sooner
+     * makes the message go out twice to slow receivers. @defaultValue 600000
+     */
+    socketTimeoutMs: z.number().int().positive().default(10 * 60_000),
+    /** Connection cache: reuse an open session for the next message to the same destination. */
+    connectionReuse: z
+      .strictObject({
+        /** @defaultValue true */
+        enabled: z.boolean().default(true),
+        /** Idle sessions kept per destination (smarthost, or MX domain). @defaultValue 20 */
+        maxIdlePerDestination: z.number().int().min(0).default(20),
+        /** An idle session is closed after this many milliseconds. @defaultValue 5000 */
+        idleMs: z.number().int().positive().default(5000),
+        /** A session is closed after this many messages. @defaultValue 1000 */
+        maxMessagesPerSession: z.number().int().positive().default(1000),
+      })
+      .prefault({}),
     /**
      * Allow MX hosts on loopback/private addresses. Off in production (an MX of 127.0.0.1 is a
      * misconfiguration or an attack); tests turn it on. @defaultValue false

@@ -13,13 +13,22 @@ export interface DeliveryWorkerOptions {
   /** Deliveries in flight at once. */
   slots: number;
   pollMs: number;
+  /** Length of a lease; renewed every third of it while an attempt runs. */
   leaseMs: number;
+  /** Longest time one attempt may take; then it is aborted (its connection dropped). */
+  attemptTimeoutMs: number;
 }
 
 /**
  * Takes due jobs off the queue and runs one attempt each, `slots` at a time. A destination at
  * its concurrency or rate limit gets the job back shortly, with no attempt counted. Emits
  * `attempt` (AttemptReport) after each attempt.
+ *
+ * While an attempt runs its lease is renewed every `leaseMs / 3`, so no other worker can take
+ * the job while a slow peer thinks: one job, one attempt at a time. Each attempt is cut off at
+ * `attemptTimeoutMs`; renewals happen until then, so the lease always outlives the attempt. A
+ * renewal that finds the lease gone (the process stalled for longer than a lease) aborts the
+ * attempt at once, and the queue refuses its settlement: the new holder's result stands alone.
  */
 export class DeliveryWorker extends EventEmitter {
   private running = false;
@@ -76,13 +85,31 @@ export class DeliveryWorker extends EventEmitter {
         return;
       }
       try {
-        const report: AttemptReport = await this.options.runner.run(lease);
+        const report: AttemptReport = await this.attempt(lease);
         this.emit('attempt', report);
       } finally {
         await release();
       }
     } catch (err) {
       log.error({ err, queueId: lease.job.id }, 'delivery attempt could not be recorded');
+    }
+  }
+
+  private async attempt(lease: Lease): Promise<AttemptReport> {
+    const { queue, leaseMs, attemptTimeoutMs, log } = this.options;
+    const control = new AbortController();
+    const deadline = setTimeout(() => control.abort(new Error(`attempt deadline reached after ${attemptTimeoutMs} ms`)), attemptTimeoutMs);
+    const renewer = setInterval(() => {
+      queue.renew(lease, leaseMs).catch((err: { code?: string }) => {
+        log.warn({ err, queueId: lease.job.id }, 'lease renewal failed');
+        if (err.code === 'HERMOD_QUEUE_LEASE') control.abort(new Error('lease lost to another worker'));
+      });
+    }, Math.max(10, Math.floor(leaseMs / 3)));
+    try {
+      return await this.options.runner.run(lease, Date.now(), control.signal);
+    } finally {
+      clearTimeout(deadline);
+      clearInterval(renewer);
     }
   }
 

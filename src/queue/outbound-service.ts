@@ -4,7 +4,8 @@ import { InputError } from '../errors.js';
 import type { MessageStore } from '../store/message-store.js';
 import { domainOf } from './message-headers.js';
 import type { OutboundQueue } from './outbound-queue.js';
-import type { QueueJob } from './types.js';
+import type { EnvelopeDsn, RecipientDsn } from '../mail/dsn-parameters.js';
+import type { NewOutboundMessage, QueueJob } from './types.js';
 
 /** A message to send: envelope and bytes as they go out. */
 export interface Submission {
@@ -12,6 +13,10 @@ export interface Submission {
   sender: string;
   recipients: string[];
   raw: Buffer;
+  /** RET and ENVID the client gave with MAIL FROM (RFC 3461). */
+  dsn?: EnvelopeDsn;
+  /** NOTIFY and ORCPT the client gave with each RCPT TO, by address (lower case). */
+  recipientDsn?: Record<string, RecipientDsn>;
 }
 
 /** What `submit` queued. */
@@ -33,6 +38,21 @@ export class OutboundService {
   ) {}
 
   async submit(submission: Submission): Promise<Submitted> {
+    const message = await this.prepare(submission);
+    const jobs = await this.queue.enqueue(message);
+    this.log.info(
+      { queueId: message.messageId, from: submission.sender || '<>', rcpt: submission.recipients.length, domains: message.destinations.map((d) => d.domain), size: submission.raw.length },
+      'queued',
+    );
+    return { messageId: message.messageId, jobs };
+  }
+
+  /**
+   * The message as the queue takes it, without queueing it: a caller that must queue it together
+   * with something else (a bounce with the settlement of its job) hands it to the queue itself.
+   * InputError when a recipient has no domain.
+   */
+  async prepare(submission: Submission): Promise<NewOutboundMessage> {
     const groups = new Map<string, string[]>();
     for (const rcpt of submission.recipients) {
       const domain = domainOf(rcpt);
@@ -45,12 +65,13 @@ export class OutboundService {
     const destinations = await Promise.all(
       [...groups].map(async ([domain, recipients]) => ({ domain, recipients, local: await this.store.isLocalDomain(domain) })),
     );
-    const messageId = ulid();
-    const jobs = await this.queue.enqueue({ messageId, sender: submission.sender, destinations, raw: submission.raw });
-    this.log.info(
-      { queueId: messageId, from: submission.sender || '<>', rcpt: submission.recipients.length, domains: destinations.map((d) => d.domain), size: submission.raw.length },
-      'queued',
-    );
-    return { messageId, jobs };
+    return {
+      messageId: ulid(),
+      sender: submission.sender,
+      destinations,
+      raw: submission.raw,
+      ...(submission.dsn ? { dsn: submission.dsn } : {}),
+      ...(submission.recipientDsn ? { recipientDsn: submission.recipientDsn } : {}),
+    };
   }
 }

@@ -5,7 +5,7 @@ import type { HermodConfig } from '../config/schema.js';
 import type { MessageProcessor } from '../pipeline/message-processor.js';
 import type { MessageStore } from '../store/message-store.js';
 import { AttemptRunner, type Remote } from './attempt-runner.js';
-import { Bouncer } from './bouncer.js';
+import { Bouncer, type NoticeCounter } from './bouncer.js';
 import { LocalDeliverer } from './delivery/local-deliverer.js';
 import { RemoteDeliverer } from './delivery/remote-deliverer.js';
 import { DeliveryWorker } from './delivery-worker.js';
@@ -33,6 +33,8 @@ export interface OutboundDeps {
   log: Logger;
   /** Replaces the remote deliverer (benchmarks of the queue alone); tests use the real one. */
   remote?: Remote;
+  /** Counts notices that could not be built, for /metrics. */
+  counter?: NoticeCounter;
 }
 
 /** Opens the queue and starts the delivery worker. */
@@ -44,17 +46,27 @@ export async function startOutbound(deps: OutboundDeps): Promise<RunningOutbound
   const service = new OutboundService(queue, store, log);
   const policy = new RetryPolicy(config.queue.retry, config.queue.delayWarningMs);
   const signer = config.dkim.enabled ? new DkimSigner(new DkimKeys(join(config.dataDir, config.dkim.keyDir)), log) : undefined;
+  const remote = new RemoteDeliverer(config, log);
   const runner = new AttemptRunner({
     queue,
     local: new LocalDeliverer(store, processor, config.hostname),
-    remote: deps.remote ?? new RemoteDeliverer(config, log),
+    remote: deps.remote ?? remote,
     signer,
     policy,
-    bouncer: new Bouncer(() => service, policy, config.hostname, log),
+    bouncer: new Bouncer((s) => service.prepare(s), policy, config.hostname, log, deps.counter),
     log,
   });
   const q = config.queue;
-  const worker = new DeliveryWorker({ queue, limiter, runner, log, slots: q.workers, pollMs: q.pollMs, leaseMs: q.leaseMs });
+  const worker = new DeliveryWorker({
+    queue,
+    limiter,
+    runner,
+    log,
+    slots: q.workers,
+    pollMs: q.pollMs,
+    leaseMs: q.leaseMs,
+    attemptTimeoutMs: q.attemptTimeoutMs,
+  });
   const submit = service.submit.bind(service);
   // A message queued in this process is tried at once rather than at the next poll.
   service.submit = async (s) => {
@@ -69,6 +81,7 @@ export async function startOutbound(deps: OutboundDeps): Promise<RunningOutbound
     worker,
     async close() {
       await worker.stop(config.shutdownTimeoutMs);
+      remote.close();
       await limiter.close();
       await queue.close();
     },

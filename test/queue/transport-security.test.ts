@@ -62,7 +62,14 @@ function deliverer(options: { mtaSts?: boolean; dane?: boolean } = {}): RemoteDe
   return new RemoteDeliverer(config, pino({ level: 'silent' }), new Map([['secure.test', policy], ['misrouted.test', policy]]));
 }
 
-const send = (d: RemoteDeliverer, domain: string) => d.deliver(domain, 'alice@example.test', [`bob@${domain}`], outboundMessage([`bob@${domain}`]));
+async function send(d: RemoteDeliverer, domain: string) {
+  try {
+    const recipients = [{ address: `bob@${domain}`, status: 'pending' as const }];
+    return await d.deliver({ domain, sender: 'alice@example.test', recipients, body: outboundMessage([`bob@${domain}`]) });
+  } finally {
+    d.close();
+  }
+}
 
 describe('transport security of direct delivery', () => {
   it('without a policy, STARTTLS is opportunistic: a self-signed peer still gets the message over TLS', async () => {

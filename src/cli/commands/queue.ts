@@ -145,15 +145,16 @@ async function apply(name: ChangeName, jobs: QueueJob[], s: QueueServices, confi
 
 /** Reads each body first (removing the last job drops it), removes the job, then bounces. */
 async function bounceJobs(jobs: QueueJob[], s: QueueServices, hostname: string, policy: RetryPolicy): Promise<string[]> {
-  const bouncer = new Bouncer(() => s.outbound, policy, hostname, s.log);
+  const bouncer = new Bouncer((submission) => s.outbound.prepare(submission), policy, hostname, s.log);
   const done: string[] = [];
   for (const job of jobs) {
     const body = (await s.queue.readBody(job.messageId)) ?? Buffer.alloc(0);
     if ((await s.queue.remove([job.id])).length === 0) continue;
     const pending = job.recipients
       .filter((r) => r.status === 'pending')
-      .map((r) => ({ ...r, status: 'failed' as const, lastResponse: `${r.lastResponse ? `${r.lastResponse}; ` : ''}removed from the queue by the administrator` }));
-    await bouncer.bounce(job, pending, body);
+      .map((r) => ({ ...r, status: 'failed' as const, action: 'failed' as const, lastResponse: `${r.lastResponse ? `${r.lastResponse}; ` : ''}removed from the queue by the administrator` }));
+    const notices = await bouncer.notices(job, pending, body);
+    for (const message of notices.messages) await s.queue.enqueue(message);
     done.push(job.id);
   }
   return done;

@@ -6,7 +6,10 @@ import mxConnect, { type MxConnection, type MxConnectOptions } from 'mx-connect'
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../../config/schema.js';
 import { ConfigError, DeliveryError } from '../../errors.js';
-import { SmtpSession, type RecipientReply, type SessionOptions } from './smtp-session.js';
+import type { EnvelopeDsn } from '../../mail/dsn-parameters.js';
+import type { JobRecipient } from '../types.js';
+import { SessionPool, type PooledSession } from './session-pool.js';
+import { BeforeRecipientsError, SmtpSession, type RecipientReply, type SessionOptions } from './smtp-session.js';
 import { createTlsaResolver } from './tlsa-resolver.js';
 
 /** The outcome of one attempt to a remote domain. */
@@ -17,6 +20,25 @@ export interface RemoteAttempt {
   /** Which transport security applied: none (opportunistic), mta-sts, dane, smarthost. */
   policy: string;
   tls: boolean;
+  /** The peer offered DSN (RFC 3461), so it took over the sender's notice requests. */
+  dsn: boolean;
+}
+
+/** One message to a remote domain: the pending recipients of one job. */
+export interface DeliveryRequest {
+  domain: string;
+  sender: string;
+  recipients: JobRecipient[];
+  body: Buffer;
+  dsn?: EnvelopeDsn;
+  /** Aborts the attempt (deadline reached, lease lost): the connection is dropped at once. */
+  signal?: AbortSignal;
+}
+
+/** What a pooled session established when it was opened. */
+interface PeerFacts {
+  remoteMta: string;
+  policy: string;
 }
 
 /** A DNS lookup in node's callback style, for mx-connect's `dnsOptions.resolve`. */
@@ -26,12 +48,14 @@ type CallbackResolve = NonNullable<NonNullable<MxConnectOptions['dnsOptions']>['
  * Delivers to a remote domain: to the smarthost when `relay.host` is set, else to the domain's
  * MX (A/AAAA fallback) through mx-connect, honouring MTA-STS (enforce: TLS with a verified
  * certificate for a listed MX) and DANE (TLSA from a DNSSEC-validating resolver: TLS whose
- * certificate matches a record). Without either policy STARTTLS is opportunistic.
+ * certificate matches a record). Without either policy STARTTLS is opportunistic. Sessions are
+ * reused per destination through a SessionPool (RSET between messages).
  */
 export class RemoteDeliverer {
   private readonly resolve: CallbackResolve;
   private readonly tlsa: (name: string) => Promise<unknown[]>;
   private readonly ca?: Buffer;
+  private readonly pool: SessionPool<PeerFacts>;
 
   /**
    * @param stsCache MTA-STS policies by domain, kept between deliveries (RFC 8461 §3.3: a
@@ -48,19 +72,67 @@ export class RemoteDeliverer {
       resolver.resolve(name, type, cb as never)) as CallbackResolve;
     this.tlsa = createTlsaResolver(config.delivery.dnsServers);
     if (config.delivery.caFile) this.ca = readCa(config.delivery.caFile);
+    const reuse = config.delivery.connectionReuse;
+    this.pool = new SessionPool({
+      maxIdlePerDestination: reuse.enabled ? reuse.maxIdlePerDestination : 0,
+      idleMs: reuse.idleMs,
+      maxMessagesPerSession: reuse.maxMessagesPerSession,
+    });
   }
 
-  async deliver(domain: string, sender: string, recipients: string[], body: Buffer): Promise<RemoteAttempt> {
-    if (this.config.relay.host) return this.viaSmarthost(sender, recipients, body);
-    let connection: MxConnection;
-    try {
-      connection = await this.connect(domain);
-    } catch (err) {
-      const e = err as DeliveryError;
-      const replies = recipients.map((address) => ({ address, code: e.responseCode, response: e.message }));
-      return { replies, policy: 'none', tls: false };
+  async deliver(request: DeliveryRequest): Promise<RemoteAttempt> {
+    const destination = this.config.relay.host ? 'smarthost' : `mx:${request.domain.toLowerCase()}`;
+    let entry = await this.pool.take(destination);
+    if (!entry) {
+      try {
+        entry = await this.openSession(request.domain);
+      } catch (err) {
+        const e = err as DeliveryError & { remoteMta?: string; policy?: string };
+        // A refusal before any recipient (greeting, EHLO, STARTTLS, AUTH) defers; only DNS
+        // saying the domain has no mail host at all is final (550, set by connect()).
+        const code = e instanceof BeforeRecipientsError || e.responseCode !== 550 ? 0 : 550;
+        const replies = request.recipients.map((r) => ({ address: r.address, code, response: e.message }));
+        return { replies, remoteMta: e.remoteMta, policy: e.policy ?? 'none', tls: false, dsn: false };
+      }
     }
-    const remoteMta = `${connection.hostname}[${connection.host}]`;
+    return this.transact(destination, entry, request);
+  }
+
+  /** Closes the cached sessions (shutdown). */
+  close(): void {
+    this.pool.close();
+  }
+
+  private async transact(destination: string, entry: PooledSession<PeerFacts>, request: DeliveryRequest): Promise<RemoteAttempt> {
+    const { session, meta } = entry;
+    const abort = () => session.abort();
+    request.signal?.addEventListener('abort', abort, { once: true });
+    try {
+      if (request.signal?.aborted) session.abort();
+      const replies = await session.send({ sender: request.sender, recipients: request.recipients, dsn: request.dsn }, request.body);
+      const why = request.signal?.aborted ? String((request.signal.reason as Error | undefined)?.message ?? 'attempt aborted') : null;
+      const final = why ? replies.map((r) => (r.code === 0 ? { ...r, response: why } : r)) : replies;
+      return { replies: final, remoteMta: meta.remoteMta, policy: meta.policy, tls: session.encrypted, dsn: session.supportsDsn };
+    } finally {
+      request.signal?.removeEventListener('abort', abort);
+      if (session.usable && !request.signal?.aborted) this.pool.give(destination, entry);
+      else session.close();
+    }
+  }
+
+  private async openSession(domain: string): Promise<PooledSession<PeerFacts>> {
+    if (this.config.relay.host) {
+      const relay = this.config.relay;
+      const options: SessionOptions = {
+        ...this.sessionBase(relay.host!, relay.port),
+        secure: relay.secure,
+        requireTls: relay.requireTls,
+        verifyCertificate: relay.verifyCertificate,
+        auth: relay.auth,
+      };
+      return this.start(options, { remoteMta: `${relay.host}[${relay.port}]`, policy: 'smarthost' });
+    }
+    const connection = await this.connect(domain);
     const tlsa = connection.tlsaRecords ?? [];
     const dane = tlsa.length > 0;
     const sts = !dane && connection.policyMatch?.mode === 'enforce' && connection.policyMatch.valid;
@@ -72,21 +144,18 @@ export class RemoteDeliverer {
       servername: connection.hostname,
       checkPeer: dane ? (socket) => daneProblem(socket, tlsa, connection.hostname) : undefined,
     };
-    const result = await this.transact(options, sender, recipients, body, remoteMta);
-    return { ...result, policy: dane ? 'dane' : sts ? 'mta-sts' : 'none' };
+    return this.start(options, { remoteMta: `${connection.hostname}[${connection.host}]`, policy: dane ? 'dane' : sts ? 'mta-sts' : 'none' });
   }
 
-  private async viaSmarthost(sender: string, recipients: string[], body: Buffer): Promise<RemoteAttempt> {
-    const relay = this.config.relay;
-    const options: SessionOptions = {
-      ...this.sessionBase(relay.host!, relay.port),
-      secure: relay.secure,
-      requireTls: relay.requireTls,
-      verifyCertificate: relay.verifyCertificate,
-      auth: relay.auth,
-    };
-    const result = await this.transact(options, sender, recipients, body, `${relay.host}[${relay.port}]`);
-    return { ...result, policy: 'smarthost' };
+  private async start(options: SessionOptions, meta: PeerFacts): Promise<PooledSession<PeerFacts>> {
+    const session = new SmtpSession(options);
+    try {
+      await session.open();
+      return { session, meta };
+    } catch (err) {
+      session.close();
+      throw Object.assign(err as Error, meta);
+    }
   }
 
   private sessionBase(host: string, port: number): Omit<SessionOptions, 'requireTls' | 'verifyCertificate'> {
@@ -99,27 +168,6 @@ export class RemoteDeliverer {
       connectTimeoutMs: d.connectTimeoutMs,
       socketTimeoutMs: d.socketTimeoutMs,
     };
-  }
-
-  private async transact(
-    options: SessionOptions,
-    sender: string,
-    recipients: string[],
-    body: Buffer,
-    remoteMta: string,
-  ): Promise<Omit<RemoteAttempt, 'policy'>> {
-    const session = new SmtpSession(options);
-    try {
-      await session.open();
-      const replies = await session.send(sender, recipients, body);
-      return { replies, remoteMta, tls: session.encrypted };
-    } catch (err) {
-      const e = err as DeliveryError;
-      const code = e.responseCode ?? 0;
-      return { replies: recipients.map((address) => ({ address, code, response: e.message })), remoteMta, tls: false };
-    } finally {
-      session.close();
-    }
   }
 
   /** mx-connect with Hermod's resolver, MTA-STS cache and TLSA lookups. */

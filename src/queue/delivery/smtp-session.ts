@@ -2,6 +2,8 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { DeliveryError } from '../../errors.js';
+import { notifyParameter, type EnvelopeDsn } from '../../mail/dsn-parameters.js';
+import type { JobRecipient } from '../types.js';
 
 /** The reply for each recipient after one SMTP transaction; code 0 means no reply (fault). */
 export interface RecipientReply {
@@ -27,19 +29,37 @@ export interface SessionOptions {
   ca?: Buffer;
   heloName: string;
   connectTimeoutMs: number;
+  /**
+   * Idle time allowed between two replies. It is also the wait for the reply after the message
+   * body, which RFC 5321 §4.5.3.2.6 puts at 10 minutes at least: giving up sooner duplicates
+   * mail on slow receivers.
+   */
   socketTimeoutMs: number;
   auth?: { user: string; pass: string };
   /** Checked right after the TLS handshake (DANE); a returned message aborts before MAIL FROM. */
   checkPeer?: (socket: TLSSocket) => string | null;
 }
 
+/** One message to send on an open session. */
+export interface Envelope {
+  sender: string;
+  recipients: JobRecipient[];
+  dsn?: EnvelopeDsn;
+}
+
 /**
  * One SMTP client session with nodemailer's SMTPConnection, as promises: connect (with
- * opportunistic or required STARTTLS), optional AUTH, one transaction with per-recipient replies.
+ * opportunistic or required STARTTLS), optional AUTH, then any number of transactions with
+ * per-recipient replies (PIPELINING when offered). A session that ended cleanly can be reused
+ * for the next message after RSET (see SessionPool).
  */
 export class SmtpSession {
   private readonly connection: SMTPConnection;
-  private failure: Error | null = null;
+  private broken = false;
+  /** When the session went idle; the pool closes sessions idle too long. */
+  idleSince = 0;
+  /** Messages sent on this session so far. */
+  messages = 0;
 
   constructor(private readonly options: SessionOptions) {
     const tls = {
@@ -59,18 +79,22 @@ export class SmtpSession {
       socketTimeout: options.socketTimeoutMs,
       logger: false,
     });
-    this.connection.on('error', (err: Error) => (this.failure = err));
+    this.connection.on('error', () => (this.broken = true));
+    this.connection.on('end', () => (this.broken = true));
   }
 
-  /** Greeting, EHLO, STARTTLS when offered (or required), the peer check, AUTH when configured. */
+  /**
+   * Greeting, EHLO, STARTTLS when offered (or required), the peer check, AUTH when configured.
+   * Any refusal here rejects with a BeforeRecipientsError: it says nothing about the recipients.
+   */
   async open(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       this.connection.once('error', reject);
       this.connection.connect((err) => (err ? reject(err) : resolve()));
     }).catch((err: Error) => {
-      throw asDeliveryError(err, 'connect');
+      throw beforeRecipients(err, 'connect');
     });
-    const socket = (this.connection as unknown as { _socket: Socket })._socket;
+    const socket = this.socket;
     if (this.options.requireTls && !(socket as TLSSocket).encrypted) {
       throw new DeliveryError('TLS required by policy but not established', 0);
     }
@@ -79,24 +103,60 @@ export class SmtpSession {
     if (this.options.auth) {
       const auth = this.options.auth;
       await new Promise<void>((resolve, reject) =>
-        this.connection.login({ user: auth.user, pass: auth.pass }, (err) => (err ? reject(asDeliveryError(err, 'AUTH')) : resolve())),
+        this.connection.login({ user: auth.user, pass: auth.pass }, (err) => (err ? reject(beforeRecipients(err, 'AUTH')) : resolve())),
       );
     }
   }
 
+  private get socket(): Socket {
+    return (this.connection as unknown as { _socket: Socket })._socket;
+  }
+
   /** True when the session runs over TLS. */
   get encrypted(): boolean {
-    return !!((this.connection as unknown as { _socket: Socket })._socket as TLSSocket)?.encrypted;
+    return !!(this.socket as TLSSocket | undefined)?.encrypted;
+  }
+
+  /** True when the peer offered the DSN extension (RFC 3461) in its EHLO reply. */
+  get supportsDsn(): boolean {
+    return ((this.connection as unknown as { _supportedExtensions?: string[] })._supportedExtensions ?? []).includes('DSN');
+  }
+
+  /** False once the connection failed or closed. */
+  get usable(): boolean {
+    return !this.broken && !(this.connection as unknown as { _destroyed?: boolean })._destroyed;
   }
 
   /**
-   * Sends one message to the recipients; resolves with one reply per recipient (never rejects
-   * for SMTP refusals: a refusal is a reply too).
+   * Sends one message; resolves with one reply per recipient (never rejects for SMTP refusals:
+   * a refusal is a reply too). With a DSN-capable peer, recipients whose NOTIFY or ORCPT differ
+   * go in transactions of their own, since nodemailer sends one set per transaction.
    */
-  async send(sender: string, recipients: string[], body: Buffer): Promise<RecipientReply[]> {
+  async send(envelope: Envelope, body: Buffer): Promise<RecipientReply[]> {
+    const groups = this.supportsDsn ? groupByDsn(envelope.recipients) : [envelope.recipients];
+    const replies: RecipientReply[] = [];
+    for (const [i, group] of groups.entries()) {
+      if (i > 0) await this.reset();
+      replies.push(...(await this.transaction(envelope, group, body)));
+    }
+    this.messages += 1;
+    return replies;
+  }
+
+  private transaction(envelope: Envelope, group: JobRecipient[], body: Buffer): Promise<RecipientReply[]> {
+    const recipients = group.map((r) => r.address);
+    const first = group[0];
+    const dsn =
+      envelope.dsn || first.notify || first.orcpt
+        ? { ret: envelope.dsn?.ret, envid: envelope.dsn?.envid, notify: notifyParameter(first), orcpt: first.orcpt }
+        : undefined;
     return new Promise((resolve) => {
-      this.connection.send({ from: sender || false, to: recipients, size: body.length }, body, (err, info) => {
-        if (err) return resolve(repliesFromError(err, recipients));
+      const mail = { from: envelope.sender || false, to: recipients, size: body.length, ...(dsn ? { dsn } : {}) };
+      this.connection.send(mail as never, body, (err, info) => {
+        if (err) {
+          this.broken = true;
+          return resolve(repliesFromError(err, recipients));
+        }
         const rejected = new Map((info.rejectedErrors ?? []).map((e) => [(e as { recipient?: string }).recipient ?? '', e]));
         resolve(
           recipients.map((address) => {
@@ -109,18 +169,56 @@ export class SmtpSession {
     });
   }
 
+  /** RSET: a clean transaction state before the next message on a reused session. */
+  reset(): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.connection.reset((err) => {
+        if (!err) return resolve();
+        this.broken = true;
+        reject(beforeRecipients(err, 'RSET'));
+      }),
+    );
+  }
+
+  /** QUIT when the session is healthy, else drops the socket. */
   close(): void {
     try {
-      this.connection.quit();
+      if (this.usable) this.connection.quit();
+      else this.connection.close();
     } catch {
       this.connection.close();
     }
   }
 
-  /** The error that ended the session, if any (for logs). */
-  get lastError(): Error | null {
-    return this.failure;
+  /** Drops the socket at once (attempt deadline, lost lease). */
+  abort(): void {
+    this.broken = true;
+    this.connection.close();
   }
+}
+
+/**
+ * A refusal before any recipient was named: greeting, EHLO, STARTTLS, AUTH or RSET. Like
+ * Postfix, Hermod defers the job on these whatever the code, since a 5xx here says something
+ * about the session (a rotated password, a peer in trouble), not about the recipients.
+ */
+export class BeforeRecipientsError extends DeliveryError {}
+
+function beforeRecipients(err: Error & { responseCode?: number; response?: string }, stage: string): DeliveryError {
+  const text = err.response ? `${err.response} (during ${stage})` : `${stage}: ${err.message}`;
+  return new BeforeRecipientsError(text, err.responseCode ?? 0, { cause: err });
+}
+
+/** Recipients with the same NOTIFY and ORCPT, in order of first appearance. */
+function groupByDsn(recipients: JobRecipient[]): JobRecipient[][] {
+  const groups = new Map<string, JobRecipient[]>();
+  for (const r of recipients) {
+    const key = `${notifyParameter(r) ?? ''}\u0000${r.orcpt ?? ''}`;
+    const list = groups.get(key) ?? [];
+    list.push(r);
+    groups.set(key, list);
+  }
+  return [...groups.values()];
 }
 
 /** A failed transaction: per recipient where the server said so, else the same reply for all. */
@@ -133,9 +231,4 @@ function repliesFromError(err: Error & { responseCode?: number; response?: strin
   );
   const common = { code: err.responseCode ?? 0, response: err.response ?? err.message };
   return recipients.map((address) => ({ address, ...(perRecipient.get(address) ?? common) }));
-}
-
-function asDeliveryError(err: Error & { responseCode?: number; response?: string }, stage: string): DeliveryError {
-  const text = err.response ?? `${stage}: ${err.message}`;
-  return new DeliveryError(text, err.responseCode ?? 0, { cause: err });
 }
