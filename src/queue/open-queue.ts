@@ -9,7 +9,8 @@ export async function openOutboundQueue(config: HermodConfig): Promise<OutboundQ
   const q = config.queue;
   const queue: OutboundQueue =
     q.driver === 'bullmq'
-      ? new BullmqQueue({ ...q.bullmq, leaseMs: q.leaseMs })
+      ? // Lapsed leases are looked for twice per lease, so a dead worker's job waits at most 1.5 leases.
+        new BullmqQueue({ ...q.bullmq, leaseMs: q.leaseMs, stalledIntervalMs: Math.min(30_000, Math.max(50, Math.floor(q.leaseMs / 2))) })
       : new SqliteQueue({ file: join(config.dataDir, q.sqlite.file), busyTimeoutMs: config.store.sqlite.busyTimeoutMs });
   try {
     await queue.init();

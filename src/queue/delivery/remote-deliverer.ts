@@ -105,17 +105,16 @@ export class RemoteDeliverer {
 
   private async transact(destination: string, entry: PooledSession<PeerFacts>, request: DeliveryRequest): Promise<RemoteAttempt> {
     const { session, meta } = entry;
-    const abort = () => session.abort();
-    request.signal?.addEventListener('abort', abort, { once: true });
+    const signal = request.signal;
+    const abort = () => session.abort(String((signal?.reason as Error | undefined)?.message ?? 'attempt aborted'));
+    signal?.addEventListener('abort', abort, { once: true });
     try {
-      if (request.signal?.aborted) session.abort();
+      if (signal?.aborted) abort();
       const replies = await session.send({ sender: request.sender, recipients: request.recipients, dsn: request.dsn }, request.body);
-      const why = request.signal?.aborted ? String((request.signal.reason as Error | undefined)?.message ?? 'attempt aborted') : null;
-      const final = why ? replies.map((r) => (r.code === 0 ? { ...r, response: why } : r)) : replies;
-      return { replies: final, remoteMta: meta.remoteMta, policy: meta.policy, tls: session.encrypted, dsn: session.supportsDsn };
+      return { replies, remoteMta: meta.remoteMta, policy: meta.policy, tls: session.encrypted, dsn: session.supportsDsn };
     } finally {
-      request.signal?.removeEventListener('abort', abort);
-      if (session.usable && !request.signal?.aborted) this.pool.give(destination, entry);
+      signal?.removeEventListener('abort', abort);
+      if (session.usable && !signal?.aborted) this.pool.give(destination, entry);
       else session.close();
     }
   }

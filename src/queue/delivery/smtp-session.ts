@@ -56,6 +56,8 @@ export interface Envelope {
 export class SmtpSession {
   private readonly connection: SMTPConnection;
   private broken = false;
+  /** Ends the transaction under way with a fault reply (nodemailer's close() never calls back). */
+  private cancel: ((why: string) => void) | null = null;
   /** When the session went idle; the pool closes sessions idle too long. */
   idleSince = 0;
   /** Messages sent on this session so far. */
@@ -150,7 +152,15 @@ export class SmtpSession {
       envelope.dsn || first.notify || first.orcpt
         ? { ret: envelope.dsn?.ret, envid: envelope.dsn?.envid, notify: notifyParameter(first), orcpt: first.orcpt }
         : undefined;
-    return new Promise((resolve) => {
+    return new Promise((resolveOnce) => {
+      let settled = false;
+      const resolve = (replies: RecipientReply[]) => {
+        if (settled) return;
+        settled = true;
+        this.cancel = null;
+        resolveOnce(replies);
+      };
+      this.cancel = (why) => resolve(recipients.map((address) => ({ address, code: 0, response: why })));
       const mail = { from: envelope.sender || false, to: recipients, size: body.length, ...(dsn ? { dsn } : {}) };
       this.connection.send(mail as never, body, (err, info) => {
         if (err) {
@@ -190,9 +200,10 @@ export class SmtpSession {
     }
   }
 
-  /** Drops the socket at once (attempt deadline, lost lease). */
-  abort(): void {
+  /** Drops the socket at once (attempt deadline, lost lease); the transaction under way gets `why`. */
+  abort(why: string): void {
     this.broken = true;
+    this.cancel?.(why);
     this.connection.close();
   }
 }
