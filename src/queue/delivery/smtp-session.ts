@@ -165,7 +165,11 @@ export class SmtpSession {
       this.connection.send(mail as never, body, (err, info) => {
         if (err) {
           this.broken = true;
-          return resolve(repliesFromError(err, recipients));
+          // A refusal after DATA carries no per-recipient errors; those refused at RCPT are on
+          // the envelope, and keep their own replies (a 4xx there must not become the 5xx).
+          const envelope = (this.connection as unknown as { _envelope?: { rejectedErrors?: unknown[] } })._envelope;
+          const withRcpt = Object.assign(err, { rejectedErrors: (err as { rejectedErrors?: unknown[] }).rejectedErrors ?? envelope?.rejectedErrors });
+          return resolve(repliesFromError(withRcpt, recipients));
         }
         const rejected = new Map((info.rejectedErrors ?? []).map((e) => [(e as { recipient?: string }).recipient ?? '', e]));
         resolve(
