@@ -4,7 +4,7 @@ import type { HermodConfig } from '../config/schema.js';
 import type { OutboundService } from '../queue/outbound-service.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { Mailbox } from '../store/types.js';
-import { AuthThrottle } from './auth-throttle.js';
+import { AuthThrottle, userKey } from './auth-throttle.js';
 import { NetworkList } from './network-list.js';
 import { dummyHash, verifyPassword } from './password-hash.js';
 import { replyError, REPLIES, type Reply } from './replies.js';
@@ -110,15 +110,17 @@ export class SubmissionHandler {
     // smtp-server refuses AUTH before STARTTLS itself; this also covers a listener without TLS.
     if (!session.secure && !loopbackOk) throw REPLIES.authRequiresTls;
     const user = String(auth.username ?? '').trim().toLowerCase();
-    if (this.throttle.blocked(state.client, user)) {
+    // Looked up first, so the throttle counts the mailbox, whatever name (alias, +tag) was used.
+    const mailbox = user ? await store.resolveAddress(user) : null;
+    const key = userKey(user, mailbox?.address);
+    if (this.throttle.blocked(state.client, key)) {
       log.warn({ session: session.id, client: state.client, user }, 'submission login throttled');
       throw REPLIES.authThrottled;
     }
-    const mailbox = user ? await store.resolveAddress(user) : null;
     const hash = mailbox ? await store.getPasswordHash(mailbox.address) : null;
     const ok = await verifyPassword(String(auth.password ?? ''), hash ?? (await dummyHash()));
     if (!ok || !mailbox || !hash) {
-      this.throttle.fail(state.client, user);
+      this.throttle.fail(state.client, key);
       log.warn({ session: session.id, client: state.client, user, method: auth.method }, 'submission login failed');
       throw REPLIES.authFailed;
     }

@@ -132,6 +132,15 @@ describe('submission listener', () => {
     expect(JSON.stringify(hermod!.logs)).not.toMatch(/wrong|s3cret/);
   });
 
+  it('counts a +tag, an alias and another case of alice as alice: after her lockout they get 454 too', async () => {
+    const { port } = await start({ maxAuthFailuresPerUser: 2, maxAuthFailuresPerClient: 100 });
+    expect((await submit(port, { user: 'alice@example.test', pass: 'wrong' })).response).toMatch(/^535 /);
+    expect((await submit(port, { user: 'alice+x@example.test', pass: 'wrong' })).response).toMatch(/^535 /);
+    for (const user of ['alice@example.test', 'alice+x@example.test', 'alice+y@example.test', 'al@example.test', 'ALICE@Example.test']) {
+      expect((await submit(port, { user })).response, user).toMatch(/^454 4\.7\.0 /);
+    }
+  });
+
   it('relays only after AUTH (530 5.7.0), or without AUTH from a trusted network', async () => {
     const { port } = await start();
     expect((await submit(port, {})).response).toMatch(/^530 5\.7\.0 /);
