@@ -82,6 +82,7 @@ async function runDriver(driver: 'sqlite' | 'bullmq', opts: Options): Promise<Dr
       smtp: { port: 0 },
       log: { level: 'silent' },
       relay: { host: '127.0.0.1', port: sink.port },
+      ...(process.env.BENCH_NO_REUSE ? { delivery: { connectionReuse: { enabled: false } } } : {}),
       queue: {
         driver,
         bullmq: { url: opts.redis, prefix },
@@ -107,7 +108,10 @@ async function runDriver(driver: 'sqlite' | 'bullmq', opts: Options): Promise<Dr
       await server.outbound!.service.submit({ sender: 'bench@example.test', recipients: [`sink${i}@sink.test`], raw: message(i, opts.size) });
     }
     const enqueued = performance.now();
-    await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 600 s')), 600_000))]);
+    // The guard timer is cleared, or it alone would keep the process alive for ten minutes.
+    let guard: NodeJS.Timeout | undefined;
+    const timeout = new Promise((_, reject) => (guard = setTimeout(() => reject(new Error('timed out after 600 s')), 600_000)));
+    await Promise.race([done, timeout]).finally(() => clearTimeout(guard));
     const seconds = (performance.now() - started) / 1000;
     const error = failed > 0 ? `${failed} job(s) not delivered` : null;
     return { driver, messages: opts.messages, delivered, seconds, msgsPerSecond: delivered / seconds, enqueuePerSecond: opts.messages / ((enqueued - started) / 1000), error };

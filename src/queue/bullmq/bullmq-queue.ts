@@ -50,6 +50,8 @@ export class BullmqQueue implements OutboundQueue {
   private readonly spool: RedisSpool;
   private readonly heldKey: string;
   private worker: Worker | null = null;
+  /** The worker's own connection: BullMQ leaves a connection it was given open, so close() ends it. */
+  private workerRedis: Redis | null = null;
 
   constructor(private readonly options: BullmqQueueOptions) {
     this.redis = new Redis(options.url, { maxRetriesPerRequest: null, lazyConnect: true });
@@ -68,6 +70,7 @@ export class BullmqQueue implements OutboundQueue {
   async close(): Promise<void> {
     await this.worker?.close(true);
     await this.queue.close();
+    this.workerRedis?.disconnect();
     this.redis.disconnect();
   }
 
@@ -270,8 +273,9 @@ export class BullmqQueue implements OutboundQueue {
 
   private async ensureWorker(leaseMs: number): Promise<Worker> {
     if (this.worker) return this.worker;
+    this.workerRedis = this.redis.duplicate({ maxRetriesPerRequest: null });
     const worker = new Worker(this.options.name, null, {
-      connection: this.redis.duplicate({ maxRetriesPerRequest: null }),
+      connection: this.workerRedis,
       prefix: this.options.prefix,
       autorun: false,
       lockDuration: this.options.leaseMs ?? leaseMs,
