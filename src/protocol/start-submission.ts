@@ -40,6 +40,8 @@ export async function startSubmission(
     allowInsecureAuth: s.allowPlaintextAuthOnLoopback,
     disabledCommands: tls ? [] : ['STARTTLS'],
     useXForward: false,
+    // RFC 3461: offered, and NOTIFY/RET/ENVID/ORCPT are kept with the queued message.
+    hideDSN: false,
     banner: 'Hermod submission',
   };
   const listeners: Listener[] = [];

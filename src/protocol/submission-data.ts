@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { InFlightWork, readMessage } from './data-intake.js';
 import { headerAddresses, headerValues, withoutBcc } from '../queue/message-headers.js';
+import type { EnvelopeDsn, RecipientDsn } from '../mail/dsn-parameters.js';
 import type { Mailbox } from '../store/types.js';
 import { receivedHeader } from './received-header.js';
 import { replyError, REPLIES } from './replies.js';
@@ -18,6 +19,9 @@ export interface SubmissionSession {
   sender?: string;
   recipients: string[];
   counted: boolean;
+  /** RET/ENVID of MAIL FROM, NOTIFY/ORCPT of each RCPT TO (RFC 3461). */
+  dsn?: EnvelopeDsn;
+  recipientDsn?: Record<string, RecipientDsn>;
 }
 
 type DataDone = (err: Error | null, message?: unknown) => void;
@@ -67,7 +71,13 @@ export class SubmissionData {
     }
     try {
       const prepared = this.prepare(raw, state, session);
-      const { messageId } = await this.deps.outbound().submit({ sender: state.sender ?? '', recipients: state.recipients, raw: prepared });
+      const { messageId } = await this.deps.outbound().submit({
+        sender: state.sender ?? '',
+        recipients: state.recipients,
+        raw: prepared,
+        ...(state.dsn ? { dsn: state.dsn } : {}),
+        ...(state.recipientDsn ? { recipientDsn: state.recipientDsn } : {}),
+      });
       done(null, `${REPLIES.queued.enhanced} ${REPLIES.queued.text} as ${messageId}`);
     } catch (err) {
       this.deps.log.error({ err, session: session.id }, 'submission could not be queued');

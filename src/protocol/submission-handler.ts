@@ -4,6 +4,7 @@ import type { HermodConfig } from '../config/schema.js';
 import type { OutboundService } from '../queue/outbound-service.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { Mailbox } from '../store/types.js';
+import { parseMailDsn, parseRcptDsn } from '../mail/dsn-parameters.js';
 import { AuthThrottle, userKey } from './auth-throttle.js';
 import { NetworkList } from './network-list.js';
 import { dummyHash, verifyPassword } from './password-hash.js';
@@ -70,7 +71,11 @@ export class SubmissionHandler {
   onMailFrom = (address: SMTPServerAddress, session: SMTPServerSession, done: Done): void => {
     const state = this.sessions.get(session.id)!;
     state.recipients = [];
+    state.recipientDsn = undefined;
     state.secure = session.secure;
+    const dsn = parseMailDsn(upperKeys(address.args));
+    if ('error' in dsn) return done(replyError(dsnReply(dsn.error)));
+    state.dsn = dsn.ret || dsn.envid ? dsn : undefined;
     const reply = this.checkSender(state, address.address);
     if (reply) {
       this.deps.log.info({ session: session.id, client: state.client, user: state.mailbox?.address, from: address.address }, 'submission sender refused');
@@ -82,9 +87,12 @@ export class SubmissionHandler {
 
   onRcptTo = (address: SMTPServerAddress, session: SMTPServerSession, done: Done): void => {
     const state = this.sessions.get(session.id)!;
+    const dsn = parseRcptDsn(upperKeys(address.args));
+    if ('error' in dsn) return done(replyError(dsnReply(dsn.error)));
     this.checkRecipient(state, address.address).then(
       (reply) => {
         if (!reply) state.recipients.push(address.address);
+        if (!reply && (dsn.notify || dsn.orcpt)) state.recipientDsn = { ...state.recipientDsn, [address.address.toLowerCase()]: dsn };
         done(reply ? replyError(reply) : null);
       },
       () => done(replyError(REPLIES.lookupFailure)),
@@ -142,6 +150,17 @@ export class SubmissionHandler {
     }
     return null;
   }
+}
+
+/** MAIL/RCPT parameters with upper-case names (smtp-server keeps them as sent). */
+function upperKeys(args: unknown): Record<string, unknown> {
+  if (!args || typeof args !== 'object') return {};
+  return Object.fromEntries(Object.entries(args as Record<string, unknown>).map(([k, v]) => [k.toUpperCase(), v]));
+}
+
+/** A refused DSN parameter: 501 5.5.4 (RFC 3461 §4, RFC 3463 invalid command arguments). */
+function dsnReply(text: string): Reply {
+  return { code: 501, enhanced: '5.5.4', text };
 }
 
 /** The mailbox's address or one of its aliases, also with a `+tag` sub-address; never the null sender. */

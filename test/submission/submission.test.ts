@@ -141,6 +141,29 @@ describe('submission listener', () => {
     }
   });
 
+  it('offers DSN, refuses bad NOTIFY/RET/ENVID/ORCPT with 501 5.5.4 and queues the good ones with the job', async () => {
+    const { port } = await start({ trustedNetworks: ['127.0.0.0/8'] });
+    const client = await RawSmtpClient.open(port);
+    await client.reply();
+    expect((await client.command('EHLO client.test')).lines.map((l) => l.slice(4))).toContain('DSN');
+    expect((await client.command(`MAIL FROM:<a@example.test> ENVID=${'x'.repeat(101)}`)).text).toMatch(/^501 5\.5\.4 /);
+    expect((await client.command('MAIL FROM:<a@example.test> RET=ALL')).text).toMatch(/^501 /);
+    expect((await client.command('MAIL FROM:<a@example.test> RET=HDRS ENVID=env+2B42')).text).toMatch(/^250 /);
+    expect((await client.command('RCPT TO:<bob@remote.test> NOTIFY=NEVER,SUCCESS')).text).toMatch(/^501 /);
+    expect((await client.command('RCPT TO:<bob@remote.test> ORCPT=nosemicolon')).text).toMatch(/^501 /);
+    expect((await client.command('RCPT TO:<bob@remote.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Bob@remote.test')).text).toMatch(/^250 /);
+    expect((await client.command('RCPT TO:<carol@remote.test>')).text).toMatch(/^250 /);
+    expect((await client.command('DATA')).text).toMatch(/^354 /);
+    expect((await client.command('From: a@example.test\r\nSubject: dsn\r\n\r\nhi\r\n.')).text).toMatch(/^250 /);
+    client.close();
+    const [job] = await hermod!.server.outbound!.queue.list();
+    expect(job.dsn).toEqual({ ret: 'HDRS', envid: 'env+42' });
+    expect(job.recipients).toEqual([
+      { address: 'bob@remote.test', status: 'pending', notify: ['SUCCESS', 'FAILURE'], orcpt: 'rfc822;Bob@remote.test' },
+      { address: 'carol@remote.test', status: 'pending' },
+    ]);
+  });
+
   it('relays only after AUTH (530 5.7.0), or without AUTH from a trusted network', async () => {
     const { port } = await start();
     expect((await submit(port, {})).response).toMatch(/^530 5\.7\.0 /);
