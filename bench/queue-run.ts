@@ -11,6 +11,8 @@
  * the queue takes them while the worker is already delivering, so the figure is the sustained
  * rate of the whole path (spool, job, claim, SMTP to the sink, settle). Enqueue rate alone is
  * printed too. Each message is distinct (own Message-ID), one recipient, `--size` bytes.
+ * BENCH_NO_REUSE=1 turns the connection cache off (delivery.connectionReuse.enabled=false), to
+ * see what it is worth on the same machine.
  * Exit code: non-zero only when a driver failed or did not deliver every message.
  */
 import { spawn } from 'node:child_process';
