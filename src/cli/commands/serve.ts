@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../../config/schema.js';
 import { createLogger } from '../../log.js';
-import { loadCliConfig } from '../context.js';
+import { loadCliConfigWithSource } from '../context.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 
 /** What `serve` needs from the started server. */
@@ -25,8 +25,9 @@ export function registerServeCommand(program: Command): void {
         'ops.* serves HTTP /healthz, /readyz (503 while draining) and /metrics (Prometheus).',
     )
     .action(async (_opts: object, cmd: Command) => {
-      const config = loadCliConfig(cmd);
-      await serve(config, createLogger(config));
+      // The same checks as `hermod config check` (files included), before anything is opened.
+      const loaded = loadCliConfigWithSource(cmd, undefined, true);
+      await serve(loaded.config, createLogger(loaded.config));
     });
 }
 
