@@ -39,7 +39,7 @@ export function loadCliConfigWithSource(command: Command, file?: string, checkFi
  */
 export function createCliLogger(): Logger {
   return pino(
-    { level: debugEnabled() ? 'debug' : 'warn', base: { service: 'hermod-cli' } },
+    { level: debugEnabled() ? 'debug' : 'warn', base: { service: 'hermod-cli' }, timestamp: pino.stdTimeFunctions.isoTime },
     pino.destination({ dest: 2, sync: true }),
   );
 }

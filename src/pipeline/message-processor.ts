@@ -9,7 +9,14 @@ import type { RecipientState, SessionInfo, Transaction, Verdict } from './types.
 
 /** How one recipient's copy ended; replies.ts turns it into the SMTP reply. */
 export type RecipientOutcome =
-  | { kind: 'stored'; recipient: RecipientState; entryId: string; duplicate: boolean }
+  | {
+      kind: 'stored';
+      recipient: RecipientState;
+      entryId: string;
+      duplicate: boolean;
+      /** The entry's size as the store counts it (Hermod's headers + raw bytes), for the log line. */
+      size: number;
+    }
   | { kind: 'verdict'; recipient: RecipientState; verdict: Verdict }
   | { kind: 'spam-rejected'; recipient: RecipientState }
   | { kind: 'spam-deferred'; recipient: RecipientState }
@@ -93,7 +100,8 @@ export class MessageProcessor {
       const result = await this.deps.store.deliver(
         buildDelivery(session, txn, recipient, decision, prependHeaders, ledger),
       );
-      return { kind: 'stored', recipient, entryId: result.entryId, duplicate: result.duplicate };
+      const size = Buffer.byteLength(prependHeaders, 'utf8') + raw.length;
+      return { kind: 'stored', recipient, entryId: result.entryId, duplicate: result.duplicate, size };
     } catch (err) {
       this.deps.log.error({ err, rcpt: recipient.address, txn: txn.id }, 'store write failed');
       return { kind: 'store-failed', recipient, error: err as Error };

@@ -1,7 +1,9 @@
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { InFlightWork, readMessage } from './data-intake.js';
 import type { RecipientOutcome } from '../pipeline/message-processor.js';
+import type { Decision } from '../pipeline/decision.js';
 import { receivedHeader } from './received-header.js';
+import { transactionLogFields } from './transaction-log.js';
 import { replyError, replyForOutcome, type Reply } from './replies.js';
 import type { SessionHandlerDeps } from './session-handler.js';
 import type { SessionState } from './session-state.js';
@@ -55,7 +57,7 @@ export class DataHandler {
       const prior = [...state.sessionLedger, ...state.transactionLedger];
       const result = await this.deps.processor.process(state.info, txn, raw, received, prior);
       const replies = result.outcomes.map((o) => replyForOutcome(o));
-      this.logTransaction(state, raw.length, started, result.outcomes.map((o, i) => [o, replies[i]]));
+      this.logTransaction(state, raw.length, started, result.outcomes.map((o, i) => [o, replies[i]]), undefined, result.decisions);
       this.countTransaction(result.outcomes, replies, started);
       if (this.deps.listener === 'lmtp') return done(null, replies.map(toLmtpResponse));
       const response = smtpResponse(replies);
@@ -86,32 +88,14 @@ export class DataHandler {
 
   private logTransaction(
     state: SessionState,
-    size: number,
+    bytes: number,
     started: number,
     results: [RecipientOutcome, Reply][],
     note?: string,
+    decisions?: readonly Decision[],
   ): void {
-    const txn = state.transaction!;
-    this.deps.log.info(
-      {
-        txn: txn.id,
-        listener: this.deps.listener,
-        client: state.info.clientAddress,
-        peer: state.info.proxied ? state.info.peerAddress : undefined,
-        relay: state.relayAddress,
-        from: txn.mailFrom,
-        rcpt: results.map(([o, r]) => ({
-          to: o.recipient.address,
-          reply: `${r.code} ${r.enhanced}`,
-          entry: o.kind === 'stored' ? o.entryId : undefined,
-          duplicate: o.kind === 'stored' && o.duplicate ? true : undefined,
-        })),
-        size,
-        ms: Math.round(performance.now() - started),
-        note,
-      },
-      'transaction',
-    );
+    const fields = transactionLogFields(state, state.transaction!, bytes, results, decisions);
+    this.deps.log.info({ ...fields, listener: this.deps.listener, ms: Math.round(performance.now() - started), note }, 'transaction');
   }
 }
 

@@ -1,4 +1,5 @@
 import type { SessionInfo } from '../pipeline/types.js';
+import { tlsClause } from './tls-details.js';
 
 /**
  * The Received trace header (RFC 5321 §4.4) Hermod adds. The client address is the one the
@@ -15,8 +16,11 @@ export function receivedHeader(
   const protocol = session.listener === 'lmtp' ? 'LMTP' : 'ESMTP';
   const withTls = session.secure ? `${protocol}S` : protocol;
   const forClause = recipients.length === 1 ? `\r\n\tfor <${sanitize(recipients[0])}>` : '';
+  // Postfix puts the TLS clause on its own line between "from" and "by".
+  const tls = session.tls ? `\t${tlsClause(session.tls)}\r\n` : '';
   return (
     `Received: from ${helo} ([${session.clientAddress}])\r\n` +
+    tls +
     `\tby ${hostname} (Hermod) with ${withTls} id ${transactionId}${forClause};\r\n` +
     `\t${rfc5322Date(now)}`
   );

@@ -9,6 +9,7 @@ import type { MessageStore } from '../store/message-store.js';
 import { DataHandler } from './data-handler.js';
 import { replyError, replyForVerdict, REPLIES, type Reply } from './replies.js';
 import { ClientCounter, type PeerInfo, type SessionState } from './session-state.js';
+import { tlsDetails } from './tls-details.js';
 
 type Done = (err?: Error | null) => void;
 
@@ -70,6 +71,7 @@ export class SessionHandler {
     this.applyForwarded(state, session);
     state.info.heloName = session.hostNameAppearsAs ?? '';
     state.info.secure = session.secure;
+    state.info.tls = session.secure ? tlsDetails((session as { tlsOptions?: Parameters<typeof tlsDetails>[0] }).tlsOptions) : undefined;
     state.transactionCount += 1;
     state.transaction = {
       id: `${state.info.id}.${state.transactionCount}`,

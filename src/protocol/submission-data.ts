@@ -4,6 +4,7 @@ import { InFlightWork, readMessage } from './data-intake.js';
 import { headerAddresses, headerValues, withoutBcc } from '../queue/message-headers.js';
 import type { Mailbox } from '../store/types.js';
 import { receivedHeader } from './received-header.js';
+import { tlsDetails } from './tls-details.js';
 import { replyError, REPLIES } from './replies.js';
 import type { SubmissionHandlerDeps } from './submission-handler.js';
 import { ownsAddress } from './submission-handler.js';
@@ -87,6 +88,7 @@ export class SubmissionData {
       proxied: false,
       heloName: session.hostNameAppearsAs ?? '',
       secure: session.secure,
+      tls: session.secure ? tlsDetails((session as { tlsOptions?: Parameters<typeof tlsDetails>[0] }).tlsOptions) : undefined,
     };
     const received = receivedHeader(info, host, session.id, state.recipients);
     // RFC 3848: ESMTPA / ESMTPSA name an authenticated submission.
