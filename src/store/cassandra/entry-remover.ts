@@ -40,14 +40,20 @@ export class EntryRemover {
     };
   }
 
-  /** Reads each folder's listing partition (sizes only), so the cost is one read per entry. */
+  /**
+   * Reads each folder's listing partition (sizes only), page by page: the time grows with the
+   * number of entries, the memory does not.
+   */
   async listFolders(mailboxId: string): Promise<FolderSummary[]> {
     const { session, reader } = this.parts;
     const out: FolderSummary[] = [];
     for (const folder of await reader.folders(mailboxId)) {
-      const rows = await session.rows(this.sql.sizes, [mailboxId, folder], { idempotent: true, fetchSize: 5000 });
-      if (rows.length === 0) continue;
-      out.push({ folder, messages: rows.length, bytes: rows.reduce((sum, row) => sum + Number(row.get('size')), 0) });
+      const summary = { folder, messages: 0, bytes: 0 };
+      await session.forEachPage(this.sql.sizes, [mailboxId, folder], { idempotent: true, fetchSize: 5000 }, (rows) => {
+        summary.messages += rows.length;
+        for (const row of rows) summary.bytes += Number(row.get('size'));
+      });
+      if (summary.messages > 0) out.push(summary);
     }
     return out.sort((a, b) => (a.folder < b.folder ? -1 : a.folder > b.folder ? 1 : 0));
   }
