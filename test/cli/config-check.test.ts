@@ -111,6 +111,15 @@ describe('hermod config check', () => {
     expect(errorLines(serve).sort()).toEqual(errorLines(result).sort());
   });
 
+  it('needs a dataDir that is, or can become, a directory', async () => {
+    const file = writeFile(tmp.dir, 'datadir.yaml', `dataDir: ${file0()}/data\n`);
+    const result = await runCli(['config', 'check', file]);
+    expect([result.code, errorLine(result)]).toEqual([
+      2,
+      `hermod: ${file}:1: dataDir: ${file0()}/data: cannot be created: a parent is a file, not a directory`,
+    ]);
+  });
+
   it('checks the tempfail band and per-mailbox thresholds against the global ones', async () => {
     const file = writeFile(
       tmp.dir,
