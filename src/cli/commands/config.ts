@@ -21,8 +21,9 @@ export function registerConfigCommands(program: Command): void {
       'after',
       '\nChecks every key against the schema (unknown keys get a "did you mean"), then what `serve`\n' +
         'checks before it starts: addresses and CIDRs, files it must read (tls.key, tls.cert,\n' +
-        'delivery.caFile), two listeners on one port, the order addHeader ≤ junk ≤ tempfail ≤ reject,\n' +
-        'and each plugin\'s settings. HERMOD_* environment overrides are applied as at start-up.\n' +
+        'delivery.caFile), a writable dataDir, two listeners on one port, the order\n' +
+        'addHeader ≤ junk ≤ tempfail ≤ reject, and each plugin\'s settings. HERMOD_* environment\n' +
+        'overrides are applied as at start-up.\n' +
         'Every problem is one line on stderr, "FILE:LINE: KEY: what is wrong" (or "HERMOD_X (KEY): …"\n' +
         'when a variable set it); the exit status is then 2.',
     )

@@ -53,6 +53,7 @@ export function registerDkimCommands(program: Command): void {
     .action((domain: string, opts: { json?: boolean }, cmd: Command) => {
       const keys = dkimKeysOf(loadCliConfig(cmd)).list(domain);
       if (opts.json) return printJson(keys);
+      if (keys.length === 0) return print(`no DKIM keys for ${domain} (create one with: hermod dkim generate ${domain})`);
       const rows = keys.map((k) => [k.selector, k.algorithm, k.bits ? String(k.bits) : '-', k.active ? 'active' : 'inactive', formatDate(k.created)]);
       process.stdout.write(formatTable([{ header: 'selector' }, { header: 'type' }, { header: 'bits', align: 'right' }, { header: 'state' }, { header: 'created' }], rows));
     });
