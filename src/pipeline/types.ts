@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
 import type { MessageStore } from '../store/message-store.js';
-import type { AttachmentMeta, Mailbox } from '../store/types.js';
+import type { AttachmentMeta, LedgerLine, Mailbox } from '../store/types.js';
+
+export type { LedgerLine };
 
 /** The fixed stages, in the order a transaction passes them. */
 export const STAGES = ['connect', 'helo', 'mail', 'rcpt', 'data', 'message', 'stored'] as const;

@@ -2,7 +2,7 @@ import { ulid } from 'ulid';
 import type { Logger } from 'pino';
 import { InputError } from '../errors.js';
 import type { MessageStore } from '../store/message-store.js';
-import { domainOf } from './message-headers.js';
+import { domainOf } from '../mail/message-headers.js';
 import type { OutboundQueue } from './outbound-queue.js';
 import type { QueueJob } from './types.js';
 
