@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AuthResult, AuthSummary, ParsedMessage } from '../../src/pipeline/types.js';
+import type { AuthResult, AuthSummary, ParsedMessage } from '../../src/plugin-api.js';
 
 const AUTH_RESULTS = ['pass', 'fail', 'softfail', 'neutral', 'none', 'temperror', 'permerror', 'policy'] as const;
 

@@ -170,7 +170,7 @@ function buildDelivery(
   prependHeaders: string,
   ledger: LedgerLine[],
 ): Delivery {
-  const parsed = txn.parsed;
+  const parsed = txn.summary;
   const summary: EntrySummary = {
     subject: parsed?.subject ?? '',
     from: parsed?.from ?? txn.mailFrom,
