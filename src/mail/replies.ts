@@ -27,7 +27,6 @@ export const REPLIES = {
   partialDelivery: { code: 451, enhanced: '4.3.0', text: 'Not all recipients could take the message, try again later' },
   spamRejected: { code: 550, enhanced: '5.7.1', text: 'Message refused as spam' },
   spamDeferred: { code: 451, enhanced: '4.7.1', text: 'Message deferred as suspected spam, try again later' },
-  messageTooBig: { code: 552, enhanced: '5.3.4', text: 'Message exceeds fixed maximum message size' },
   shuttingDown: { code: 421, enhanced: '4.3.2', text: 'Service shutting down, try again later' },
   unknownCommand: { code: 500, enhanced: '5.5.1', text: 'Command not recognized' },
   // MAIL/RCPT parameters (RFC 5321 §4.1.1.11, RFC 3463 5.5.4).
@@ -43,6 +42,8 @@ export const REPLIES = {
   fromNotOwned: { code: 553, enhanced: '5.7.1', text: 'From header address not owned by the authenticated user' },
   queued: { code: 250, enhanced: '2.0.0', text: 'Ok: queued' },
   queueFailure: { code: 451, enhanced: '4.3.0', text: 'Temporary queue failure, try again later' },
+  /** An outbound attempt that failed inside Hermod (store down, signer fault); the text is the cause. */
+  deliveryFailure: { code: 451, enhanced: '4.3.0', text: 'Temporary delivery failure' },
 } as const satisfies Record<string, Reply>;
 
 export type ReplyName = keyof typeof REPLIES;

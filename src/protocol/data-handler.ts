@@ -43,7 +43,7 @@ export class DataHandler {
     } catch (err) {
       return done(err as Error);
     }
-    // smtp-server answers 552 5.3.4 itself for an oversized message; nothing is processed.
+    // smtp-server refuses an oversized message itself (message too big); nothing is processed.
     if (stream.sizeExceeded) {
       this.logTransaction(state, raw.length, started, [], 'too-big');
       this.deps.metrics?.transaction(this.deps.listener, 'too_big', (performance.now() - started) / 1000);

@@ -14,7 +14,7 @@ interface ConnectionInternals {
 }
 
 /**
- * smtp-server picks an enhanced status code from the basic code alone (550 is always 5.1.1).
+ * smtp-server picks an enhanced status code from the basic code alone (every 550 says "no such user").
  * Hermod's replies carry their own precise code at the front of the text, so a reply whose
  * text already starts with one is sent as-is; the library's few fixed replies Hermod words
  * differently are mapped here, so that replies.ts stays the one source of codes.

@@ -97,7 +97,7 @@ export class TransactionCore {
   /**
    * SMTP answers DATA once for all recipients, so a transaction holds recipients judged by one
    * set of refusing spam thresholds: a copy cannot then be refused as spam beside one that was stored.
-   * A recipient with other thresholds gets 452 4.5.3 and the client sends it on its own.
+   * A recipient with other thresholds gets REPLIES.otherPolicyRecipient and the client sends it on its own.
    */
   private samePolicy(txn: Transaction, recipient: RecipientState): boolean {
     const first = txn.recipients[0];
