@@ -45,12 +45,10 @@ export { NetworkList, normalizeAddress } from './net/network-list.js';
  * Filled by the `parse` plugin (plugins/parse/parsed-message.ts) by declaration merging, and
  * given to later plugins as `transaction.parsed`. Empty here: its fields belong to that plugin.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface ParsedMessage {}
 
 /**
  * Filled by the `auth` plugin (plugins/auth/auth-summary.ts) by declaration merging, and given
  * to later plugins as `transaction.auth`. Empty here: its fields belong to that plugin.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface AuthSummary {}

@@ -79,7 +79,6 @@ export interface MessageSummary {
  * `declare module 'hermod/plugin' { interface TransactionExtensions { greeting?: string } }` (a plugin
  * inside this repository names the module by its path, '../../src/plugin-api.js').
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface TransactionExtensions {}
 
 export interface Transaction extends TransactionExtensions {
