@@ -1,7 +1,7 @@
+import type { Reply } from '../mail/replies.js';
 import type { Decision } from '../pipeline/decision.js';
-import type { RecipientOutcome } from '../pipeline/message-processor.js';
 import type { Transaction } from '../pipeline/types.js';
-import type { Reply } from './replies.js';
+import type { RecipientOutcome } from '../transaction/recipient-outcome.js';
 import type { SessionState } from './session-state.js';
 
 /** Client-chosen text (HELO name, Message-ID) is cut to this many characters in a log line. */
@@ -18,6 +18,8 @@ interface RecipientLog {
   entry?: string;
   /** The stored entry's size, as `message list` shows it (Hermod's headers + the bytes received). */
   size?: number;
+  /** SMTP only: refused for good while others were stored, so the copy was dropped (see singleReply). */
+  dropped?: true;
 }
 
 /**
@@ -31,6 +33,7 @@ export function transactionLogFields(
   bytes: number,
   results: [RecipientOutcome, Reply][],
   decisions: readonly Decision[] = [],
+  dropped: readonly string[] = [],
 ): Record<string, unknown> {
   const info = state.info;
   return {
@@ -42,12 +45,12 @@ export function transactionLogFields(
     tls: info.tls ? `${info.tls.protocol} ${info.tls.cipher}` : undefined,
     from: txn.mailFrom,
     messageId: txn.parsed?.messageId ? cut(txn.parsed.messageId) : undefined,
-    rcpt: results.map(([o, r], i) => recipientLog(o, r, decisions[i])),
+    rcpt: results.map(([o, r], i) => recipientLog(o, r, decisions[i], dropped.includes(o.recipient.address))),
     bytes,
   };
 }
 
-function recipientLog(o: RecipientOutcome, r: Reply, decision: Decision | undefined): RecipientLog {
+function recipientLog(o: RecipientOutcome, r: Reply, decision: Decision | undefined, dropped: boolean): RecipientLog {
   const stored = o.kind === 'stored';
   return {
     to: o.recipient.address,
@@ -57,6 +60,7 @@ function recipientLog(o: RecipientOutcome, r: Reply, decision: Decision | undefi
     score: decision ? Math.round(decision.score * 100) / 100 : undefined,
     entry: stored ? o.entryId : undefined,
     size: stored && !o.duplicate ? o.size : undefined,
+    dropped: dropped ? true : undefined,
   };
 }
 

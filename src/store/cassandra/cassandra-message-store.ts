@@ -145,6 +145,10 @@ export class CassandraMessageStore implements MessageStore {
     return this.run('deliver', (s) => s.writer.deliver({ ...delivery, folder: canonicalFolder(delivery.folder) }));
   }
 
+  findDelivered(mailboxId: string, sha256: string): Promise<string | null> {
+    return this.run('findDelivered', (s) => s.writer.findDelivered(mailboxId, sha256));
+  }
+
   listEntries(options: ListEntriesOptions): Promise<MailboxEntry[]> {
     const folder = options.folder === undefined ? undefined : canonicalFolder(options.folder);
     return this.run('listEntries', (s) => s.reader.list({ ...options, folder }));

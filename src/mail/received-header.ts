@@ -1,12 +1,21 @@
-import type { SessionInfo } from '../pipeline/types.js';
-import { tlsClause } from './tls-details.js';
+import { tlsClause, type TlsDetails } from './tls-details.js';
+
+/** What the trace header says about the client side of a transaction. */
+export interface ReceivedFrom {
+  listener: string;
+  heloName: string;
+  clientAddress: string;
+  secure: boolean;
+  /** Protocol and cipher when the session uses TLS: written as Postfix writes them. */
+  tls?: TlsDetails;
+}
 
 /**
  * The Received trace header (RFC 5321 §4.4) Hermod adds. The client address is the one the
  * PROXY header named, so the trace shows the real sender, not the load balancer.
  */
 export function receivedHeader(
-  session: SessionInfo,
+  session: ReceivedFrom,
   hostname: string,
   transactionId: string,
   recipients: readonly string[],
