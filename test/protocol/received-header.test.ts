@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionInfo } from '../../src/pipeline/types.js';
-import { receivedHeader } from '../../src/protocol/received-header.js';
-import { tlsClause, tlsDetails } from '../../src/protocol/tls-details.js';
+import { receivedHeader } from '../../src/mail/received-header.js';
+import { tlsClause, tlsDetails } from '../../src/mail/tls-details.js';
 
 const session: SessionInfo = {
   id: 's1',
