@@ -14,8 +14,8 @@ export function semanticProblems(config: HermodConfig, given: Record<string, unk
 const BANDS = ['addHeader', 'junk', 'tempfail', 'reject'] as const;
 
 /**
- * addHeader ≤ junk ≤ tempfail ≤ reject, globally and for each mailbox's effective thresholds. Of
- * two keys out of order, the one the operator wrote is named (a default is not at fault).
+ * addHeader ≤ junk ≤ tempfail ≤ reject, globally and among the keys each mailbox sets. Of two
+ * keys out of order, the one the operator wrote is named (a default is not at fault).
  */
 function thresholdProblems(config: HermodConfig, given: Record<string, unknown>): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
@@ -36,14 +36,11 @@ function thresholdProblems(config: HermodConfig, given: Record<string, unknown>)
   };
   const givenScoring = (given.scoring ?? {}) as Record<string, unknown>;
   check(global, ['scoring'], (k) => givenScoring[k] !== undefined);
+  // A mailbox's own keys are held to the order among themselves; a key it leaves out falls back
+  // to the global one, and a stricter `reject: 3` alone (below the global junk) is a choice.
   for (const [address, own] of Object.entries(global.mailboxes)) {
-    const effective = {
-      addHeader: own.addHeader ?? global.addHeader,
-      junk: own.junk ?? global.junk,
-      tempfail: own.tempfail === undefined ? global.tempfail : own.tempfail,
-      reject: own.reject ?? global.reject,
-    };
-    check(effective, ['scoring', 'mailboxes', address], (k) => (own as Record<string, unknown>)[k] !== undefined);
+    const values = { addHeader: own.addHeader, junk: own.junk, tempfail: own.tempfail, reject: own.reject };
+    check(values, ['scoring', 'mailboxes', address], (k) => (own as Record<string, unknown>)[k] !== undefined);
   }
   return problems;
 }

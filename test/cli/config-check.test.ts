@@ -120,17 +120,17 @@ describe('hermod config check', () => {
     ]);
   });
 
-  it('checks the tempfail band and per-mailbox thresholds against the global ones', async () => {
+  it('checks the tempfail band, and the thresholds each mailbox sets among themselves', async () => {
     const file = writeFile(
       tmp.dir,
       'bands.yaml',
-      ['scoring:', '  tempfail: 20', '  mailboxes:', '    bob@example.org: { junk: 3 }'].join('\n'),
+      ['scoring:', '  tempfail: 20', '  mailboxes:', '    bob@example.org: { junk: 10, reject: 9 }', '    carol@example.org: { reject: 3 }'].join('\n'),
     );
     const result = await runCli(['config', 'check', file]);
     expect(errorLines(result).sort()).toEqual(
       [
         `hermod: ${file}:2: scoring.tempfail: reject (15) is below tempfail (20); the order must be addHeader ≤ junk ≤ tempfail ≤ reject`,
-        `hermod: ${file}:4: scoring.mailboxes.bob@example.org.junk: junk (3) is below addHeader (5); the order must be addHeader ≤ junk ≤ tempfail ≤ reject`,
+        `hermod: ${file}:4: scoring.mailboxes.bob@example.org.reject: reject (9) is below junk (10); the order must be addHeader ≤ junk ≤ tempfail ≤ reject`,
       ].sort(),
     );
   });
