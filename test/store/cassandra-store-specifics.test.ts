@@ -85,13 +85,13 @@ describe('CassandraMessageStore specifics', () => {
       const delivery = makeDelivery(box.id);
       // The first attempt dies after its claim and entry row: the folder listing write fails.
       const client = (store as unknown as { state: { session: { client: cassandra.Client } } }).state.session.client;
-      const execute = client.execute.bind(client);
-      client.execute = ((query: string, ...rest: unknown[]) =>
-        query.includes('INSERT INTO') && query.includes('entries_by_folder')
+      const batch = client.batch.bind(client);
+      client.batch = ((queries: { query: string }[], ...rest: unknown[]) =>
+        queries.some((q) => q.query.includes('INSERT INTO') && q.query.includes('entries_by_folder'))
           ? Promise.reject(new Error('simulated timeout'))
-          : (execute as (...a: unknown[]) => unknown)(query, ...rest)) as typeof client.execute;
+          : (batch as (...a: unknown[]) => unknown)(queries, ...rest)) as typeof client.batch;
       await expect(store.deliver(delivery)).rejects.toBeInstanceOf(StoreError);
-      client.execute = execute;
+      client.batch = batch;
       expect(await store.listEntries({ mailboxId: box.id, limit: 10 })).toEqual([]);
       expect(await store.outboxLength()).toBe(0);
 

@@ -19,14 +19,15 @@
  *   `mailbox_folders` ((mailbox_id), folder) names the partitions: a listing of all folders
  *   merges them, and mailbox removal finds them.
  * - `entries_by_id` (entry_id): fetching one entry, with Hermod's prepended headers.
- * - `entries_by_sha` ((mailbox_id, sha256)): the dedupe claim. A delivery claims it with
- *   `INSERT … IF NOT EXISTS` (a Paxos round: about four round trips instead of one, and each
- *   claim is its own partition so deliveries to one mailbox never contend). The claim fixes the
- *   entry id, version, folder and arrival time; `committed` is set once every row is written.
- *   The same bytes again find the claim: committed → "already delivered"; not committed (an
- *   attempt failed half-way, or is running now) → the rows are written again under the claimed
- *   id, which is idempotent. So a retried delivery makes one entry, even under concurrency.
- *   A deterministic entry id would avoid the Paxos round, but ids must also sort by arrival.
+ * - `entries_by_sha` ((mailbox_id, sha256)): the dedupe claim. A delivery writes its proposal
+ *   (entry id, version, folder, arrival time) with a first-wins write timestamp, batched with the
+ *   entry's first rows, and reads the row back: the claim it reads fixes the entry every attempt
+ *   writes (entry-claim.ts; docs/exactly-once.md has the argument). No Paxos round on the way;
+ *   each claim is its own partition so deliveries to one mailbox never contend. `committed` is
+ *   set once every row is written. The same bytes again find the claim: committed → "already
+ *   delivered"; not committed (an attempt failed half-way, or is running now) → the rows are
+ *   written again under the claimed id, which is idempotent. So a retried delivery makes one
+ *   entry, even under concurrency.
  * - `mailboxes_by_message` ((sha256), mailbox_id): who holds a message; a blob is deleted only
  *   when no mailbox does. `ledger` ((entry_id), seq): the plugin ledger.
  * - `mailbox_usage` (mailbox_id → bytes counter): quota checks read one cell. Counter updates
