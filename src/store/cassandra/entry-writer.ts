@@ -4,7 +4,7 @@ import { InputError, StoreError } from '../../errors.js';
 import type { Delivery, DeliveryResult, Mailbox } from '../types.js';
 import type { BlobStore } from './blob-store.js';
 import type { BatchStatement, CassandraSession } from './cassandra-session.js';
-import { claimMicros, EntryClaims, type ClaimValues } from './entry-claim.js';
+import { EntryClaims, type ClaimValues } from './entry-claim.js';
 import type { MailboxDirectory } from './mailbox-directory.js';
 import { nextOutboxVersion, type OutboxQueue } from './outbox-queue.js';
 import { ENTRY_COLUMNS, entryParams, LEDGER_COLUMNS, ledgerParams } from './row-mappers.js';
@@ -29,14 +29,14 @@ interface AttemptRows {
  * Writes deliveries. Cassandra has no multi-partition transaction, so a delivery is made
  * idempotent instead, without a lightweight transaction on the way (docs/exactly-once.md):
  *
- * 1. in parallel: the blob (chunks, head last), and one batch with the attempt's claim (written
- *    first-wins, see entry-claim.ts), the entry by id, its ledger, recipient, folder name and the
- *    outbox bucket marker;
+ * 1. in parallel: the blob (chunks, head last), and one batch with the attempt's proposal for the
+ *    claim (entry-claim.ts), the entry by id, its ledger, recipient, folder name and the outbox
+ *    bucket marker;
  * 2. the claim is read back: it names the entry every attempt writes from now on. A losing
  *    attempt drops the rows it wrote under its own id and writes the winner's;
  * 3. the folder listing and the outbox item (listed only once fetchable, indexed only once
  *    listed), and, by the winner only, the usage counter;
- * 4. the commit mark.
+ * 4. the commit record.
  *
  * A failure anywhere answers 451; the MTA's retry finds the claim uncommitted and writes the same
  * rows again under the claimed id, so it ends with exactly one entry. 250 is answered only after
@@ -104,7 +104,7 @@ export class EntryWriter {
     };
     const size = Buffer.byteLength(delivery.prependHeaders, 'utf8') + delivery.raw.length;
     const rows = { delivery, mailbox, size, filedAt: now };
-    const proposal = this.claims.proposal(mailbox.id, delivery.sha256, mine, claimMicros(now));
+    const proposal = this.claims.proposal(mailbox.id, delivery.sha256, mine);
     await Promise.all([
       this.blobs.put(delivery.sha256, delivery.raw),
       this.session.batchOrEach([proposal, ...this.firstRows(rows, mine)]),
@@ -122,7 +122,7 @@ export class EntryWriter {
       // never retries the update (see schema.ts). A lost increment lags; it never runs ahead.
       claim.won ? this.session.execute(this.sql.usage, [size, mailbox.id], { idempotent: false }) : undefined,
     ]);
-    await this.claims.commit(mailbox.id, delivery.sha256);
+    await this.claims.commit(mailbox.id, delivery.sha256, claim);
     return { entryId: claim.entryId, duplicate: !claim.won };
   }
 

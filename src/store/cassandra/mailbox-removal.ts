@@ -35,6 +35,7 @@ export class MailboxRemoval {
       entry: `DELETE FROM ${t('entries_by_id')} WHERE entry_id = ?`,
       ledger: `DELETE FROM ${t('ledger')} WHERE entry_id = ?`,
       claim: `DELETE FROM ${t('entries_by_sha')} WHERE mailbox_id = ? AND sha256 = ?`,
+      proposals: `DELETE FROM ${t('entry_claims')} WHERE mailbox_id = ? AND sha256 = ?`,
       holder: `DELETE FROM ${t('mailboxes_by_message')} WHERE sha256 = ? AND mailbox_id = ?`,
       holders: `SELECT mailbox_id FROM ${t('mailboxes_by_message')} WHERE sha256 = ? LIMIT 1`,
       folder: `DELETE FROM ${t('entries_by_folder')} WHERE mailbox_id = ? AND folder = ?`,
@@ -55,6 +56,7 @@ export class MailboxRemoval {
       await session.execute(this.sql.entry, [ref.entryId], once);
       await session.execute(this.sql.ledger, [ref.entryId], once);
       await session.execute(this.sql.claim, [mailbox.id, ref.sha256], once);
+      await session.execute(this.sql.proposals, [mailbox.id, ref.sha256], once);
       await session.execute(this.sql.holder, [ref.sha256, mailbox.id], once);
     });
     for (const folder of new Set(refs.map((ref) => ref.folder))) {

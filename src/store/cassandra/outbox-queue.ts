@@ -45,19 +45,18 @@ export function nextOutboxVersion(now = Date.now()): number {
 }
 
 /**
- * The key of a change filed at `filedAt` (ms): the bucket is the minute of filing, never of the
- * version. A delivery completed by a retry long after its claim (its version) is filed where the
- * indexer still reads: the claim's minute may be sealed by then. The row id comes from (entry, op,
- * version) and the filing time, so the marker and the item of one attempt agree, and time order
- * of the timeuuid is filing order.
+ * The key of a change filed at `filedAt` (ms). The bucket is the minute of filing, never of the
+ * version: a delivery completed by a retry long after its claim (its version) is filed where the
+ * indexer still reads, as the claim's minute may be sealed by then. The row id comes from (entry,
+ * op, version) alone, so attempts writing the same change in the same minute write one row, and
+ * time order of the timeuuid is version order within a bucket.
  */
 export function outboxKey(change: OutboxChange, filedAt: number): OutboxKey {
   const digest = createHash('sha256').update(`${change.entryId}\n${change.op}\n${change.version}`).digest();
-  const ms = Math.floor(filedAt);
-  const date = new Date(ms);
+  const date = new Date(Math.floor(change.version / 1000));
   const ticks = (change.version % 1000) * 10;
   return {
-    bucket: Math.floor((ms * 1000) / MINUTE_US),
+    bucket: Math.floor((Math.floor(filedAt) * 1000) / MINUTE_US),
     shard: digest.readUInt32BE(0) % OUTBOX_SHARDS,
     id: TimeUuid.fromDate(date, ticks, digest.subarray(4, 10), digest.subarray(10, 12)),
   };

@@ -19,15 +19,18 @@
  *   `mailbox_folders` ((mailbox_id), folder) names the partitions: a listing of all folders
  *   merges them, and mailbox removal finds them.
  * - `entries_by_id` (entry_id): fetching one entry, with Hermod's prepended headers.
- * - `entries_by_sha` ((mailbox_id, sha256)): the dedupe claim. A delivery writes its proposal
- *   (entry id, version, folder, arrival time) with a first-wins write timestamp, batched with the
- *   entry's first rows, and reads the row back: the claim it reads fixes the entry every attempt
- *   writes (entry-claim.ts; docs/exactly-once.md has the argument). No Paxos round on the way;
- *   each claim is its own partition so deliveries to one mailbox never contend. `committed` is
- *   set once every row is written. The same bytes again find the claim: committed → "already
- *   delivered"; not committed (an attempt failed half-way, or is running now) → the rows are
- *   written again under the claimed id, which is idempotent. So a retried delivery makes one
- *   entry, even under concurrency.
+ * - `entry_claims` ((mailbox_id, sha256), attempt timeuuid): the dedupe claim, without a Paxos
+ *   round. Each delivery attempt adds its proposal (entry id, version, folder, arrival time)
+ *   with `attempt = now()` made by the coordinator on arrival, batched with the entry's first
+ *   rows, and reads the partition back: the earliest proposal is the claim, the entry every
+ *   attempt writes (entry-claim.ts; docs/exactly-once.md has the argument). Each claim is its
+ *   own partition, so deliveries to one mailbox never contend.
+ * - `entries_by_sha` ((mailbox_id, sha256)): the commit record, written once every row of the
+ *   entry is (`committed` = true, with the entry id). The same bytes again find it: "already
+ *   delivered". Found uncommitted (a claim made by Paxos before `entry_claims` existed), it is
+ *   honoured as the claim. An uncommitted claim (an attempt failed half-way, or runs now) makes
+ *   a retry write the rows again under the claimed id, which is idempotent: one entry, even
+ *   under concurrency.
  * - `mailboxes_by_message` ((sha256), mailbox_id): who holds a message; a blob is deleted only
  *   when no mailbox does. `ledger` ((entry_id), seq): the plugin ledger.
  * - `mailbox_usage` (mailbox_id → bytes counter): quota checks read one cell. Counter updates
@@ -134,6 +137,15 @@ export const CASSANDRA_MIGRATIONS: readonly CassandraMigration[] = [
       `CREATE TABLE IF NOT EXISTS KS.bayes_seen (
         scope text, bucket int, sha256 text, label text, learned_at timestamp,
         PRIMARY KEY ((scope, bucket), sha256))`,
+    ],
+  },
+  {
+    version: 3,
+    name: 'dedupe claims without lightweight transactions',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS KS.entry_claims (
+        mailbox_id text, sha256 text, attempt timeuuid, entry_id text, version bigint, folder text,
+        received_at timestamp, PRIMARY KEY ((mailbox_id, sha256), attempt))`,
     ],
   },
 ];
