@@ -173,6 +173,12 @@ export class MailboxDirectory {
     return mailbox;
   }
 
+  /** Frees the mailbox's address and aliases: RCPT stops finding it (first step of a removal). */
+  async releaseAddresses(mailbox: Mailbox): Promise<void> {
+    this.recent.delete(mailbox.id);
+    for (const name of [mailbox.address, ...mailbox.aliases]) await this.session.lwt(this.sql.release, [name, mailbox.id]);
+  }
+
   /** Drops the mailbox's own rows and frees its address and aliases (called last on removal). */
   async dropMailbox(mailbox: Mailbox): Promise<void> {
     this.recent.delete(mailbox.id);

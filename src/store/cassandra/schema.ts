@@ -54,6 +54,10 @@
  *   never touch the tombstones of older buckets. Both outbox tables use a short gc_grace: a
  *   resurrected item only re-indexes a document at a version the index already has.
  *
+ * Mailbox removal: `mailbox_removals` (address) records a removal in progress (mailbox id,
+ * start, phase) from before its addresses are released until its last row is gone, so a removal
+ * that stopped half-way can be found by its address and finished (mailbox-removal.ts).
+ *
  * Bayes token statistics: counters per ((scope, bucket), term) (`token` is a CQL keyword) and per scope; the label each
  * message holds per scope in `bayes_seen` ((scope, bucket), sha256), changed only by a
  * lightweight transaction, so a replayed learn is counted once. Buckets (256) keep the global
@@ -141,11 +145,13 @@ export const CASSANDRA_MIGRATIONS: readonly CassandraMigration[] = [
   },
   {
     version: 3,
-    name: 'dedupe claims without lightweight transactions',
+    name: 'dedupe claims without lightweight transactions; resumable mailbox removal',
     statements: [
       `CREATE TABLE IF NOT EXISTS KS.entry_claims (
         mailbox_id text, sha256 text, attempt timeuuid, entry_id text, version bigint, folder text,
         received_at timestamp, PRIMARY KEY ((mailbox_id, sha256), attempt))`,
+      `CREATE TABLE IF NOT EXISTS KS.mailbox_removals (
+        address text PRIMARY KEY, mailbox_id text, started_at timestamp, phase text)`,
     ],
   },
 ];
