@@ -109,6 +109,7 @@ export class EntryWriter {
       this.blobs.put(delivery.sha256, delivery.raw),
       this.session.batchOrEach([proposal, ...this.firstRows(rows, mine)]),
     ]);
+    if (!delivery.imported) this.outbox.markerWritten(now);
     const claim = await this.claims.settle(mailbox.id, delivery.sha256, mine);
     if (!claim.won) {
       await this.dropOwnRows(mine.entryId, rows, claim);
@@ -134,25 +135,20 @@ export class EntryWriter {
       ...delivery.ledger.map((line, seq) => ({ query: this.sql.ledger, params: ledgerParams(claim.entryId, seq, line) })),
       { query: this.sql.recipient, params: [delivery.sha256, mailbox.id, claim.entryId] },
       { query: this.sql.folder, params: [mailbox.id, claim.folder] },
-      ...this.outboxRows(rows, claim).slice(0, 1),
+      // A migrated entry is indexed by the migration's bulk rebuild, not through the outbox.
+      ...(rows.delivery.imported ? [] : [this.outbox.marker(rows.filedAt)].filter((m) => m !== null)),
     ];
   }
 
   /** The folder listing and the outbox item, written once the entry is fetchable. */
   private listingRows(rows: AttemptRows, claim: ClaimValues): Step {
-    return [{ query: this.sql.byFolder, params: this.values(rows, claim) }, ...this.outboxRows(rows, claim).slice(1)];
-  }
-
-  /**
-   * The outbox marker and item. The item is filed under the minute of this attempt (not of the
-   * claim): a retry that completes a delivery after the claim's minute was sealed must land where
-   * the indexer still reads. The document version stays the claim's.
-   */
-  private outboxRows({ delivery, mailbox, filedAt }: AttemptRows, claim: ClaimValues): Step {
-    // A migrated entry is indexed by the migration's bulk rebuild, not through the outbox.
-    if (delivery.imported) return [];
-    const change = { entryId: claim.entryId, mailboxId: mailbox.id, op: 'upsert' as const, version: claim.version };
-    return this.outbox.statements(change, filedAt);
+    const listing = { query: this.sql.byFolder, params: this.values(rows, claim) };
+    if (rows.delivery.imported) return [listing];
+    // Filed under the minute of this attempt, not of the claim: a retry that completes a delivery
+    // after the claim's minute was sealed must land where the indexer still reads. The document
+    // version stays the claim's.
+    const change = { entryId: claim.entryId, mailboxId: rows.mailbox.id, op: 'upsert' as const, version: claim.version };
+    return [listing, this.outbox.item(change, rows.filedAt)];
   }
 
   private values({ delivery, mailbox, size }: AttemptRows, claim: ClaimValues): unknown[] {

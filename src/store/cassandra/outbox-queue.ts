@@ -56,10 +56,15 @@ export function outboxKey(change: OutboxChange, filedAt: number): OutboxKey {
   const date = new Date(Math.floor(change.version / 1000));
   const ticks = (change.version % 1000) * 10;
   return {
-    bucket: Math.floor((Math.floor(filedAt) * 1000) / MINUTE_US),
+    bucket: bucketOf(filedAt),
     shard: digest.readUInt32BE(0) % OUTBOX_SHARDS,
     id: TimeUuid.fromDate(date, ticks, digest.subarray(4, 10), digest.subarray(10, 12)),
   };
+}
+
+/** The minute bucket of a time in ms. */
+function bucketOf(ms: number): number {
+  return Math.floor((Math.floor(ms) * 1000) / MINUTE_US);
 }
 
 /**
@@ -73,6 +78,8 @@ export class OutboxQueue {
   private readonly keys = new Map<number, { key: OutboxKey; attempts: number }>();
   private readonly seqs = new Map<string, number>();
   private nextSeq = 1;
+  /** Buckets whose marker this process wrote (the current and previous minute). */
+  private readonly marked = new Set<number>();
 
   constructor(
     private readonly session: CassandraSession,
@@ -108,6 +115,30 @@ export class OutboxQueue {
       { query: this.sql.markBucket, params: [key.bucket] },
       { query: this.sql.insert, params: [key.bucket, key.shard, key.id, entryId, mailboxId, op, version, at] },
     ];
+  }
+
+  /**
+   * The bucket marker for a change filed at `filedAt`, or null when this process already wrote
+   * that marker: every delivery of a minute would otherwise write the same row of the one
+   * `outbox_buckets` partition, a hot spot shared by all nodes. Call `markerWritten` once the
+   * marker was acknowledged. (A sealed bucket is never filed into again: sealing waits
+   * OUTBOX_SEAL_AFTER_MS past the minute.)
+   */
+  marker(filedAt: number): BatchStatement | null {
+    const bucket = bucketOf(filedAt);
+    return this.marked.has(bucket) ? null : { query: this.sql.markBucket, params: [bucket] };
+  }
+
+  /** Remembers that the marker of `filedAt`'s bucket is written (see marker). */
+  markerWritten(filedAt: number): void {
+    const bucket = bucketOf(filedAt);
+    this.marked.add(bucket);
+    for (const old of this.marked) if (old < bucket - 1) this.marked.delete(old);
+  }
+
+  /** The item row of a change filed at `filedAt` (its marker must be written first). */
+  item(change: OutboxChange, filedAt: number): BatchStatement {
+    return this.statements(change, filedAt)[1];
   }
 
   /** Records changes now (bucket rows first, so a reader that sees an item also sees its bucket). */
