@@ -112,7 +112,8 @@ export class EntryWriter {
     if (!delivery.imported) this.outbox.markerWritten(now);
     const claim = await this.claims.settle(mailbox.id, delivery.sha256, mine);
     if (!claim.won) {
-      await this.dropOwnRows(mine.entryId, rows, claim);
+      // A repeated import proposes the claimed id itself: its rows are the entry's, not its own.
+      if (mine.entryId !== claim.entryId) await this.dropOwnRows(mine.entryId, rows, claim);
       if (claim.committed) return { entryId: claim.entryId, duplicate: true };
       // The winner may have died half-way: its entry is completed from here.
       await this.session.batchOrEach(this.firstRows(rows, claim));
