@@ -21,6 +21,8 @@ export const CLI = resolve('dist/src/cli/main.js');
 export const BENCH_DOMAIN = 'bench.test';
 export const LOAD_MAILBOX = `user@${BENCH_DOMAIN}`;
 export const LATENCY_MAILBOX = `latency@${BENCH_DOMAIN}`;
+/** Receives the unmeasured warm-up messages. */
+export const WARMUP_MAILBOX = `warmup@${BENCH_DOMAIN}`;
 
 /** A running Hermod. */
 export interface HermodHandle {
@@ -80,7 +82,7 @@ async function cli(configFile: string, args: string[]): Promise<string> {
 /** Creates the bench domain and its mailboxes (unlimited quota) through the CLI. */
 async function provision(configFile: string): Promise<void> {
   await cli(configFile, ['domain', 'add', BENCH_DOMAIN]);
-  for (const box of [LOAD_MAILBOX, LATENCY_MAILBOX]) {
+  for (const box of [LOAD_MAILBOX, LATENCY_MAILBOX, WARMUP_MAILBOX]) {
     await cli(configFile, ['mailbox', 'add', box, '--quota', '0']);
   }
 }

@@ -44,6 +44,8 @@ export type CassandraMessageStoreOptions = Omit<CassandraStoreConfig, 'username'
    * How long after its minute a drained outbox bucket is forgotten. @defaultValue 600000
    */
   outboxSealAfterMs?: number;
+  /** The time deliveries and the outbox go by, in ms (tests drive it). @defaultValue Date.now */
+  clock?: () => number;
 };
 
 /** The parts that exist only while connected. */
@@ -179,7 +181,7 @@ export class CassandraMessageStore implements MessageStore {
   }
 
   pendingOutbox(limit: number): Promise<OutboxItem[]> {
-    return this.run('pendingOutbox', (s) => s.outbox.pending(limit, Date.now()));
+    return this.run('pendingOutbox', (s) => s.outbox.pending(limit, this.now()));
   }
 
   ackOutbox(seqs: number[]): Promise<void> {
@@ -187,7 +189,7 @@ export class CassandraMessageStore implements MessageStore {
   }
 
   failOutbox(seqs: number[]): Promise<void> {
-    return this.run('failOutbox', (s) => s.outbox.fail(seqs, Date.now()));
+    return this.run('failOutbox', (s) => s.outbox.fail(seqs, this.now()));
   }
 
   outboxLength(): Promise<number> {
@@ -216,6 +218,10 @@ export class CassandraMessageStore implements MessageStore {
 
   bayesLabel(scope: string, sha256: string): Promise<BayesLabel | null> {
     return this.run('bayesLabel', (s) => s.bayes.label(scope, sha256));
+  }
+
+  private now(): number {
+    return (this.options.clock ?? Date.now)();
   }
 
   /**
@@ -247,7 +253,7 @@ function assemble(session: CassandraSession, options: CassandraMessageStoreOptio
     reader,
     outbox,
     bayes,
-    writer: new EntryWriter(session, directory, blobs, outbox),
+    writer: new EntryWriter(session, directory, blobs, outbox, options.clock),
     updater: new EntryUpdater(session, reader, outbox),
     removal: new MailboxRemoval({ session, directory, reader, outbox, blobs, bayes }),
     remover: new EntryRemover({ session, reader, outbox, blobs }),

@@ -31,6 +31,7 @@ export class EntryRemover {
     this.sql = {
       sizes: `SELECT size FROM ${t('entries_by_folder')} WHERE mailbox_id = ? AND folder = ?`,
       unlist: `DELETE FROM ${t('entries_by_folder')} WHERE mailbox_id = ? AND folder = ? AND entry_id = ?`,
+      proposals: `DELETE FROM ${t('entry_claims')} WHERE mailbox_id = ? AND sha256 = ?`,
       claim: `DELETE FROM ${t('entries_by_sha')} WHERE mailbox_id = ? AND sha256 = ?`,
       holder: `DELETE FROM ${t('mailboxes_by_message')} WHERE sha256 = ? AND mailbox_id = ?`,
       holders: `SELECT mailbox_id FROM ${t('mailboxes_by_message')} WHERE sha256 = ? LIMIT 1`,
@@ -65,6 +66,10 @@ export class EntryRemover {
     if (!entry) throw new NotFoundError(`unknown message id "${entryId}"`);
     await outbox.enqueue([{ entryId: entry.id, mailboxId: entry.mailboxId, op: 'delete', version: nextOutboxVersion() }]);
     await session.execute(this.sql.unlist, [entry.mailboxId, entry.folder, entry.id], once);
+    // The claim proposals go before the commit record: a redelivery that still finds the record
+    // is a duplicate (and this removal can be run again); one that finds neither starts afresh,
+    // never following a proposal of the entry being removed.
+    await session.execute(this.sql.proposals, [entry.mailboxId, entry.sha256], once);
     await session.execute(this.sql.claim, [entry.mailboxId, entry.sha256], once);
     await session.execute(this.sql.holder, [entry.sha256, entry.mailboxId], once);
     await session.execute(this.sql.ledger, [entry.id], once);
