@@ -3,13 +3,14 @@
  * identical load as the protocol ceiling. Each returns a CaseResult; failures become an `error`
  * on the row instead of aborting the whole run.
  */
+import { sampleServers } from './distributed-stats.js';
 import type { EngineProfile } from './engines.js';
-import { LATENCY_MAILBOX, LOAD_MAILBOX, countStored, removeDir, startHermod, type HermodHandle } from './hermod-process.js';
+import { LATENCY_MAILBOX, LOAD_MAILBOX, WARMUP_MAILBOX, countStored, removeDir, startHermod, type HermodHandle } from './hermod-process.js';
 import { sampleLatency, type LatencySample } from './latency.js';
 import { ProcessSampler, type ProcessStats } from './process-stats.js';
 import type { CaseResult } from './report.js';
 import { startSink } from './sink.js';
-import { runForDuration, type SourceResult } from './smtp-source.js';
+import { runBatch, runForDuration, type SourceOptions, type SourceResult } from './smtp-source.js';
 
 /** Settings shared by all cases of one run. */
 export interface RunSettings {
@@ -17,6 +18,11 @@ export interface RunSettings {
   sessions: number;
   /** Messages in each sequential latency sample; 0 skips the sample. */
   latencyCount: number;
+  /**
+   * Messages sent to each fresh Hermod before the measured window (to its own mailbox), so
+   * one-time costs — statement preparation, index creation, JIT — count for no engine.
+   */
+  warmup: number;
   /** smtp-source reconnects per message instead of reusing connections (-d). */
   reconnect: boolean;
   /** Keep Hermod's temp dirs (data and log) instead of deleting them. */
@@ -27,6 +33,9 @@ export interface RunSettings {
 
 /** The embedded default: no config lines, nothing to clean up on shared servers. */
 const EMBEDDED: EngineProfile = { name: 'embedded', describe: 'embedded', configLines: () => [], cleanup: async () => undefined };
+
+/** How long a distributed case waits after its load for the indexer to drain (its statements count too). */
+const INDEXER_GRACE_MS = 3000;
 
 /** Envelope sender of all bench traffic. */
 export const BENCH_SENDER = 'load@bench.source.test';
@@ -52,6 +61,21 @@ function failed(server: CaseResult['server'], size: number, err: unknown): CaseR
   };
 }
 
+/** smtp-source settings of a case's load towards one mailbox. */
+function sourceOptions(target: { host: string; port: number }, size: number, s: RunSettings, to: string): SourceOptions {
+  return {
+    host: target.host,
+    port: target.port,
+    lmtp: true,
+    sessions: s.sessions,
+    size,
+    from: BENCH_SENDER,
+    to,
+    seconds: s.seconds,
+    reuseConnections: !s.reconnect,
+  };
+}
+
 /** Runs the smtp-source load against host:port while sampling the server process. */
 async function loadWithStats(
   server: string,
@@ -61,15 +85,7 @@ async function loadWithStats(
 ): Promise<{ load: SourceResult; stats: ProcessStats }> {
   const sampler = new ProcessSampler(target.pid);
   const load = await runForDuration({
-    host: target.host,
-    port: target.port,
-    lmtp: true,
-    sessions: s.sessions,
-    size,
-    from: BENCH_SENDER,
-    to: LOAD_MAILBOX,
-    seconds: s.seconds,
-    reuseConnections: !s.reconnect,
+    ...sourceOptions(target, size, s, LOAD_MAILBOX),
     onBatch: (b, total, elapsed) =>
       s.log(`  ${server}: batch of ${b.messages} in ${b.seconds.toFixed(2)} s (total ${total}, ${elapsed.toFixed(1)} s)`),
   });
@@ -130,14 +146,26 @@ export async function runHermodCase(size: number, s: RunSettings, engine: Engine
   try {
     hermod = await startHermod(s.sessions, engine.configLines());
     s.log(`  ${label}: pid ${hermod.pid}, LMTP ${hermod.host}:${hermod.port}, dir ${hermod.dir}`);
+    if (s.warmup > 0) {
+      const warm = await runBatch(sourceOptions(hermod, size, s, WARMUP_MAILBOX), s.warmup);
+      s.log(`  ${label}: warm-up of ${warm.messages} in ${warm.seconds.toFixed(2)} s (not measured)`);
+    }
+    const servers = engine.serverStats ? sampleServers() : null;
     const { load, stats } = await loadWithStats(label, hermod, size, s);
+    const serverCpu = servers?.();
     const lat = await latencyOrNote(hermod, size, s);
+    // Let the indexer catch up, so its share of the statements is in the breakdown.
+    if (engine.serverStats) await new Promise((r) => setTimeout(r, INDEXER_GRACE_MS));
     const code = await hermod.stop();
     if (code !== 0) s.log(`  ${label}: exited with code ${code} after SIGTERM\n${hermod.logTail()}`);
-    const counts = await countStored(hermod.configFile, [LOAD_MAILBOX, LATENCY_MAILBOX]);
+    const counts = await countStored(hermod.configFile, [LOAD_MAILBOX, LATENCY_MAILBOX, WARMUP_MAILBOX]);
     const result = row('hermod', size, load, stats, lat);
     result.stored = counts[LOAD_MAILBOX];
     result.storedLatencyEntries = counts[LATENCY_MAILBOX].entries;
+    if (engine.serverStats && serverCpu) {
+      const deliveries = [LOAD_MAILBOX, LATENCY_MAILBOX, WARMUP_MAILBOX].reduce((n, box) => n + counts[box].entries, 0);
+      result.breakdown = { deliveries, loadMessages: load.messages, cpu: serverCpu, ...(await engine.serverStats()) };
+    }
     return tagged(result);
   } catch (err) {
     if (hermod) {

@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { cassandraStatements, elasticsearchBulks, type DistributedBreakdown } from './distributed-stats.js';
 
 /** Engine names accepted by --engines. */
 export const ENGINE_NAMES = ['embedded', 'distributed'] as const;
@@ -27,6 +28,11 @@ export interface EngineProfile {
   configLines(): string[];
   /** Removes what the last configLines() made on shared servers; never throws. */
   cleanup(): Promise<void>;
+  /**
+   * What the servers did for the last configLines() (distributed only; call before cleanup):
+   * statements per table of the keyspace and bulk requests of the index.
+   */
+  serverStats?(): Promise<Pick<DistributedBreakdown, 'tables' | 'elasticsearch'>>;
 }
 
 /** Where the shared servers listen (from `scripts/services env`). */
@@ -78,6 +84,12 @@ function distributed(addresses: ServiceAddresses): EngineProfile {
         '  driver: elasticsearch',
         `  elasticsearch: { nodes: [${JSON.stringify(addresses.elasticsearch)}], indexPrefix: ${current.replace('_', '-')}, replicas: 0 }`,
       ];
+    },
+    async serverStats() {
+      if (!current) return { tables: [], elasticsearch: null };
+      const tables = await cassandraStatements(addresses.cassandra, addresses.datacenter, current).catch(() => []);
+      const prefix = current.replace('_', '-');
+      return { tables, elasticsearch: await elasticsearchBulks(addresses.elasticsearch, `${prefix}-messages-v1`) };
     },
     async cleanup() {
       if (!current) return;

@@ -21,6 +21,8 @@ export const CLI = resolve('dist/src/cli/main.js');
 export const BENCH_DOMAIN = 'bench.test';
 export const LOAD_MAILBOX = `user@${BENCH_DOMAIN}`;
 export const LATENCY_MAILBOX = `latency@${BENCH_DOMAIN}`;
+/** Receives the unmeasured warm-up messages. */
+export const WARMUP_MAILBOX = `warmup@${BENCH_DOMAIN}`;
 
 /** A running Hermod. */
 export interface HermodHandle {
@@ -80,7 +82,7 @@ async function cli(configFile: string, args: string[]): Promise<string> {
 /** Creates the bench domain and its mailboxes (unlimited quota) through the CLI. */
 async function provision(configFile: string): Promise<void> {
   await cli(configFile, ['domain', 'add', BENCH_DOMAIN]);
-  for (const box of [LOAD_MAILBOX, LATENCY_MAILBOX]) {
+  for (const box of [LOAD_MAILBOX, LATENCY_MAILBOX, WARMUP_MAILBOX]) {
     await cli(configFile, ['mailbox', 'add', box, '--quota', '0']);
   }
 }
@@ -156,8 +158,8 @@ export interface StoredCount {
  * (listEntries without a folder, paged). Call after Hermod has stopped.
  */
 export async function countStored(configFile: string, addresses: string[]): Promise<Record<string, StoredCount>> {
-  const configMod = await import(pathToFileURL(resolve('dist/src/config/index.js')).href);
-  const storeMod = await import(pathToFileURL(resolve('dist/src/store/index.js')).href);
+  const configMod = await import(pathToFileURL(resolve('dist/src/config/load.js')).href);
+  const storeMod = await import(pathToFileURL(resolve('dist/src/store/open-store.js')).href);
   const config = configMod.loadConfig({ file: configFile, env: {} });
   const store = (await storeMod.openMessageStore(config)) as StoreApi;
   const counts: Record<string, StoredCount> = {};

@@ -3,6 +3,7 @@
  */
 import type { ProcessStats } from './process-stats.js';
 import type { LatencySample } from './latency.js';
+import type { DistributedBreakdown } from './distributed-stats.js';
 
 /** One row: one server at one message size. */
 export interface CaseResult {
@@ -32,6 +33,8 @@ export interface CaseResult {
   batches: number;
   /** Set when the case could not run; the numbers are then zero. */
   error: string | null;
+  /** Distributed cases: what Cassandra and Elasticsearch did per delivery (distributed-stats.ts). */
+  breakdown?: DistributedBreakdown;
 }
 
 /** Human name for a size: 4096 → "4KiB". */

@@ -4,7 +4,7 @@
  *
  * Usage: npm run bench -- [--seconds 10] [--sessions 20] [--sizes 4096,65536]
  *                         [--latency-count 200] [--reconnect] [--keep] [--sink-only]
- *                         [--engines embedded|distributed]
+ *                         [--engines embedded|distributed] [--warmup 200]
  *
  * --engines distributed adds, per size, a Hermod on Cassandra + Elasticsearch (engines.ts; the
  * servers of scripts/services, started if needed) right after the embedded baseline, measured
@@ -33,7 +33,8 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runHermodCase, runSinkCase, type RunSettings } from './cases.js';
 import { engineProfiles, parseEngines, type EngineName, type EngineProfile } from './engines.js';
-import { engineRatio, latencyLine, ratioFor, renderTable, sizeLabel, verificationLines, type CaseResult } from './report.js';
+import { breakdownLines } from './distributed-stats.js';
+import { caseName, engineRatio, latencyLine, ratioFor, renderTable, sizeLabel, verificationLines, type CaseResult } from './report.js';
 import { findTool } from './net-util.js';
 
 /** Parsed command line. */
@@ -66,6 +67,7 @@ function parseOptions(argv: string[]): Options {
       keep: { type: 'boolean', default: false },
       'sink-only': { type: 'boolean', default: false },
       engines: { type: 'string' },
+      warmup: { type: 'string' },
     },
     strict: true,
   });
@@ -75,6 +77,7 @@ function parseOptions(argv: string[]): Options {
     sessions: positiveInt('sessions', values.sessions, 20),
     sizes,
     latencyCount: positiveInt('latency-count', values['latency-count'], 200, true),
+    warmup: positiveInt('warmup', values.warmup, 200, true),
     reconnect: values.reconnect ?? false,
     keep: values.keep ?? false,
     sinkOnly: values['sink-only'] ?? false,
@@ -111,6 +114,12 @@ function printReport(opts: Options, cases: CaseResult[]): void {
     if (!opts.engines.includes('distributed')) continue;
     console.log(`${sizeLabel(size)} hermod-dist/sink ratio: ${show(ratioFor(cases, size, 'distributed'))}`);
     console.log(`${sizeLabel(size)} distributed/embedded ratio (msgs/s): ${show(engineRatio(cases, size))}`);
+  }
+  for (const c of cases) {
+    if (c.breakdown) {
+      console.log('');
+      for (const line of breakdownLines(caseName(c), c.breakdown, c.serverProcess?.cpuSeconds ?? null)) console.log(line);
+    }
   }
   console.log('');
   console.log('sequential latency sample (1 LMTP connection, one message after another, no parallel load;');

@@ -3,17 +3,19 @@ import type { Logger } from 'pino';
 import { builtinPlugins } from '../plugins/index.js';
 import type { HermodConfig } from './config/schema.js';
 import { closePlugins, loadPlugins, type LoadedPlugin } from './pipeline/registry.js';
-import { MessageProcessor } from './pipeline/message-processor.js';
 import { PluginRunner } from './pipeline/runner.js';
 import { Listener } from './protocol/listener.js';
 import { SessionHandler } from './protocol/session-handler.js';
 import type { PeerInfo } from './protocol/session-state.js';
 import { Indexer } from './search/indexer.js';
-import { startLookup, type RunningLookup } from './lookup/index.js';
-import { instrumentSearch, instrumentStore, Metrics, startOps, type RunningOps } from './ops/index.js';
+import { startLookup, type RunningLookup } from './lookup/start-lookup.js';
+import { instrumentSearch, instrumentStore } from './ops/instrument.js';
+import { Metrics } from './ops/metrics.js';
+import { startOps, type RunningOps } from './ops/start-ops.js';
 import { openServices, type HermodServices } from './services.js';
 import { startSubmission } from './protocol/start-submission.js';
 import { startOutbound, type RunningOutbound } from './queue/start-outbound.js';
+import { TransactionCore } from './transaction/transaction-core.js';
 
 /** A started Hermod: its services, where it listens, and how to stop it gracefully. */
 export interface RunningServer {
@@ -34,12 +36,15 @@ export interface RunningServer {
 }
 
 export interface StartOptions {
-  /** Print the "listening on … / send a first message" banner to stderr. @defaultValue true */
+  /**
+   * Kept for callers that pass it; the banner is printed by `hermod serve` (src/cli/banner.ts),
+   * which knows the config file. @defaultValue false
+   */
   banner?: boolean;
 }
 
 /** Starts the listeners, the plugin chain and the indexer on the configured backends. */
-export async function startServer(config: HermodConfig, log: Logger, options: StartOptions = {}): Promise<RunningServer> {
+export async function startServer(config: HermodConfig, log: Logger, _options: StartOptions = {}): Promise<RunningServer> {
   const services = await openServices(config, log);
   let plugins: LoadedPlugin[] = [];
   const listeners: Listener[] = [];
@@ -63,12 +68,12 @@ export async function startServer(config: HermodConfig, log: Logger, options: St
       store: services.store,
     });
     const runner = new PluginRunner(plugins, log, metrics);
-    const processor = new MessageProcessor({ runner, store, config, log });
+    const transactions = new TransactionCore({ directory: store, entries: store, runner, config, log });
     const running: RunningServer = { services, close: async () => undefined };
     for (const kind of ['lmtp', 'smtp'] as const) {
       if (!config[kind].enabled) continue;
       const peers = new Map<string, PeerInfo>();
-      const handler = new SessionHandler({ listener: kind, config, store, runner, processor, log, peers, metrics });
+      const handler = new SessionHandler({ listener: kind, config, transactions, log, peers, metrics });
       const listener = new Listener({ kind, host: config[kind].host, port: config[kind].port, config, handler, peers, log });
       running[kind] = await listener.listen();
       listeners.push(listener);
@@ -77,14 +82,13 @@ export async function startServer(config: HermodConfig, log: Logger, options: St
     side.ops = await startOps(config, { store, search, metrics, log });
     running.lookup = side.lookup?.address;
     running.ops = side.ops?.address;
-    side.outbound = running.outbound = await startOutbound({ config, store, processor, log, counter: metrics });
+    side.outbound = running.outbound = await startOutbound({ config, store, transactions, log, counter: metrics });
     const submission = await startSubmission(config, store, () => side.outbound!.service, log);
     listeners.push(...(submission?.listeners ?? []));
     running.submission = submission?.address;
     running.submissionTls = submission?.implicitTls;
     indexer.start();
     running.close = once(() => shutdown(listeners, indexer, plugins, services, log, side));
-    if (options.banner !== false) printBanner(running);
     log.info({ lmtp: running.lmtp, smtp: running.smtp, submission: running.submission, lookup: running.lookup, ops: running.ops }, 'hermod started');
     return running;
   } catch (err) {
@@ -124,26 +128,4 @@ interface SideServices {
 function once(fn: () => Promise<void>): () => Promise<void> {
   let promise: Promise<void> | undefined;
   return () => (promise ??= fn());
-}
-
-function printBanner(server: RunningServer): void {
-  const lines = ['Hermod is running.'];
-  if (server.lmtp) lines.push(`  LMTP listening on ${server.lmtp.address}:${server.lmtp.port}`);
-  if (server.smtp) lines.push(`  SMTP listening on ${server.smtp.address}:${server.smtp.port}`);
-  if (server.lookup) lines.push(`  Postfix socketmap lookups on ${server.lookup.address}:${server.lookup.port}`);
-  if (server.submission) lines.push(`  Submission (STARTTLS, AUTH) on ${server.submission.address}:${server.submission.port}`);
-  if (server.ops) lines.push(`  Ops on http://${server.ops.address}:${server.ops.port}/ (healthz, readyz, metrics)`);
-  const port = server.smtp?.port ?? server.lmtp?.port;
-  lines.push(
-    '',
-    'Send a first message (swaks is in Debian: apt-get install swaks):',
-    '  npx hermod domain add example.test',
-    '  npx hermod mailbox add alice@example.test',
-    server.smtp
-      ? `  swaks --server ${server.smtp.address} --port ${port} --to alice@example.test`
-      : `  swaks --protocol LMTP --server ${server.lmtp?.address} --port ${port} --to alice@example.test`,
-    '  npx hermod message list --mailbox alice@example.test',
-    '',
-  );
-  process.stderr.write(lines.join('\n') + '\n');
 }

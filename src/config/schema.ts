@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { deliverySchema, dkimSchema, queueSchema, relaySchema, submissionSchema } from '../queue/config-schema.js';
+import { cidrListSchema } from '../net/cidr-list.js';
 import { cassandraStoreSchema } from '../store/cassandra/config-schema.js';
 
 const hostPort = (host: string, port: number) =>
@@ -29,8 +30,11 @@ const limitsSchema = z
     maxMessageBytes: z.number().int().positive().default(25 * 1024 * 1024),
     /** Most recipients in one transaction; the next RCPT gets 452 4.5.3. @defaultValue 100 */
     maxRecipients: z.number().int().positive().default(100),
-    /** Most simultaneous connections from one client address; more get 421. @defaultValue 20 */
-    maxConnectionsPerClient: z.number().int().positive().default(20),
+    /**
+     * Most simultaneous connections from one client address (as Postfix's smtpd_client_connection_count_limit);
+     * more get 421. The MTAs in proxy.trusted / xforward.trusted are not limited per address. @defaultValue 50
+     */
+    maxConnectionsPerClient: z.number().int().positive().default(50),
     /** Most simultaneous connections in all, per listener. @defaultValue 500 */
     maxConnections: z.number().int().positive().default(500),
     /** Idle socket timeout in milliseconds. @defaultValue 60000 */
@@ -41,7 +45,7 @@ const limitsSchema = z
 const proxySchema = z
   .strictObject({
     /** CIDRs whose PROXY v1/v2 header is honoured; anyone else sending one is disconnected. */
-    trusted: z.array(z.string()).default([]),
+    trusted: cidrListSchema([]),
     /** A trusted peer must send a header; a trusted peer without one is disconnected. @defaultValue false */
     required: z.boolean().default(false),
     /** How long to wait for the header from a trusted peer, in milliseconds. @defaultValue 1000 */
@@ -55,7 +59,7 @@ const xforwardSchema = z
      * CIDRs of MTAs (Postfix) whose XFORWARD ADDR/NAME/HELO name the original client; matched
      * against the client address after PROXY decoding. Empty: XFORWARD is not offered.
      */
-    trusted: z.array(z.string()).default([]),
+    trusted: cidrListSchema([]),
   })
   .prefault({});
 
@@ -153,7 +157,11 @@ export const configSchema = z
   .strictObject({
     /** Name used in the greeting and in Received headers. @defaultValue "localhost" */
     hostname: z.string().default('localhost'),
-    /** Directory for the embedded stores. @defaultValue "./data" */
+    /**
+     * Directory for the embedded stores. Relative paths in the config file resolve against the
+     * file's directory; the default and environment values against the working directory.
+     * @defaultValue "./data"
+     */
     dataDir: z.string().default('./data'),
     lmtp: hostPort('127.0.0.1', 2424),
     smtp: hostPort('127.0.0.1', 2525),

@@ -1,28 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import { ownsAddress } from '../mail/address-syntax.js';
+import { headerAddresses, headerValues, withoutBcc } from '../mail/message-headers.js';
+import { receivedHeader } from '../mail/received-header.js';
+import { formatReplyText, replyError, REPLIES } from '../mail/replies.js';
 import { InFlightWork, readMessage } from './data-intake.js';
-import { headerAddresses, headerValues, withoutBcc } from '../queue/message-headers.js';
-import type { EnvelopeDsn, RecipientDsn } from '../mail/dsn-parameters.js';
-import type { Mailbox } from '../store/types.js';
-import { receivedHeader } from './received-header.js';
-import { replyError, REPLIES } from './replies.js';
-import type { SubmissionHandlerDeps } from './submission-handler.js';
-import { ownsAddress } from './submission-handler.js';
-
-/** What the submission listener keeps per connection. */
-export interface SubmissionSession {
-  client: string;
-  /** The client is in submission.trustedNetworks: may relay without AUTH, as any sender. */
-  trusted: boolean;
-  mailbox?: Mailbox;
-  secure?: boolean;
-  sender?: string;
-  recipients: string[];
-  counted: boolean;
-  /** RET/ENVID of MAIL FROM, NOTIFY/ORCPT of each RCPT TO (RFC 3461). */
-  dsn?: EnvelopeDsn;
-  recipientDsn?: Record<string, RecipientDsn>;
-}
+import { tlsDetails } from '../mail/tls-details.js';
+import type { SubmissionHandlerDeps, SubmissionSession } from './submission-session.js';
 
 type DataDone = (err: Error | null, message?: unknown) => void;
 
@@ -78,7 +62,7 @@ export class SubmissionData {
         ...(state.dsn ? { dsn: state.dsn } : {}),
         ...(state.recipientDsn ? { recipientDsn: state.recipientDsn } : {}),
       });
-      done(null, `${REPLIES.queued.enhanced} ${REPLIES.queued.text} as ${messageId}`);
+      done(null, `${formatReplyText(REPLIES.queued)} as ${messageId}`);
     } catch (err) {
       this.deps.log.error({ err, session: session.id }, 'submission could not be queued');
       done(replyError(REPLIES.queueFailure));
@@ -97,6 +81,7 @@ export class SubmissionData {
       proxied: false,
       heloName: session.hostNameAppearsAs ?? '',
       secure: session.secure,
+      tls: session.secure ? tlsDetails((session as { tlsOptions?: Parameters<typeof tlsDetails>[0] }).tlsOptions) : undefined,
     };
     const received = receivedHeader(info, host, session.id, state.recipients);
     // RFC 3848: ESMTPA / ESMTPSA name an authenticated submission.

@@ -1,28 +1,18 @@
 import type { Logger } from 'pino';
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
-import type { HermodConfig } from '../config/schema.js';
-import type { OutboundService } from '../queue/outbound-service.js';
-import type { MessageStore } from '../store/message-store.js';
-import type { Mailbox } from '../store/types.js';
+import { ownsAddress } from '../mail/address-syntax.js';
 import { parseMailDsn, parseRcptDsn } from '../mail/dsn-parameters.js';
 import { AuthThrottle, userKey } from './auth-throttle.js';
-import { NetworkList } from './network-list.js';
+import { NetworkList } from '../net/network-list.js';
 import { dummyHash, verifyPassword } from './password-hash.js';
-import { replyError, REPLIES, type Reply } from './replies.js';
-import { ClientCounter, type PeerInfo } from './session-state.js';
-import { SubmissionData, type SubmissionSession } from './submission-data.js';
+import { replyError, REPLIES, type Reply } from '../mail/replies.js';
+import { ClientCounter } from './session-state.js';
+import { SubmissionData } from './submission-data.js';
+import type { SubmissionAccount, SubmissionHandlerDeps, SubmissionSession } from './submission-session.js';
 
 type Done = (err?: Error | null) => void;
 type AuthDone = (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void;
 
-export interface SubmissionHandlerDeps {
-  config: HermodConfig;
-  store: MessageStore;
-  /** The outbound queue's way in; resolved lazily so the listener can exist before the queue. */
-  outbound: () => OutboundService;
-  log: Logger;
-  peers: Map<string, PeerInfo>;
-}
 
 const LOOPBACK = new NetworkList(['127.0.0.0/8', '::1/128'], 'loopback');
 
@@ -112,20 +102,20 @@ export class SubmissionHandler {
   };
 
   /** Resolves the mailbox on success; rejects with the reply otherwise. */
-  private async authenticate(auth: SMTPServerAuthentication, session: SMTPServerSession, state: SubmissionSession): Promise<Mailbox> {
-    const { config, store, log } = this.deps;
+  private async authenticate(auth: SMTPServerAuthentication, session: SMTPServerSession, state: SubmissionSession): Promise<SubmissionAccount> {
+    const { config, accounts, log } = this.deps;
     const loopbackOk = config.submission.allowPlaintextAuthOnLoopback && LOOPBACK.contains(state.client);
     // smtp-server refuses AUTH before STARTTLS itself; this also covers a listener without TLS.
     if (!session.secure && !loopbackOk) throw REPLIES.authRequiresTls;
     const user = String(auth.username ?? '').trim().toLowerCase();
     // Looked up first, so the throttle counts the mailbox, whatever name (alias, +tag) was used.
-    const mailbox = user ? await store.resolveAddress(user) : null;
+    const mailbox = user ? await accounts.resolveAddress(user) : null;
     const key = userKey(user, mailbox?.address);
     if (this.throttle.blocked(state.client, key)) {
       log.warn({ session: session.id, client: state.client, user }, 'submission login throttled');
       throw REPLIES.authThrottled;
     }
-    const hash = mailbox ? await store.getPasswordHash(mailbox.address) : null;
+    const hash = mailbox ? await accounts.getPasswordHash(mailbox.address) : null;
     const ok = await verifyPassword(String(auth.password ?? ''), hash ?? (await dummyHash()));
     if (!ok || !mailbox || !hash) {
       this.throttle.fail(state.client, key);
@@ -145,8 +135,8 @@ export class SubmissionHandler {
     if (!state.mailbox && !state.trusted) return REPLIES.authRequired;
     if (state.recipients.length >= this.deps.config.limits.maxRecipients) return REPLIES.tooManyRecipients;
     const domain = address.slice(address.lastIndexOf('@') + 1);
-    if (await this.deps.store.isLocalDomain(domain)) {
-      if (!(await this.deps.store.resolveAddress(address))) return REPLIES.unknownRecipient;
+    if (await this.deps.accounts.isLocalDomain(domain)) {
+      if (!(await this.deps.accounts.resolveAddress(address))) return REPLIES.unknownRecipient;
     }
     return null;
   }
@@ -158,16 +148,7 @@ function upperKeys(args: unknown): Record<string, unknown> {
   return Object.fromEntries(Object.entries(args as Record<string, unknown>).map(([k, v]) => [k.toUpperCase(), v]));
 }
 
-/** A refused DSN parameter: 501 5.5.4 (RFC 3461 §4, RFC 3463 invalid command arguments). */
+/** A refused DSN parameter (RFC 3461 §4): the table's bad-parameter reply, saying why. */
 function dsnReply(text: string): Reply {
-  return { code: 501, enhanced: '5.5.4', text };
-}
-
-/** The mailbox's address or one of its aliases, also with a `+tag` sub-address; never the null sender. */
-export function ownsAddress(mailbox: Mailbox, address: string): boolean {
-  const lower = address.toLowerCase();
-  if (!lower) return false;
-  const base = lower.replace(/\+[^@]*@/, '@');
-  const own = [mailbox.address, ...mailbox.aliases].map((a) => a.toLowerCase());
-  return own.includes(lower) || own.includes(base);
+  return { ...REPLIES.badParameterValue, text };
 }

@@ -1,7 +1,7 @@
 import { dkimSign } from 'mailauth';
 import type { Logger } from 'pino';
 import type { DkimKeys } from './dkim-keys.js';
-import { domainOf, headerAddresses } from './message-headers.js';
+import { domainOf, headerAddresses } from '../mail/message-headers.js';
 
 /**
  * Signs outbound mail with the key of its sender domain: the From header's domain (what DMARC
@@ -21,7 +21,7 @@ export class DkimSigner {
     if (!key) return raw;
     const result = await dkimSign(raw, {
       canonicalization: 'relaxed/relaxed',
-      algorithm: 'rsa-sha256',
+      algorithm: `${key.algorithm}-sha256`,
       signingDomain: key.domain,
       selector: key.selector,
       privateKey: key.privateKey,

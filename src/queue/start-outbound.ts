@@ -2,15 +2,15 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
-import type { MessageProcessor } from '../pipeline/message-processor.js';
 import type { MessageStore } from '../store/message-store.js';
+import type { TransactionCore } from '../transaction/transaction-core.js';
 import { AttemptRunner, type Remote } from './attempt-runner.js';
 import { Bouncer, type NoticeCounter } from './bouncer.js';
 import { LocalDeliverer } from './delivery/local-deliverer.js';
 import { RemoteDeliverer } from './delivery/remote-deliverer.js';
 import { DeliveryWorker } from './delivery-worker.js';
 import { MemoryDestinationLimiter, RedisDestinationLimiter, type DestinationLimiter } from './destination-limiter.js';
-import { DkimKeys } from './dkim-keys.js';
+import { dkimKeysOf } from './dkim-lifecycle.js';
 import { DkimSigner } from './dkim-signer.js';
 import { openOutboundQueue } from './open-queue.js';
 import type { OutboundQueue } from './outbound-queue.js';
@@ -29,7 +29,8 @@ export interface RunningOutbound {
 export interface OutboundDeps {
   config: HermodConfig;
   store: MessageStore;
-  processor: MessageProcessor;
+  /** Local recipients are delivered through the same transaction core as inbound mail. */
+  transactions: TransactionCore;
   log: Logger;
   /** Replaces the remote deliverer (benchmarks of the queue alone); tests use the real one. */
   remote?: Remote;
@@ -39,17 +40,17 @@ export interface OutboundDeps {
 
 /** Opens the queue and starts the delivery worker. */
 export async function startOutbound(deps: OutboundDeps): Promise<RunningOutbound> {
-  const { config, store, processor } = deps;
+  const { config, store, transactions } = deps;
   const log = deps.log.child({ component: 'outbound' });
   const queue = await openOutboundQueue(config);
   const limiter = createLimiter(config);
   const service = new OutboundService(queue, store, log);
   const policy = new RetryPolicy(config.queue.retry, config.queue.delayWarningMs);
-  const signer = config.dkim.enabled ? new DkimSigner(new DkimKeys(join(config.dataDir, config.dkim.keyDir)), log) : undefined;
+  const signer = config.dkim.enabled ? new DkimSigner(dkimKeysOf(config), log) : undefined;
   const remote = new RemoteDeliverer(config, log);
   const runner = new AttemptRunner({
     queue,
-    local: new LocalDeliverer(store, processor, config.hostname),
+    local: new LocalDeliverer(transactions, config.hostname),
     remote: deps.remote ?? remote,
     signer,
     policy,

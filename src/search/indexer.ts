@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { MessageStore } from '../store/message-store.js';
+import { StoreError } from '../errors.js';
+import type { EntryStore, OutboxStore } from '../store/roles.js';
 import type { MailboxEntry, OutboxItem } from '../store/types.js';
 import { entryDocument } from './entry-document.js';
 import { SearchIndexError } from './search-error.js';
@@ -7,16 +8,24 @@ import type { SearchDocument, SearchIndex } from './search-index.js';
 
 /** Options for {@link Indexer}. */
 export interface IndexerOptions {
-  store: MessageStore;
+  store: (OutboxStore & EntryStore);
   index: SearchIndex;
   log: Logger;
   /** Outbox items taken per batch. @defaultValue 200 */
   batchSize?: number;
   /** Wait between polls when the outbox is empty, in milliseconds. @defaultValue 500 */
   pollMs?: number;
-  /** Longest wait between retries while the index keeps failing, in milliseconds. @defaultValue 30000 */
+  /**
+   * Longest wait between retries while the index (or the store) keeps failing, in milliseconds:
+   * short, so a backlog starts draining about this long after the engine is back. @defaultValue 2000
+   */
   maxBackoffMs?: number;
 }
+
+/** A backlog is drained in batches up to this many times `batchSize` (one bulk request each). */
+const BACKLOG_BATCH_FACTOR = 10;
+/** Entries read from the store at once while a batch is prepared. */
+const READS_IN_FLIGHT = 16;
 
 /** One removal, as SearchIndex.remove takes it. */
 type Removal = Parameters<SearchIndex['remove']>[0][number];
@@ -24,6 +33,8 @@ type Removal = Parameters<SearchIndex['remove']>[0][number];
 /** What one batch did: items applied (acked), and whether the batch failed. */
 interface BatchResult {
   applied: number;
+  /** Items read from the outbox for the batch. */
+  taken: number;
   failed: boolean;
 }
 
@@ -36,7 +47,7 @@ interface BatchResult {
  * delivery goes on and the index catches up when it comes back.
  */
 export class Indexer {
-  private readonly store: MessageStore;
+  private readonly store: (OutboxStore & EntryStore);
   private readonly index: SearchIndex;
   private readonly log: Logger;
   private readonly batchSize: number;
@@ -52,7 +63,7 @@ export class Indexer {
     this.log = options.log;
     this.batchSize = options.batchSize ?? 200;
     this.pollMs = options.pollMs ?? 500;
-    this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 2_000;
   }
 
   /** Starts the background loop; calling it while running does nothing. */
@@ -93,19 +104,27 @@ export class Indexer {
     return this.store.outboxLength();
   }
 
+  /**
+   * The loop. A full batch means a backlog (after an outage, or under load faster than one batch
+   * per refresh): the next batch is twice as large, up to BACKLOG_BATCH_FACTOR × batchSize, so a
+   * backlog drains in few large bulk requests instead of many refresh waits.
+   */
   private async run(loop: { stopping: boolean }): Promise<void> {
     let failures = 0;
+    let size = this.batchSize;
     while (!loop.stopping) {
-      const result = await this.drainBatch();
+      const result = await this.drainBatch(size);
       if (loop.stopping) break;
       if (result.failed) {
         failures++;
+        size = this.batchSize;
         await this.sleep(Math.min(this.pollMs * 2 ** Math.min(failures, 16), this.maxBackoffMs));
       } else if (result.applied === 0) {
         failures = 0;
         await this.sleep(this.pollMs);
       } else {
         failures = 0;
+        size = result.taken >= size ? Math.min(size * 2, this.batchSize * BACKLOG_BATCH_FACTOR) : this.batchSize;
       }
     }
   }
@@ -123,15 +142,15 @@ export class Indexer {
     });
   }
 
-  private async drainBatch(): Promise<BatchResult> {
+  private async drainBatch(limit = this.batchSize): Promise<BatchResult> {
     let items: OutboxItem[];
     try {
-      items = await this.store.pendingOutbox(this.batchSize);
+      items = await this.store.pendingOutbox(limit);
     } catch (err) {
       this.log.error({ err }, 'indexer: cannot read the outbox');
-      return { applied: 0, failed: true };
+      return { applied: 0, taken: 0, failed: true };
     }
-    if (items.length === 0) return { applied: 0, failed: false };
+    if (items.length === 0) return { applied: 0, taken: 0, failed: false };
     const seqs = items.map((item) => item.seq);
     try {
       const { upserts, removals } = await this.prepare(latestPerEntry(items));
@@ -144,7 +163,13 @@ export class Indexer {
         // own back-off (at most maxBackoffMs) paces the retries, so the first attempt after the
         // engine is back drains the outbox instead of waiting out per-item delays of minutes.
         this.log.warn({ err, items: items.length }, 'indexer: search index unavailable, will retry');
-        return { applied: 0, failed: true };
+        return { applied: 0, taken: items.length, failed: true };
+      }
+      if (err instanceof StoreError) {
+        // The store failed reading entries (an outage): not the items' fault either, so they
+        // get no per-item delay that would outlast the outage.
+        this.log.warn({ err, items: items.length }, 'indexer: store unavailable, will retry');
+        return { applied: 0, taken: items.length, failed: true };
       }
       const attempts = Math.max(...items.map((item) => item.attempts)) + 1;
       this.log.error({ err, items: items.length, attempts }, 'indexer: batch failed, will retry');
@@ -153,24 +178,32 @@ export class Indexer {
       } catch (failErr) {
         this.log.error({ err: failErr }, 'indexer: cannot record the failed attempt');
       }
-      return { applied: 0, failed: true };
+      return { applied: 0, taken: items.length, failed: true };
     }
     this.log.debug({ items: items.length }, 'indexer: batch applied');
-    return { applied: items.length, failed: false };
+    return { applied: items.length, taken: items.length, failed: false };
   }
 
-  /** Turns outbox items into index writes; an upsert whose entry is gone becomes a removal. */
+  /**
+   * Turns outbox items into index writes; an upsert whose entry is gone becomes a removal. Entries
+   * and messages are read a few at a time: on a distributed store each read is a round trip.
+   */
   private async prepare(items: OutboxItem[]): Promise<{ upserts: SearchDocument[]; removals: Removal[] }> {
-    const upserts: SearchDocument[] = [];
-    const removals: Removal[] = [];
-    for (const item of items) {
-      const entry = item.op === 'upsert' ? await this.store.getEntry(item.entryId) : null;
-      if (entry) {
-        upserts.push(await this.document(entry, item.version));
-      } else {
-        removals.push({ entryId: item.entryId, mailboxId: item.mailboxId, version: item.version });
+    const prepared = new Array<SearchDocument | Removal>(items.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < items.length) {
+        const i = next++;
+        const item = items[i];
+        const entry = item.op === 'upsert' ? await this.store.getEntry(item.entryId) : null;
+        prepared[i] = entry
+          ? await this.document(entry, item.version)
+          : { entryId: item.entryId, mailboxId: item.mailboxId, version: item.version };
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, items.length) }, worker));
+    const upserts = prepared.filter((p): p is SearchDocument => 'folder' in p);
+    const removals = prepared.filter((p): p is Removal => !('folder' in p));
     return { upserts, removals };
   }
 

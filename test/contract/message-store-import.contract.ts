@@ -43,6 +43,10 @@ export function describeImportContract(name: string, makeStore: MakeStore): void
       const [listed] = await store.listEntries({ mailboxId: box.id, folder: 'Archive', limit: 10 });
       expect(listed.id).toBe(imported.entryId);
       expect(await store.deliver(delivery)).toEqual({ entryId: imported.entryId, duplicate: true });
+      // The repeat leaves the entry whole: fetchable with its ledger, still listed.
+      expect(await store.getEntry(imported.entryId)).toEqual(entry);
+      expect(await store.getLedger(imported.entryId)).toEqual(delivery.ledger);
+      expect((await store.listEntries({ mailboxId: box.id, limit: 10 })).map((e) => e.id)).toEqual([imported.entryId]);
       expect(await store.mailboxUsage(box.id)).toBe(entry?.size);
       // A normal delivery after it still gets a new, newer id.
       const next = await store.deliver(makeDelivery(box.id));

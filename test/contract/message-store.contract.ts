@@ -5,6 +5,7 @@ import type { Mailbox } from '../../src/store/types.js';
 import { makeDelivery, rawMessage, sha256Hex } from '../store/delivery-fixture.js';
 import { describeEntryChangeContract } from './message-store-changes.contract.js';
 import { describeImportContract } from './message-store-import.contract.js';
+import { describeEntryRemovalContract } from './message-store-removal.contract.js';
 
 /** Builds a fresh, initialised, empty store for one test, and a way to dispose of it. */
 export type MakeStore = () => Promise<{ store: MessageStore; cleanup: () => Promise<void> }>;
@@ -239,6 +240,17 @@ export function describeMessageStoreContract(name: string, makeStore: MakeStore)
         expect(await store.outboxLength()).toBe(1);
       });
 
+      it('finds the entry an earlier delivery of the same bytes made in that mailbox, and only there', async () => {
+        const box = await alice();
+        const bob = await store.addMailbox({ address: 'bob@example.com', quotaBytes: 0 });
+        const raw = rawMessage();
+        expect(await store.findDelivered(box.id, sha256Hex(raw))).toBeNull();
+        const { entryId } = await store.deliver(makeDelivery(box.id, { raw }));
+        expect(await store.findDelivered(box.id, sha256Hex(raw))).toBe(entryId);
+        expect(await store.findDelivered(box.id, sha256Hex(raw).toUpperCase())).toBe(entryId);
+        expect(await store.findDelivered(bob.id, sha256Hex(raw))).toBeNull();
+      });
+
       it('makes one entry per mailbox, sharing the bytes, when two mailboxes get the same message', async () => {
         const box = await alice();
         const bob = await store.addMailbox({ address: 'bob@example.com', quotaBytes: 0 });
@@ -397,4 +409,5 @@ export function describeMessageStoreContract(name: string, makeStore: MakeStore)
   });
   describeEntryChangeContract(name, makeStore);
   describeImportContract(name, makeStore);
+  describeEntryRemovalContract(name, makeStore);
 }

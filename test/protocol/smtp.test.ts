@@ -57,6 +57,17 @@ describe('SMTP listener', () => {
     const [entry] = await store.listEntries({ mailboxId: mailbox.id, limit: 1 });
     const full = (await store.getFullMessage(entry.id))!.toString();
     expect(full).toMatch(/with ESMTPS id/);
+    // The TLS details as Postfix writes them, between the from and by lines.
+    expect(full).toMatch(/^Received: from [^\r\n]+\r\n\t\(using TLSv1\.[23] with cipher [A-Z0-9_-]+ \(\d+\/\d+ bits\)\)\r\n\tby /);
+    // One transaction line with HELO, TLS, Message-ID and per recipient folder, score and the stored size.
+    const line = hermod.logs.find((l) => l.msg === 'transaction')!;
+    expect(line).toMatchObject({
+      helo: expect.any(String),
+      tls: expect.stringMatching(/^TLSv1\.[23] [A-Z0-9_-]+$/),
+      messageId: expect.stringMatching(/^<.+>$/),
+      bytes: expect.any(Number),
+      rcpt: [{ to: 'alice@example.test', reply: '250 2.0.0', outcome: 'stored', folder: 'INBOX', score: expect.any(Number), entry: entry.id, size: entry.size }],
+    });
   });
 
   it('refuses to relay to a foreign domain (550 5.7.1) and knows its own users (550 5.1.1)', async () => {
@@ -69,21 +80,24 @@ describe('SMTP listener', () => {
     client.close();
   });
 
-  it('answers 452 4.2.2 for a mailbox over quota, at DATA for the message that does not fit and then at RCPT', async () => {
+  it('answers 452 4.2.2 at DATA for a message that does not fit the quota, and 250 to a retry of one already stored', async () => {
     hermod = await startHermod({}, [{ address: 'alice@example.test', quotaBytes: 800 }]);
     const { client } = await ehlo(hermod.smtpPort);
-    const send = async (subject: string, body: string) => {
+    const send = async (message: string) => {
       await client.command('MAIL FROM:<bob@remote.test>');
       expect((await client.command('RCPT TO:<alice@example.test>')).code).toBe(250);
       await client.command('DATA');
-      client.write(`${sampleMessage(subject, body)}.\r\n`);
+      client.write(`${message}.\r\n`);
       return (await client.reply()).text;
     };
-    expect(await send('first', 'x')).toMatch(/^250 /);
-    expect(await send('too big', 'x'.repeat(400))).toMatch(/^452 4\.2\.2 /);
-    expect(await send('fits', 'x'.repeat(100))).toMatch(/^250 /);
-    await client.command('MAIL FROM:<bob@remote.test>');
-    expect((await client.command('RCPT TO:<alice@example.test>')).text).toMatch(/^452 4\.2\.2 /);
+    expect(await send(sampleMessage('first', 'x'))).toMatch(/^250 /);
+    expect(await send(sampleMessage('too big', 'x'.repeat(400)))).toMatch(/^452 4\.2\.2 /);
+    const fits = sampleMessage('fits', 'x'.repeat(100));
+    expect(await send(fits)).toMatch(/^250 /);
+    // The mailbox is now full: new mail is deferred, but the same bytes again (a retry after a
+    // lost reply) are recognised before the quota rule and answered 250.
+    expect(await send(sampleMessage('more', 'x'))).toMatch(/^452 4\.2\.2 /);
+    expect(await send(fits)).toMatch(/^250 2\.0\.0 Ok: already delivered/);
     client.close();
   });
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { StoreError } from '../../src/errors.js';
 import { Indexer } from '../../src/search/indexer.js';
 import { parseSearchQuery } from '../../src/search/query-parser.js';
 import { SearchIndexError } from '../../src/search/search-error.js';
@@ -181,6 +182,54 @@ describe('Indexer (SQLite store → FTS5 index)', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     await indexer.stop();
     expect(records.some((r) => r.msg === 'indexer: cannot read the outbox')).toBe(true);
+  });
+
+  it('gives items no per-item delay when the store fails reading their entries', async () => {
+    const index = await openIndex();
+    const { log, records } = recordingLogger();
+    let failReads = 1;
+    const flakyStore = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'getEntry' && failReads > 0) {
+          return async () => {
+            failReads--;
+            throw new StoreError('getEntry failed: no host available');
+          };
+        }
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const indexer = new Indexer({ store: flakyStore, index, log, batchSize: 10 });
+    await store.deliver(await delivery(mailbox, 'quarterly-report.eml'));
+    expect(await indexer.drainOnce()).toBe(0);
+    expect(records.some((r) => r.msg === 'indexer: store unavailable, will retry')).toBe(true);
+    // Due again at once: the next attempt after the outage applies it.
+    expect((await store.pendingOutbox(10)).map((i) => i.attempts)).toEqual([0]);
+    expect(await indexer.drainOnce()).toBe(1);
+  });
+
+  it('drains a backlog in batches that grow while they come back full', async () => {
+    const index = await openIndex();
+    const sizes: number[] = [];
+    const countingStore = new Proxy(store, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop === 'pendingOutbox') return (limit: number) => (sizes.push(limit), target.pendingOutbox(limit));
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    for (const fixture of ['quarterly-report.eml', 'invoice-attachment.eml', 'newsletter-alternative.eml',
+      'meeting-html-only.eml', 'utf8-greetings.eml']) {
+      await store.deliver(await delivery(mailbox, fixture));
+    }
+    const indexer = new Indexer({ store: countingStore, index, log: pino({ level: 'silent' }), batchSize: 1, pollMs: 5 });
+    indexer.start();
+    await vi.waitFor(async () => expect(await indexer.lag()).toBe(0), { timeout: 5000 });
+    await indexer.stop();
+    // 1 + 2 full, then 4 asked and 2 found: back to the base size.
+    expect(sizes.slice(0, 4)).toEqual([1, 2, 4, 1]);
+    expect(await search(index, '')).toHaveLength(5);
   });
 
   it('removes the documents of a removed mailbox', async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import cassandra from 'cassandra-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StoreError } from '../../src/errors.js';
+import { NotFoundError, StoreError } from '../../src/errors.js';
 import { CassandraMessageStore } from '../../src/store/cassandra/cassandra-message-store.js';
 import { consistencyCode } from '../../src/store/cassandra/cassandra-session.js';
 import { OutboxQueue } from '../../src/store/cassandra/outbox-queue.js';
@@ -85,13 +85,13 @@ describe('CassandraMessageStore specifics', () => {
       const delivery = makeDelivery(box.id);
       // The first attempt dies after its claim and entry row: the folder listing write fails.
       const client = (store as unknown as { state: { session: { client: cassandra.Client } } }).state.session.client;
-      const execute = client.execute.bind(client);
-      client.execute = ((query: string, ...rest: unknown[]) =>
-        query.includes('INSERT INTO') && query.includes('entries_by_folder')
+      const batch = client.batch.bind(client);
+      client.batch = ((queries: { query: string }[], ...rest: unknown[]) =>
+        queries.some((q) => q.query.includes('INSERT INTO') && q.query.includes('entries_by_folder'))
           ? Promise.reject(new Error('simulated timeout'))
-          : (execute as (...a: unknown[]) => unknown)(query, ...rest)) as typeof client.execute;
+          : (batch as (...a: unknown[]) => unknown)(queries, ...rest)) as typeof client.batch;
       await expect(store.deliver(delivery)).rejects.toBeInstanceOf(StoreError);
-      client.execute = execute;
+      client.batch = batch;
       expect(await store.listEntries({ mailboxId: box.id, limit: 10 })).toEqual([]);
       expect(await store.outboxLength()).toBe(0);
 
@@ -163,6 +163,36 @@ describe('CassandraMessageStore specifics', () => {
       const low = (await keyspace.raw.execute(`SELECT low_bucket FROM ${keyspace.raw.table('outbox_state')}`)).first();
       expect(Number(low.get('low_bucket'))).toBe(Math.floor(item.version / 60_000_000) + 1);
       expect(await store.outboxLength()).toBe(0);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('finishes a mailbox removal that stopped half-way when it is run again, refusing mail meanwhile', async () => {
+    const { store, cleanup } = await keyspace.freshStore();
+    try {
+      const box = await withMailbox(store);
+      const { entryId } = await store.deliver(makeDelivery(box.id));
+      const client = (store as unknown as { state: { session: { client: cassandra.Client } } }).state.session.client;
+      const execute = client.execute.bind(client);
+      client.execute = ((query: string, ...rest: unknown[]) =>
+        query.startsWith('DELETE FROM') && query.includes('entries_by_id')
+          ? Promise.reject(new Error('simulated timeout'))
+          : (execute as (...a: unknown[]) => unknown)(query, ...rest)) as typeof client.execute;
+      const failure = await store.removeMailbox('alice@example.com').catch((err: unknown) => err);
+      client.execute = execute;
+      expect(failure).toBeInstanceOf(StoreError);
+      expect((failure as Error).message).toMatch(/alice@example\.com stopped in phase "entries".*run the removal again/);
+      // The state is visible, and the address already refuses mail.
+      const pending = await keyspace.raw.execute(`SELECT mailbox_id, phase FROM ${keyspace.raw.table('mailbox_removals')}`);
+      expect(pending.rows.map((r) => [r.get('mailbox_id'), r.get('phase')])).toEqual([[box.id, 'entries']]);
+      expect(await store.resolveAddress('alice@example.com')).toBeNull();
+
+      await store.removeMailbox('ALICE@example.com');
+      expect(await store.getEntry(entryId)).toBeNull();
+      expect(await store.listMailboxes()).toEqual([]);
+      expect((await keyspace.raw.execute(`SELECT * FROM ${keyspace.raw.table('mailbox_removals')}`)).rowLength).toBe(0);
+      await expect(store.removeMailbox('alice@example.com')).rejects.toBeInstanceOf(NotFoundError);
     } finally {
       await cleanup();
     }

@@ -2,10 +2,12 @@ import type { Command } from 'commander';
 import type { HermodConfig } from '../../config/schema.js';
 import { InputError, NotFoundError } from '../../errors.js';
 import { thresholdsFor } from '../../pipeline/decision.js';
+import { checkFolder } from '../../store/input-checks.js';
 import type { MessageStore } from '../../store/message-store.js';
 import type { BayesLabel, BayesLearnResult, LedgerLine, Mailbox, MailboxEntry } from '../../store/types.js';
 import { loadCliConfig, withServices } from '../context.js';
-import { print } from '../format.js';
+import { cleanText, print } from '../format.js';
+import { checkMessageId } from '../validate.js';
 
 interface MoveOptions {
   /** commander's `--no-learn` sets this false. */
@@ -33,14 +35,14 @@ export function moveLabel(from: string, to: string, junkFolder: string): BayesLa
   return null;
 }
 
-/** The folder argument, trimmed; empty or with control characters is a usage error. */
+/** The folder argument in its one spelling (INBOX in any case is INBOX); a bad name is a usage error. */
 function checkFolderArgument(folder: string): string {
-  const name = folder.trim();
-  // eslint-disable-next-line no-control-regex
-  if (name === '' || /[\u0000-\u001f\u007f]/.test(name)) {
-    throw new InputError(`invalid FOLDER "${folder}": give a folder name such as INBOX or Junk`);
+  try {
+    return checkFolder(folder);
+  } catch (err) {
+    if (err instanceof InputError) throw new InputError(`invalid FOLDER "${cleanText(folder)}": ${err.message.replace(/^folder: /, '')}`);
+    throw err;
   }
-  return name;
 }
 
 /** Registers `hermod message move ID FOLDER`. */
@@ -54,9 +56,10 @@ export function registerMove(message: Command): void {
     .addHelpText('after', MOVE_HELP)
     .action(async (id: string, folder: string, opts: MoveOptions, cmd: Command) => {
       const target = checkFolderArgument(folder);
+      const entryId = checkMessageId(id, 'message id');
       const config = loadCliConfig(cmd);
       await withServices(config, async ({ store }) => {
-        const entry = await store.getEntry(id);
+        const entry = await store.getEntry(entryId);
         if (!entry) throw new NotFoundError(`unknown message id "${id}"`);
         if (entry.folder === target) return print(`message ${entry.id} is already in ${target}`);
         const mailbox = await store.resolveAddress(entry.mailboxAddress);

@@ -1,12 +1,14 @@
 import { Option, type Command } from 'commander';
 import { NotFoundError } from '../../errors.js';
+import { checkFolder } from '../../store/input-checks.js';
 import type { MessageStore } from '../../store/message-store.js';
 import type { LedgerLine, MailboxEntry } from '../../store/types.js';
 import { loadCliConfig, withServices } from '../context.js';
 import { findMailbox, formatScore, printEntries } from '../entries.js';
 import { cleanText, formatDate, formatFields, formatSize, formatTable, print, printJson } from '../format.js';
 import { headerBlock, parseHeaders } from '../headers.js';
-import { checkAddress, parsePositiveInt } from '../validate.js';
+import { checkAddress, checkMessageId, parsePositiveInt } from '../validate.js';
+import { registerDelete } from './message-delete.js';
 import { registerMove } from './message-move.js';
 import { registerReclassify } from './message-reclassify.js';
 
@@ -24,14 +26,15 @@ interface ShowOptions {
   json?: boolean;
 }
 
-/** Registers `hermod message list | show | move | reclassify`. */
+/** Registers `hermod message list | show | move | delete | reclassify`. */
 export function registerMessageCommands(program: Command): void {
   const message = program
     .command('message')
-    .description('stored messages: list a mailbox, show one message (raw bytes, ledger), move it, reclassify');
+    .description('stored messages: list a mailbox, show one message (raw bytes, ledger), move, delete, reclassify');
   registerList(message);
   registerShow(message);
   registerMove(message);
+  registerDelete(message);
   registerReclassify(message);
 }
 
@@ -53,13 +56,15 @@ function registerList(message: Command): void {
     )
     .action(async (opts: ListOptions, cmd: Command) => {
       const address = checkAddress(opts.mailbox, '--mailbox');
+      const before = opts.before === undefined ? undefined : checkMessageId(opts.before, '--before');
+      const folder = opts.folder === undefined ? undefined : checkFolder(opts.folder);
       await withServices(loadCliConfig(cmd), async ({ store }) => {
         const mailbox = await findMailbox(store, address);
         const entries = await store.listEntries({
           mailboxId: mailbox.id,
-          folder: opts.folder,
+          folder,
           limit: opts.limit,
-          before: opts.before,
+          before,
         });
         printEntries(entries, opts.json, `no messages in ${mailbox.address}${opts.folder ? ` (${opts.folder})` : ''}`);
       });
@@ -82,8 +87,9 @@ function registerShow(message: Command): void {
     )
     .option('--json', 'print JSON instead of text (with --ledger: the ledger lines)')
     .action(async (id: string, opts: ShowOptions, cmd: Command) => {
+      const entryId = checkMessageId(id, 'message id');
       await withServices(loadCliConfig(cmd), async ({ store }) => {
-        const entry = await store.getEntry(id);
+        const entry = await store.getEntry(entryId);
         if (!entry) throw new NotFoundError(`unknown message id "${id}"`);
         if (opts.raw) return writeRaw(store, entry);
         if (opts.ledger) return showLedger(await store.getLedger(entry.id), opts.json);

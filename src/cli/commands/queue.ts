@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { HermodConfig } from '../../config/schema.js';
 import { NotFoundError } from '../../errors.js';
 import { Bouncer } from '../../queue/bouncer.js';
-import { headerText } from '../../queue/message-headers.js';
+import { headerText } from '../../mail/message-headers.js';
 import type { OutboundQueue } from '../../queue/outbound-queue.js';
 import { RetryPolicy } from '../../queue/retry-policy.js';
 import type { QueueJob } from '../../queue/types.js';
@@ -10,7 +10,8 @@ import { loadCliConfig } from '../context.js';
 import { cleanText, formatDate, formatFields, formatSize, formatTable, print, printJson } from '../format.js';
 import { formatAge, withQueue, type QueueServices } from '../queue-context.js';
 import { registerQueueStats } from './queue-stats.js';
-import { selectorFrom, selectorOptions, type SelectorOptions } from './queue-select.js';
+import { requireKnownIds, selectorFrom, selectorOptions, type SelectorOptions } from './queue-select.js';
+import { checkJobId } from '../validate.js';
 
 /** Registers `hermod queue list | show | retry | hold | release | bounce | delete | stats`. */
 export function registerQueueCommands(program: Command): void {
@@ -34,6 +35,7 @@ function registerList(queue: Command): void {
     async (ids: string[], opts: SelectorOptions, cmd: Command) => {
       const selector = selectorFrom(ids, opts, false);
       await withQueue(loadCliConfig(cmd), async ({ queue: q }) => {
+        await requireKnownIds(q, selector);
         const jobs = await q.list(selector);
         if (opts.json) return printJson(jobs);
         if (jobs.length === 0) return print('queue is empty (no job matches)');
@@ -69,8 +71,9 @@ function registerShow(queue: Command): void {
     .argument('<id>', 'job id (MESSAGE.N)')
     .option('--json', 'print JSON (the job with a `headers` field)')
     .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
+      const jobId = checkJobId(id, 'job id');
       await withQueue(loadCliConfig(cmd), async ({ queue: q }) => {
-        const job = await q.get(id);
+        const job = await q.get(jobId);
         if (!job) throw new NotFoundError(`queue job ${id} does not exist`);
         const body = await q.readBody(job.messageId);
         const headers = body ? headerText(body) : '';
@@ -115,6 +118,7 @@ function registerChange(queue: Command, name: ChangeName, description: string): 
       const selector = selectorFrom(ids, opts, true);
       const config = loadCliConfig(cmd);
       await withQueue(config, async (services) => {
+        await requireKnownIds(services.queue, selector);
         const selected = (await services.queue.list(selector)).filter((j) => j.state !== 'active');
         const chosen = selected.map((j) => j.id);
         const changed = opts.dryRun ? chosen : await apply(name, selected, services, config);

@@ -3,6 +3,11 @@ import { mapLimit, type CassandraSession } from './cassandra-session.js';
 
 /** Chunk writes or reads in flight per message: enough to fill the pipe, not the node's queue. */
 const CHUNKS_IN_FLIGHT = 4;
+/**
+ * A one-chunk message up to this size is written with its head in one batch. A partly applied
+ * batch (head without chunk) reads as a StoreError, and the retry writes both again.
+ */
+const SMALL_BLOB_BYTES = 24 * 1024;
 
 /**
  * Raw messages, content-addressed by SHA-256 and stored in chunks: one `message_chunks` row
@@ -12,6 +17,7 @@ const CHUNKS_IN_FLIGHT = 4;
  */
 export class BlobStore {
   private readonly sql: Record<'head' | 'chunk' | 'putChunk' | 'putHead' | 'dropHead' | 'dropChunk', string>;
+  private readonly writing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly session: CassandraSession,
@@ -29,19 +35,38 @@ export class BlobStore {
   }
 
   /**
-   * Stores the bytes under their SHA-256 unless a complete copy is already there (the same
-   * message to many mailboxes is written once).
+   * Stores the bytes under their SHA-256. A message of one chunk is written without looking first
+   * (the same bytes give the same rows, and a read costs as much as the write), in one batch when
+   * small; a larger one is skipped when a complete copy is already there (the same message to many
+   * mailboxes is written once). Puts of the same bytes running at once in this process (one
+   * message to several mailboxes) share one write. Nothing is remembered after it: a mailbox
+   * removal elsewhere may delete the blob the next moment.
    */
-  async put(sha256: string, raw: Buffer): Promise<void> {
-    const head = await this.head(sha256);
-    if (head && head.size === raw.length) return;
+  put(sha256: string, raw: Buffer): Promise<void> {
+    const running = this.writing.get(sha256);
+    if (running) return running;
+    const write = this.write(sha256, raw);
+    this.writing.set(sha256, write);
+    return write.finally(() => this.writing.delete(sha256));
+  }
+
+  private async write(sha256: string, raw: Buffer): Promise<void> {
     const chunks = chunk(raw, this.chunkBytes);
+    const head = { query: this.sql.putHead, params: [sha256, raw.length, chunks.length, this.chunkBytes, new Date()] };
+    const once = { idempotent: true };
+    if (chunks.length === 1) {
+      const only = { query: this.sql.putChunk, params: [sha256, 0, chunks[0]] };
+      if (raw.length <= SMALL_BLOB_BYTES) return this.session.batchOrEach([only, head]);
+      await this.session.execute(only.query, only.params, once);
+      await this.session.execute(head.query, head.params, once);
+      return;
+    }
+    const existing = await this.head(sha256);
+    if (existing && existing.size === raw.length) return;
     await mapLimit(chunks, CHUNKS_IN_FLIGHT, (data, index) =>
-      this.session.execute(this.sql.putChunk, [sha256, index, data], { idempotent: true }),
+      this.session.execute(this.sql.putChunk, [sha256, index, data], once),
     );
-    await this.session.execute(this.sql.putHead, [sha256, raw.length, chunks.length, this.chunkBytes, new Date()], {
-      idempotent: true,
-    });
+    await this.session.execute(head.query, head.params, once);
   }
 
   /** The bytes, byte-exact, or null when no complete blob has that SHA-256. */

@@ -10,6 +10,8 @@ import type {
   Delivery,
   DeliveryResult,
   Domain,
+  EntryDeletion,
+  FolderSummary,
   LedgerLine,
   ListEntriesOptions,
   Mailbox,
@@ -21,7 +23,9 @@ import { BayesTokens } from './bayes-tokens.js';
 import { BlobStore } from './blob-store.js';
 import { CassandraSession } from './cassandra-session.js';
 import type { CassandraStoreConfig } from './config-schema.js';
+import { canonicalFolder } from '../input-checks.js';
 import { EntryReader } from './entry-reader.js';
+import { EntryRemover } from './entry-remover.js';
 import { EntryUpdater } from './entry-updater.js';
 import { EntryWriter } from './entry-writer.js';
 import { MailboxDirectory } from './mailbox-directory.js';
@@ -40,6 +44,8 @@ export type CassandraMessageStoreOptions = Omit<CassandraStoreConfig, 'username'
    * How long after its minute a drained outbox bucket is forgotten. @defaultValue 600000
    */
   outboxSealAfterMs?: number;
+  /** The time deliveries and the outbox go by, in ms (tests drive it). @defaultValue Date.now */
+  clock?: () => number;
 };
 
 /** The parts that exist only while connected. */
@@ -54,6 +60,7 @@ interface OpenState {
   outbox: OutboxQueue;
   bayes: BayesTokens;
   removal: MailboxRemoval;
+  remover: EntryRemover;
 }
 
 /**
@@ -137,11 +144,24 @@ export class CassandraMessageStore implements MessageStore {
   }
 
   deliver(delivery: Delivery): Promise<DeliveryResult> {
-    return this.run('deliver', (s) => s.writer.deliver(delivery));
+    return this.run('deliver', (s) => s.writer.deliver({ ...delivery, folder: canonicalFolder(delivery.folder) }));
+  }
+
+  findDelivered(mailboxId: string, sha256: string): Promise<string | null> {
+    return this.run('findDelivered', (s) => s.writer.findDelivered(mailboxId, sha256));
   }
 
   listEntries(options: ListEntriesOptions): Promise<MailboxEntry[]> {
-    return this.run('listEntries', (s) => s.reader.list(options));
+    const folder = options.folder === undefined ? undefined : canonicalFolder(options.folder);
+    return this.run('listEntries', (s) => s.reader.list({ ...options, folder }));
+  }
+
+  listFolders(mailboxId: string): Promise<FolderSummary[]> {
+    return this.run('listFolders', (s) => s.remover.listFolders(mailboxId));
+  }
+
+  deleteEntry(entryId: string): Promise<EntryDeletion> {
+    return this.run('deleteEntry', (s) => s.remover.deleteEntry(entryId));
   }
 
   getEntry(entryId: string): Promise<MailboxEntry | null> {
@@ -161,7 +181,7 @@ export class CassandraMessageStore implements MessageStore {
   }
 
   pendingOutbox(limit: number): Promise<OutboxItem[]> {
-    return this.run('pendingOutbox', (s) => s.outbox.pending(limit, Date.now()));
+    return this.run('pendingOutbox', (s) => s.outbox.pending(limit, this.now()));
   }
 
   ackOutbox(seqs: number[]): Promise<void> {
@@ -169,7 +189,7 @@ export class CassandraMessageStore implements MessageStore {
   }
 
   failOutbox(seqs: number[]): Promise<void> {
-    return this.run('failOutbox', (s) => s.outbox.fail(seqs, Date.now()));
+    return this.run('failOutbox', (s) => s.outbox.fail(seqs, this.now()));
   }
 
   outboxLength(): Promise<number> {
@@ -198,6 +218,10 @@ export class CassandraMessageStore implements MessageStore {
 
   bayesLabel(scope: string, sha256: string): Promise<BayesLabel | null> {
     return this.run('bayesLabel', (s) => s.bayes.label(scope, sha256));
+  }
+
+  private now(): number {
+    return (this.options.clock ?? Date.now)();
   }
 
   /**
@@ -229,9 +253,10 @@ function assemble(session: CassandraSession, options: CassandraMessageStoreOptio
     reader,
     outbox,
     bayes,
-    writer: new EntryWriter(session, directory, blobs, outbox),
+    writer: new EntryWriter(session, directory, blobs, outbox, options.clock),
     updater: new EntryUpdater(session, reader, outbox),
     removal: new MailboxRemoval({ session, directory, reader, outbox, blobs, bayes }),
+    remover: new EntryRemover({ session, reader, outbox, blobs }),
   };
 }
 

@@ -152,6 +152,20 @@ export class CassandraSession {
     return rows;
   }
 
+  /** Reads a (paged) query page by page, so a large partition is never held in memory whole. */
+  async forEachPage(query: string, params: Params, options: RunOptions, onPage: (rows: cassandra.types.Row[]) => void): Promise<void> {
+    let pageState: string | undefined;
+    do {
+      const result = await this.client.execute(query, params, {
+        ...this.queryOptions(options),
+        fetchSize: options.fetchSize ?? 500,
+        pageState,
+      });
+      onPage(result.rows);
+      pageState = result.pageState ?? undefined;
+    } while (pageState);
+  }
+
   /**
    * A lightweight transaction (`… IF …`): Paxos at the serial consistency, then the commit at
    * the session's consistency. Returns whether it applied and the row Cassandra answered with
@@ -183,6 +197,21 @@ export class CassandraSession {
   }
 
   /**
+   * Idempotent writes in one round trip: an unlogged batch (not atomic across partitions — the
+   * callers' writes are safe to repeat and ordered by step, not by batch), or each statement on
+   * its own when the batch would come near Cassandra's batch_size_fail_threshold (50 KiB): a
+   * hostile header list must not turn into a batch the server refuses on every retry.
+   */
+  async batchOrEach(statements: BatchStatement[]): Promise<void> {
+    if (statements.length === 0) return;
+    if (statements.length === 1 || approximateBytes(statements) > MAX_BATCH_BYTES) {
+      await Promise.all(statements.map((s) => this.execute(s.query, s.params, { idempotent: true })));
+      return;
+    }
+    await this.batch(statements, 'unlogged');
+  }
+
+  /**
    * A schema statement (CREATE/ALTER …); the driver waits for schema agreement after it. Schema
    * changes take seconds on a busy cluster, so they get at least DDL_TIMEOUT_MS, whatever the
    * request timeout for mail traffic is.
@@ -207,6 +236,22 @@ export class CassandraSession {
       isIdempotent: options.idempotent ?? false,
     };
   }
+}
+
+/** Largest batch sent as one: well under Cassandra's default batch_size_fail_threshold (50 KiB). */
+export const MAX_BATCH_BYTES = 32 * 1024;
+
+/** Bytes of the values of a batch, roughly as serialised (strings as UTF-8, buffers as is). */
+function approximateBytes(statements: BatchStatement[]): number {
+  let total = 0;
+  const add = (value: unknown): void => {
+    if (typeof value === 'string') total += Buffer.byteLength(value, 'utf8');
+    else if (Buffer.isBuffer(value)) total += value.length;
+    else if (Array.isArray(value)) value.forEach(add);
+    else total += 8;
+  };
+  for (const s of statements) s.params.forEach(add);
+  return total;
 }
 
 /**

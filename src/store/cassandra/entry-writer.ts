@@ -3,48 +3,63 @@ import { monotonicFactory } from 'ulid';
 import { InputError, StoreError } from '../../errors.js';
 import type { Delivery, DeliveryResult, Mailbox } from '../types.js';
 import type { BlobStore } from './blob-store.js';
-import type { CassandraSession } from './cassandra-session.js';
+import type { BatchStatement, CassandraSession } from './cassandra-session.js';
+import { EntryClaims, type ClaimValues } from './entry-claim.js';
 import type { MailboxDirectory } from './mailbox-directory.js';
 import { nextOutboxVersion, type OutboxQueue } from './outbox-queue.js';
-import { ENTRY_COLUMNS, entryParams, LEDGER_COLUMNS, ledgerParams, toNumber } from './row-mappers.js';
+import { ENTRY_COLUMNS, entryParams, LEDGER_COLUMNS, ledgerParams } from './row-mappers.js';
 
 // Monotonic so entries delivered within one millisecond still sort in arrival order.
 const newEntryId = monotonicFactory();
 
-/** The dedupe claim of (mailbox, sha256): what the first attempt fixed for every later one. */
-interface Claim {
-  /** This call inserted the claim (it is the first attempt). */
-  won: boolean;
-  committed: boolean;
-  entryId: string;
-  version: number;
-  folder: string;
-  receivedAt: Date;
+/** Statements of one step of a delivery. */
+type Step = BatchStatement[];
+
+/** What every row of one attempt is made from, besides the claim. */
+interface AttemptRows {
+  delivery: Delivery;
+  mailbox: Mailbox;
+  /** Bytes the entry counts: prepended headers + raw. */
+  size: number;
+  /** When this attempt runs (ms): the minute its outbox item is filed under. */
+  filedAt: number;
 }
 
 /**
  * Writes deliveries. Cassandra has no multi-partition transaction, so a delivery is made
- * idempotent instead: the dedupe claim (a lightweight transaction) fixes the entry id, and every
- * later write is a plain upsert of fixed values, written in an order that keeps readers safe:
- * blob (head last) → ledger, recipient, folder, entry by id → folder listing → outbox → commit
- * mark. A failure anywhere answers 451; the MTA's retry finds the claim uncommitted and writes
- * the same rows again, so it ends with exactly one entry. 250 is answered only after every write
- * was acknowledged at the configured consistency.
+ * idempotent instead, without a lightweight transaction on the way (docs/exactly-once.md):
+ *
+ * 1. in parallel: the blob (chunks, head last), and one batch with the attempt's proposal for the
+ *    claim (entry-claim.ts), the entry by id, its ledger, recipient, folder name and the outbox
+ *    bucket marker;
+ * 2. the claim is read back: it names the entry every attempt writes from now on. A losing
+ *    attempt drops the rows it wrote under its own id and writes the winner's;
+ * 3. the folder listing and the outbox item (listed only once fetchable, indexed only once
+ *    listed), and, by the winner only, the usage counter;
+ * 4. the commit record.
+ *
+ * A failure anywhere answers 451; the MTA's retry finds the claim uncommitted and writes the same
+ * rows again under the claimed id, so it ends with exactly one entry. 250 is answered only after
+ * every write was acknowledged at the configured consistency. Attempts of one delivery inside this
+ * process are joined (a message to a mailbox and its alias in one transaction), so only attempts
+ * from different nodes ever race on the claim.
  */
 export class EntryWriter {
   private readonly sql: Record<string, string>;
+  private readonly claims: EntryClaims;
+  private readonly inFlight = new Map<string, Promise<DeliveryResult>>();
 
   constructor(
     private readonly session: CassandraSession,
     private readonly directory: MailboxDirectory,
     private readonly blobs: BlobStore,
     private readonly outbox: OutboxQueue,
+    private readonly clock: () => number = Date.now,
   ) {
     const t = (name: string) => session.table(name);
+    this.claims = new EntryClaims(session);
     this.sql = {
-      claim: `INSERT INTO ${t('entries_by_sha')} (mailbox_id, sha256, entry_id, version, folder, received_at)
-        VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
-      commit: `UPDATE ${t('entries_by_sha')} SET committed = true WHERE mailbox_id = ? AND sha256 = ?`,
+      delivered: `SELECT entry_id, committed FROM ${t('entries_by_sha')} WHERE mailbox_id = ? AND sha256 = ?`,
       usage: `UPDATE ${t('mailbox_usage')} SET bytes = bytes + ? WHERE mailbox_id = ?`,
       ledger: `INSERT INTO ${t('ledger')} (entry_id, seq, ${LEDGER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       recipient: `INSERT INTO ${t('mailboxes_by_message')} (sha256, mailbox_id, entry_id) VALUES (?, ?, ?)`,
@@ -53,55 +68,101 @@ export class EntryWriter {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       byFolder: `INSERT INTO ${t('entries_by_folder')} (${ENTRY_COLUMNS})
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      dropById: `DELETE FROM ${t('entries_by_id')} WHERE entry_id = ?`,
+      dropLedger: `DELETE FROM ${t('ledger')} WHERE entry_id = ?`,
     };
   }
 
   /** Stores one delivery; resolves once every write is acknowledged. */
   async deliver(delivery: Delivery): Promise<DeliveryResult> {
     const sha256 = checkedSha256(delivery);
-    const mailbox = await this.directory.mailboxById(delivery.mailboxId);
-    if (!mailbox) throw new StoreError(`deliver: mailbox ${delivery.mailboxId} does not exist`);
-    const claim = await this.claim(delivery, sha256);
-    if (claim.committed) return { entryId: claim.entryId, duplicate: true };
-    const size = Buffer.byteLength(delivery.prependHeaders, 'utf8') + delivery.raw.length;
-    // Counters are not idempotent: only the first attempt counts the bytes, and the driver
-    // never retries the update (see schema.ts).
-    if (claim.won) await this.session.execute(this.sql.usage, [size, mailbox.id], { idempotent: false });
-    await this.blobs.put(sha256, delivery.raw);
-    await this.writeRows({ ...delivery, sha256 }, mailbox, claim, size);
-    await this.session.execute(this.sql.commit, [mailbox.id, sha256], { idempotent: true });
-    return { entryId: claim.entryId, duplicate: !claim.won };
+    const key = `${delivery.mailboxId}/${sha256}`;
+    const running = this.inFlight.get(key);
+    if (running) {
+      // The same bytes to the same mailbox are being written right now: that attempt decides.
+      const first = await running.catch(() => null);
+      if (first) return { entryId: first.entryId, duplicate: true };
+    }
+    const attempt = this.attempt({ ...delivery, sha256 });
+    this.inFlight.set(key, attempt);
+    try {
+      return await attempt;
+    } finally {
+      if (this.inFlight.get(key) === attempt) this.inFlight.delete(key);
+    }
   }
 
-  /** Inserts the claim, or reads the one a previous (or concurrent) attempt made. */
-  private async claim(delivery: Delivery, sha256: string): Promise<Claim> {
-    const now = Date.now();
+  /** The entry of a committed delivery of these bytes to the mailbox; an uncommitted claim is no delivery yet. */
+  async findDelivered(mailboxId: string, sha256: string): Promise<string | null> {
+    const result = await this.session.execute(this.sql.delivered, [mailboxId, String(sha256).toLowerCase()], { idempotent: true });
+    const row = result.first();
+    return row && row.get('committed') === true ? (row.get('entry_id') as string) : null;
+  }
+
+  private async attempt(delivery: Delivery): Promise<DeliveryResult> {
+    const mailbox = await this.directory.mailboxById(delivery.mailboxId);
+    if (!mailbox) throw new StoreError(`deliver: mailbox ${delivery.mailboxId} does not exist`);
+    const now = this.clock();
     // An entry copied by hermod migrate-data keeps its id and arrival time.
-    const mine = {
+    const mine: ClaimValues = {
       entryId: delivery.imported?.entryId ?? newEntryId(now),
       version: nextOutboxVersion(now),
       folder: delivery.folder,
       receivedAt: delivery.imported?.receivedAt ?? new Date(now),
     };
-    const { applied, row } = await this.session.lwt(this.sql.claim, [
-      delivery.mailboxId, sha256, mine.entryId, mine.version, mine.folder, mine.receivedAt,
+    const size = Buffer.byteLength(delivery.prependHeaders, 'utf8') + delivery.raw.length;
+    const rows = { delivery, mailbox, size, filedAt: now };
+    const proposal = this.claims.proposal(mailbox.id, delivery.sha256, mine);
+    await Promise.all([
+      this.blobs.put(delivery.sha256, delivery.raw),
+      this.session.batchOrEach([proposal, ...this.firstRows(rows, mine)]),
     ]);
-    if (applied) return { won: true, committed: false, ...mine };
-    return {
-      won: false,
-      committed: row.get('committed') === true,
-      entryId: row.get('entry_id') as string,
-      version: toNumber(row.get('version')),
-      folder: row.get('folder') as string,
-      receivedAt: row.get('received_at') as Date,
-    };
+    if (!delivery.imported) this.outbox.markerWritten(now);
+    const claim = await this.claims.settle(mailbox.id, delivery.sha256, mine);
+    if (!claim.won) {
+      // A repeated import proposes the claimed id itself: its rows are the entry's, not its own.
+      if (mine.entryId !== claim.entryId) await this.dropOwnRows(mine.entryId, rows, claim);
+      if (claim.committed) return { entryId: claim.entryId, duplicate: true };
+      // The winner may have died half-way: its entry is completed from here.
+      await this.session.batchOrEach(this.firstRows(rows, claim));
+    }
+    await Promise.all([
+      this.session.batchOrEach(this.listingRows(rows, claim)),
+      // Counters are not idempotent: only the winning attempt counts the bytes, and the driver
+      // never retries the update (see schema.ts). A lost increment lags; it never runs ahead.
+      claim.won ? this.session.execute(this.sql.usage, [size, mailbox.id], { idempotent: false }) : undefined,
+    ]);
+    await this.claims.commit(mailbox.id, delivery.sha256, claim);
+    return { entryId: claim.entryId, duplicate: !claim.won };
   }
 
-  /** Every row of the entry, under the claimed id, in an order that keeps readers safe. */
-  private async writeRows(delivery: Delivery, mailbox: Mailbox, claim: Claim, size: number): Promise<void> {
-    const { entryId } = claim;
-    const values = entryParams({
-      entryId,
+  /** Fetchable rows of the entry: by id, ledger, recipient, folder name, outbox bucket marker. */
+  private firstRows(rows: AttemptRows, claim: ClaimValues): Step {
+    const { delivery, mailbox } = rows;
+    return [
+      { query: this.sql.byId, params: [...this.values(rows, claim), delivery.prependHeaders] },
+      ...delivery.ledger.map((line, seq) => ({ query: this.sql.ledger, params: ledgerParams(claim.entryId, seq, line) })),
+      { query: this.sql.recipient, params: [delivery.sha256, mailbox.id, claim.entryId] },
+      { query: this.sql.folder, params: [mailbox.id, claim.folder] },
+      // A migrated entry is indexed by the migration's bulk rebuild, not through the outbox.
+      ...(rows.delivery.imported ? [] : [this.outbox.marker(rows.filedAt)].filter((m) => m !== null)),
+    ];
+  }
+
+  /** The folder listing and the outbox item, written once the entry is fetchable. */
+  private listingRows(rows: AttemptRows, claim: ClaimValues): Step {
+    const listing = { query: this.sql.byFolder, params: this.values(rows, claim) };
+    if (rows.delivery.imported) return [listing];
+    // Filed under the minute of this attempt, not of the claim: a retry that completes a delivery
+    // after the claim's minute was sealed must land where the indexer still reads. The document
+    // version stays the claim's.
+    const change = { entryId: claim.entryId, mailboxId: rows.mailbox.id, op: 'upsert' as const, version: claim.version };
+    return [listing, this.outbox.item(change, rows.filedAt)];
+  }
+
+  private values({ delivery, mailbox, size }: AttemptRows, claim: ClaimValues): unknown[] {
+    return entryParams({
+      entryId: claim.entryId,
       mailboxId: mailbox.id,
       mailboxAddress: mailbox.address,
       folder: claim.folder,
@@ -109,24 +170,19 @@ export class EntryWriter {
       receivedAt: claim.receivedAt,
       delivery,
     });
-    const ledger = delivery.ledger.map((line, seq) => ({ query: this.sql.ledger, params: ledgerParams(entryId, seq, line) }));
-    // A migrated entry is indexed by the migration's bulk rebuild, not through the outbox.
-    const outbox = delivery.imported
-      ? []
-      : this.outbox.statements({ entryId, mailboxId: mailbox.id, op: 'upsert', version: claim.version });
+  }
+
+  /**
+   * A losing attempt's rows under its own id (never listed nor queued, so nobody reads them) go,
+   * and the recipient row it overwrote names the claimed entry again.
+   */
+  private async dropOwnRows(entryId: string, { delivery, mailbox }: AttemptRows, claim: ClaimValues): Promise<void> {
     const once = { idempotent: true };
-    const run = (s: { query: string; params: unknown[] } | undefined) => s && this.session.execute(s.query, s.params, once);
     await Promise.all([
-      // One partition: the batch is applied atomically.
-      ledger.length > 0 ? this.session.batch(ledger, 'unlogged') : undefined,
-      this.session.execute(this.sql.recipient, [delivery.sha256, mailbox.id, entryId], once),
-      this.session.execute(this.sql.folder, [mailbox.id, claim.folder], once),
-      this.session.execute(this.sql.byId, [...values, delivery.prependHeaders], once),
-      run(outbox[0]), // the outbox bucket marker
+      this.session.execute(this.sql.dropById, [entryId], once),
+      this.session.execute(this.sql.dropLedger, [entryId], once),
+      this.session.execute(this.sql.recipient, [delivery.sha256, mailbox.id, claim.entryId], once),
     ]);
-    // Listed only once fetchable; indexed only once listed.
-    await this.session.execute(this.sql.byFolder, values, once);
-    await run(outbox[1]); // the outbox item
   }
 }
 

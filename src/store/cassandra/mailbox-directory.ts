@@ -1,12 +1,16 @@
 import { ulid } from 'ulid';
 import { InputError, NotFoundError } from '../../errors.js';
-import { normalizeAddress, normalizeDomain, stripSubAddress, tryNormalizeAddress } from '../sqlite/address-syntax.js';
+import { normalizeAddress, normalizeDomain, stripSubAddress, tryNormalizeAddress } from '../../mail/address-syntax.js';
 import type { Domain, Mailbox, NewMailbox } from '../types.js';
 import { mapLimit, type CassandraSession } from './cassandra-session.js';
 import { MAILBOX_COLUMNS, toDomain, toMailbox } from './row-mappers.js';
 
 /** The one partition of the `domains` table. */
 const DOMAINS = 0;
+/** How long a mailbox row read is served again from memory. */
+export const MAILBOX_CACHE_MS = 2000;
+/** Mailbox rows kept at most (oldest dropped first). */
+const MAILBOX_CACHE_SIZE = 10_000;
 
 /**
  * Domains, mailboxes and aliases in Cassandra. Addresses are unique through lightweight
@@ -14,6 +18,8 @@ const DOMAINS = 0;
  */
 export class MailboxDirectory {
   private readonly sql: Record<string, string>;
+  /** Mailbox rows read lately, by id (see mailboxById). */
+  private readonly recent = new Map<string, { mailbox: Mailbox; until: number }>();
 
   constructor(private readonly session: CassandraSession) {
     const t = (name: string) => session.table(name);
@@ -137,9 +143,25 @@ export class MailboxDirectory {
     return base ? this.lookup(base) : null;
   }
 
+  /**
+   * The mailbox row. A row read in the last MAILBOX_CACHE_MS is served again without a read: a
+   * delivery asks for the mailbox its RCPT resolved a moment before, and a mailbox's listed fields
+   * never change. Only removal ends a mailbox, and a delivery racing a removal is already a case
+   * the removal documents; the cache widens that moment by at most MAILBOX_CACHE_MS.
+   */
   async mailboxById(id: string): Promise<Mailbox | null> {
+    const cached = this.recent.get(id);
+    if (cached && cached.until > Date.now()) return cached.mailbox;
     const row = (await this.session.execute(this.sql.byId, [id], { idempotent: true })).first();
-    return row ? toMailbox(row) : null;
+    const mailbox = row ? toMailbox(row) : null;
+    if (mailbox) this.remember(mailbox);
+    return mailbox;
+  }
+
+  private remember(mailbox: Mailbox): void {
+    this.recent.delete(mailbox.id);
+    this.recent.set(mailbox.id, { mailbox, until: Date.now() + MAILBOX_CACHE_MS });
+    if (this.recent.size > MAILBOX_CACHE_SIZE) this.recent.delete(this.recent.keys().next().value as string);
   }
 
   /** The mailbox whose primary address this is, or NotFoundError. */
@@ -151,8 +173,15 @@ export class MailboxDirectory {
     return mailbox;
   }
 
+  /** Frees the mailbox's address and aliases: RCPT stops finding it (first step of a removal). */
+  async releaseAddresses(mailbox: Mailbox): Promise<void> {
+    this.recent.delete(mailbox.id);
+    for (const name of [mailbox.address, ...mailbox.aliases]) await this.session.lwt(this.sql.release, [name, mailbox.id]);
+  }
+
   /** Drops the mailbox's own rows and frees its address and aliases (called last on removal). */
   async dropMailbox(mailbox: Mailbox): Promise<void> {
+    this.recent.delete(mailbox.id);
     const domain = mailbox.address.slice(mailbox.address.lastIndexOf('@') + 1);
     await Promise.all(
       mailbox.aliases.map((alias) =>

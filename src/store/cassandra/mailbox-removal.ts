@@ -1,3 +1,6 @@
+import { NotFoundError, StoreError } from '../../errors.js';
+import { tryNormalizeAddress } from '../../mail/address-syntax.js';
+import type { Mailbox } from '../types.js';
 import type { BayesTokens } from './bayes-tokens.js';
 import type { BlobStore } from './blob-store.js';
 import { mapLimit, type CassandraSession } from './cassandra-session.js';
@@ -19,12 +22,14 @@ export interface RemovalParts {
  * Removes a mailbox (by its primary address) with its entries, ledgers, usage and Bayes
  * statistics, queues an index delete per entry, and drops blobs no other mailbox holds.
  *
- * Cassandra cannot do this in one transaction, so the order makes it safe to repeat: index
- * deletes first, then the entries, then the blobs nobody holds, and the mailbox row and its
- * addresses last, so a removal that failed half-way is finished by running it again. (A message
- * delivered to the mailbox while it is being removed can be left behind unreachable, and a blob
- * being delivered to another mailbox at that very moment can lose its bytes; both need an
- * operator removing a mailbox that is still receiving mail.)
+ * Cassandra cannot do this in one transaction, so it is resumable, with its state visible:
+ * first a `mailbox_removals` row records the removal (address, mailbox id, start, phase), then
+ * the addresses are released, so RCPT refuses new mail at once; then index deletes, entries,
+ * the blobs nobody holds, and the mailbox rows; the record goes last. A removal that failed
+ * half-way is finished by running it again with the same address (the record finds the
+ * mailbox once its address is released), and the error names the phase it stopped in. (A
+ * message past RCPT when the removal starts can be left behind unreachable, and a blob being
+ * delivered to another mailbox at that very moment can lose its bytes.)
  */
 export class MailboxRemoval {
   private readonly sql: Record<string, string>;
@@ -35,18 +40,68 @@ export class MailboxRemoval {
       entry: `DELETE FROM ${t('entries_by_id')} WHERE entry_id = ?`,
       ledger: `DELETE FROM ${t('ledger')} WHERE entry_id = ?`,
       claim: `DELETE FROM ${t('entries_by_sha')} WHERE mailbox_id = ? AND sha256 = ?`,
+      proposals: `DELETE FROM ${t('entry_claims')} WHERE mailbox_id = ? AND sha256 = ?`,
       holder: `DELETE FROM ${t('mailboxes_by_message')} WHERE sha256 = ? AND mailbox_id = ?`,
       holders: `SELECT mailbox_id FROM ${t('mailboxes_by_message')} WHERE sha256 = ? LIMIT 1`,
       folder: `DELETE FROM ${t('entries_by_folder')} WHERE mailbox_id = ? AND folder = ?`,
       folders: `DELETE FROM ${t('mailbox_folders')} WHERE mailbox_id = ?`,
       usage: `DELETE FROM ${t('mailbox_usage')} WHERE mailbox_id = ?`,
+      record: `INSERT INTO ${t('mailbox_removals')} (address, mailbox_id, started_at, phase) VALUES (?, ?, ?, ?)`,
+      pending: `SELECT mailbox_id, started_at, phase FROM ${t('mailbox_removals')} WHERE address = ?`,
+      done: `DELETE FROM ${t('mailbox_removals')} WHERE address = ?`,
     };
   }
 
+  /** Removes the mailbox, or finishes a removal of it that stopped half-way. */
   async remove(address: string): Promise<void> {
-    const { session, directory, reader, outbox, blobs, bayes } = this.parts;
+    const mailbox = await this.target(address);
+    const started = new Date();
+    let phase = 'addresses';
+    const mark = async (next: string) => {
+      phase = next;
+      await this.parts.session.execute(this.sql.record, [mailbox.address, mailbox.id, started, next], { idempotent: true });
+    };
+    try {
+      await mark('addresses');
+      await this.parts.directory.releaseAddresses(mailbox);
+      await mark('entries');
+      await this.removeEntries(mailbox);
+      await mark('mailbox');
+      await this.parts.directory.dropMailbox(mailbox);
+      await this.parts.session.execute(this.sql.done, [mailbox.address], { idempotent: true });
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      throw new StoreError(
+        `removal of mailbox ${mailbox.address} stopped in phase "${phase}" (${detail}); its address no longer ` +
+          'receives mail: run the removal again to finish it',
+        { cause: err },
+      );
+    }
+  }
+
+  /** The mailbox by its primary address, or, once that was released, by its pending removal. */
+  private async target(address: string): Promise<Mailbox> {
+    try {
+      return await this.parts.directory.primaryMailbox(address);
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+      const normalized = tryNormalizeAddress(address)?.address;
+      const row = normalized
+        ? (await this.parts.session.execute(this.sql.pending, [normalized], { idempotent: true })).first()
+        : null;
+      const mailbox = row ? await this.parts.directory.mailboxById(row.get('mailbox_id') as string) : null;
+      if (!mailbox) {
+        // Stopped after the mailbox rows went: only the record is left.
+        if (row) await this.parts.session.execute(this.sql.done, [normalized], { idempotent: true });
+        throw err;
+      }
+      return mailbox;
+    }
+  }
+
+  private async removeEntries(mailbox: Mailbox): Promise<void> {
+    const { session, reader, outbox, blobs, bayes } = this.parts;
     const once = { idempotent: true };
-    const mailbox = await directory.primaryMailbox(address);
     const refs = await reader.refs(mailbox.id);
     await outbox.enqueue(
       refs.map((ref) => ({ entryId: ref.entryId, mailboxId: mailbox.id, op: 'delete' as const, version: nextOutboxVersion() })),
@@ -55,6 +110,7 @@ export class MailboxRemoval {
       await session.execute(this.sql.entry, [ref.entryId], once);
       await session.execute(this.sql.ledger, [ref.entryId], once);
       await session.execute(this.sql.claim, [mailbox.id, ref.sha256], once);
+      await session.execute(this.sql.proposals, [mailbox.id, ref.sha256], once);
       await session.execute(this.sql.holder, [ref.sha256, mailbox.id], once);
     });
     for (const folder of new Set(refs.map((ref) => ref.folder))) {
@@ -67,6 +123,5 @@ export class MailboxRemoval {
       const held = (await session.execute(this.sql.holders, [sha256], once)).rowLength > 0;
       if (!held) await blobs.remove(sha256);
     }
-    await directory.dropMailbox(mailbox);
   }
 }

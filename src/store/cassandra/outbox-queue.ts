@@ -21,7 +21,7 @@ export interface OutboxChange {
   entryId: string;
   mailboxId: string;
   op: OutboxItem['op'];
-  /** Microseconds since the epoch (see nextOutboxVersion); also places the item in time. */
+  /** Microseconds since the epoch (see nextOutboxVersion): the document version. */
   version: number;
 }
 
@@ -29,6 +29,8 @@ export interface OutboxChange {
 export const OUTBOX_SEAL_AFTER_MS = 10 * 60_000;
 const MINUTE_US = 60_000_000;
 const RING = 0;
+/** Deletes per ack batch: small enough for Cassandra's batch size warning (5 KiB). */
+const ACKS_PER_BATCH = 50;
 const STATE = 'indexer';
 
 let lastVersion = 0;
@@ -43,19 +45,26 @@ export function nextOutboxVersion(now = Date.now()): number {
 }
 
 /**
- * The key of a change, derived from (entry, version) alone: writing the same change twice (a
- * retried delivery completing a claimed one) lands on the same row. Time order of the timeuuid
- * is version order.
+ * The key of a change filed at `filedAt` (ms). The bucket is the minute of filing, never of the
+ * version: a delivery completed by a retry long after its claim (its version) is filed where the
+ * indexer still reads, as the claim's minute may be sealed by then. The row id comes from (entry,
+ * op, version) alone, so attempts writing the same change in the same minute write one row, and
+ * time order of the timeuuid is version order within a bucket.
  */
-export function outboxKey(change: OutboxChange): OutboxKey {
+export function outboxKey(change: OutboxChange, filedAt: number): OutboxKey {
   const digest = createHash('sha256').update(`${change.entryId}\n${change.op}\n${change.version}`).digest();
   const date = new Date(Math.floor(change.version / 1000));
   const ticks = (change.version % 1000) * 10;
   return {
-    bucket: Math.floor(change.version / MINUTE_US),
+    bucket: bucketOf(filedAt),
     shard: digest.readUInt32BE(0) % OUTBOX_SHARDS,
     id: TimeUuid.fromDate(date, ticks, digest.subarray(4, 10), digest.subarray(10, 12)),
   };
+}
+
+/** The minute bucket of a time in ms. */
+function bucketOf(ms: number): number {
+  return Math.floor((Math.floor(ms) * 1000) / MINUTE_US);
 }
 
 /**
@@ -69,6 +78,8 @@ export class OutboxQueue {
   private readonly keys = new Map<number, { key: OutboxKey; attempts: number }>();
   private readonly seqs = new Map<string, number>();
   private nextSeq = 1;
+  /** Buckets whose marker this process wrote (the current and previous minute). */
+  private readonly marked = new Set<number>();
 
   constructor(
     private readonly session: CassandraSession,
@@ -94,16 +105,40 @@ export class OutboxQueue {
   /**
    * The two writes that record a change, in this order: the bucket marker, then the item (a
    * reader that sees the item must also find its bucket). The caller runs them after, or batched
-   * with, the change.
+   * with, the change. `filedAt` is now, or the clock of the attempt writing them.
    */
-  statements(change: OutboxChange): [BatchStatement, BatchStatement] {
-    const key = outboxKey(change);
+  statements(change: OutboxChange, filedAt = Date.now()): [BatchStatement, BatchStatement] {
+    const key = outboxKey(change, filedAt);
     const { entryId, mailboxId, op, version } = change;
-    const at = new Date(Math.floor(version / 1000));
+    const at = new Date(Math.floor(filedAt));
     return [
       { query: this.sql.markBucket, params: [key.bucket] },
       { query: this.sql.insert, params: [key.bucket, key.shard, key.id, entryId, mailboxId, op, version, at] },
     ];
+  }
+
+  /**
+   * The bucket marker for a change filed at `filedAt`, or null when this process already wrote
+   * that marker: every delivery of a minute would otherwise write the same row of the one
+   * `outbox_buckets` partition, a hot spot shared by all nodes. Call `markerWritten` once the
+   * marker was acknowledged. (A sealed bucket is never filed into again: sealing waits
+   * OUTBOX_SEAL_AFTER_MS past the minute.)
+   */
+  marker(filedAt: number): BatchStatement | null {
+    const bucket = bucketOf(filedAt);
+    return this.marked.has(bucket) ? null : { query: this.sql.markBucket, params: [bucket] };
+  }
+
+  /** Remembers that the marker of `filedAt`'s bucket is written (see marker). */
+  markerWritten(filedAt: number): void {
+    const bucket = bucketOf(filedAt);
+    this.marked.add(bucket);
+    for (const old of this.marked) if (old < bucket - 1) this.marked.delete(old);
+  }
+
+  /** The item row of a change filed at `filedAt` (its marker must be written first). */
+  item(change: OutboxChange, filedAt: number): BatchStatement {
+    return this.statements(change, filedAt)[1];
   }
 
   /** Records changes now (bucket rows first, so a reader that sees an item also sees its bucket). */
@@ -139,15 +174,29 @@ export class OutboxQueue {
     return items;
   }
 
-  /** Drops applied items; unknown handles are ignored (an ack may arrive twice). */
+  /**
+   * Drops applied items; unknown handles are ignored (an ack may arrive twice). The deletes of one
+   * partition (bucket, shard) go as one unlogged batch: one round trip, applied atomically.
+   */
   async ack(seqs: number[]): Promise<void> {
+    const perPartition = new Map<string, { seq: number; key: OutboxKey }[]>();
     for (const seq of seqs) {
       const handle = this.keys.get(seq);
       if (!handle) continue;
-      const { key } = handle;
-      await this.session.execute(this.sql.remove, [key.bucket, key.shard, key.id], { idempotent: true });
-      this.forget(seq, key);
+      const partition = `${handle.key.bucket}/${handle.key.shard}`;
+      const list = perPartition.get(partition) ?? [];
+      list.push({ seq, key: handle.key });
+      perPartition.set(partition, list);
     }
+    await Promise.all(
+      [...perPartition.values()].map(async (acks) => {
+        const deletes = acks.map(({ key }) => ({ query: this.sql.remove, params: [key.bucket, key.shard, key.id] }));
+        for (let i = 0; i < deletes.length; i += ACKS_PER_BATCH) {
+          await this.session.batchOrEach(deletes.slice(i, i + ACKS_PER_BATCH));
+        }
+        for (const { seq, key } of acks) this.forget(seq, key);
+      }),
+    );
   }
 
   /** Counts a failed attempt and pushes the next one back: 1 s, 2 s, 4 s … at most 5 min. */

@@ -19,14 +19,18 @@
  *   `mailbox_folders` ((mailbox_id), folder) names the partitions: a listing of all folders
  *   merges them, and mailbox removal finds them.
  * - `entries_by_id` (entry_id): fetching one entry, with Hermod's prepended headers.
- * - `entries_by_sha` ((mailbox_id, sha256)): the dedupe claim. A delivery claims it with
- *   `INSERT … IF NOT EXISTS` (a Paxos round: about four round trips instead of one, and each
- *   claim is its own partition so deliveries to one mailbox never contend). The claim fixes the
- *   entry id, version, folder and arrival time; `committed` is set once every row is written.
- *   The same bytes again find the claim: committed → "already delivered"; not committed (an
- *   attempt failed half-way, or is running now) → the rows are written again under the claimed
- *   id, which is idempotent. So a retried delivery makes one entry, even under concurrency.
- *   A deterministic entry id would avoid the Paxos round, but ids must also sort by arrival.
+ * - `entry_claims` ((mailbox_id, sha256), attempt timeuuid): the dedupe claim, without a Paxos
+ *   round. Each delivery attempt adds its proposal (entry id, version, folder, arrival time)
+ *   with `attempt = now()` made by the coordinator on arrival, batched with the entry's first
+ *   rows, and reads the partition back: the earliest proposal is the claim, the entry every
+ *   attempt writes (entry-claim.ts; docs/exactly-once.md has the argument). Each claim is its
+ *   own partition, so deliveries to one mailbox never contend.
+ * - `entries_by_sha` ((mailbox_id, sha256)): the commit record, written once every row of the
+ *   entry is (`committed` = true, with the entry id). The same bytes again find it: "already
+ *   delivered". Found uncommitted (a claim made by Paxos before `entry_claims` existed), it is
+ *   honoured as the claim. An uncommitted claim (an attempt failed half-way, or runs now) makes
+ *   a retry write the rows again under the claimed id, which is idempotent: one entry, even
+ *   under concurrency.
  * - `mailboxes_by_message` ((sha256), mailbox_id): who holds a message; a blob is deleted only
  *   when no mailbox does. `ledger` ((entry_id), seq): the plugin ledger.
  * - `mailbox_usage` (mailbox_id → bytes counter): quota checks read one cell. Counter updates
@@ -49,6 +53,10 @@
  *   `outbox_state` keeps the low-water bucket (the last acked position): reads start there and
  *   never touch the tombstones of older buckets. Both outbox tables use a short gc_grace: a
  *   resurrected item only re-indexes a document at a version the index already has.
+ *
+ * Mailbox removal: `mailbox_removals` (address) records a removal in progress (mailbox id,
+ * start, phase) from before its addresses are released until its last row is gone, so a removal
+ * that stopped half-way can be found by its address and finished (mailbox-removal.ts).
  *
  * Bayes token statistics: counters per ((scope, bucket), term) (`token` is a CQL keyword) and per scope; the label each
  * message holds per scope in `bayes_seen` ((scope, bucket), sha256), changed only by a
@@ -133,6 +141,17 @@ export const CASSANDRA_MIGRATIONS: readonly CassandraMigration[] = [
       `CREATE TABLE IF NOT EXISTS KS.bayes_seen (
         scope text, bucket int, sha256 text, label text, learned_at timestamp,
         PRIMARY KEY ((scope, bucket), sha256))`,
+    ],
+  },
+  {
+    version: 3,
+    name: 'dedupe claims without lightweight transactions; resumable mailbox removal',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS KS.entry_claims (
+        mailbox_id text, sha256 text, attempt timeuuid, entry_id text, version bigint, folder text,
+        received_at timestamp, PRIMARY KEY ((mailbox_id, sha256), attempt))`,
+      `CREATE TABLE IF NOT EXISTS KS.mailbox_removals (
+        address text PRIMARY KEY, mailbox_id text, started_at timestamp, phase text)`,
     ],
   },
 ];
