@@ -10,7 +10,7 @@ import { SessionHandler } from './protocol/session-handler.js';
 import type { PeerInfo } from './protocol/session-state.js';
 import { Indexer } from './search/indexer.js';
 import { startLookup, type RunningLookup } from './lookup/index.js';
-import { instrumentSearch, instrumentStore, Metrics, startOps, type RunningOps } from './ops/index.js';
+import { instrumentProcessor, instrumentSearch, instrumentStore, Metrics, observeOutbound, startOps, type RunningOps } from './ops/index.js';
 import { openServices, type HermodServices } from './services.js';
 import { startSubmission } from './protocol/start-submission.js';
 import { startOutbound, type RunningOutbound } from './queue/start-outbound.js';
@@ -68,17 +68,20 @@ export async function startServer(config: HermodConfig, log: Logger, options: St
     for (const kind of ['lmtp', 'smtp'] as const) {
       if (!config[kind].enabled) continue;
       const peers = new Map<string, PeerInfo>();
-      const handler = new SessionHandler({ listener: kind, config, store, runner, processor, log, peers, metrics });
+      // Only the listeners' messages count as received; the outbound local deliverer uses the bare processor.
+      const counted = metrics ? instrumentProcessor(processor, metrics) : processor;
+      const handler = new SessionHandler({ listener: kind, config, store, runner, processor: counted, log, peers, metrics });
       const listener = new Listener({ kind, host: config[kind].host, port: config[kind].port, config, handler, peers, log });
       running[kind] = await listener.listen();
       listeners.push(listener);
     }
     side.lookup = await startLookup(config, store, log, metrics);
-    side.ops = await startOps(config, { store, search, metrics, log });
+    side.outbound = running.outbound = await startOutbound({ config, store, processor, log });
+    if (metrics) observeOutbound(side.outbound.worker, metrics);
+    side.ops = await startOps(config, { store, search, metrics, log, queue: side.outbound.queue });
     running.lookup = side.lookup?.address;
     running.ops = side.ops?.address;
-    side.outbound = running.outbound = await startOutbound({ config, store, processor, log });
-    const submission = await startSubmission(config, store, () => side.outbound!.service, log);
+    const submission = await startSubmission(config, store, () => side.outbound!.service, log, metrics);
     listeners.push(...(submission?.listeners ?? []));
     running.submission = submission?.address;
     running.submissionTls = submission?.implicitTls;

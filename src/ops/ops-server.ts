@@ -37,6 +37,7 @@ export class OpsServer {
         else res.destroy();
       });
     });
+    options.metrics.setReadinessSource(() => runChecks(options.checks, options.checkTimeoutMs ?? 2000, this.draining));
     // Scrapers and load balancers keep connections open; they must not hold shutdown up.
     this.server.keepAliveTimeout = 5_000;
   }

@@ -2,6 +2,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
+import { instrumentAuth } from '../ops/instrument.js';
+import type { Metrics } from '../ops/metrics.js';
 import type { OutboundService } from '../queue/outbound-service.js';
 import type { MessageStore } from '../store/message-store.js';
 import { Listener } from './listener.js';
@@ -25,6 +27,7 @@ export async function startSubmission(
   store: MessageStore,
   outbound: () => OutboundService,
   log: Logger,
+  metrics?: Metrics,
 ): Promise<RunningSubmission | undefined> {
   const s = config.submission;
   if (!s.enabled) return undefined;
@@ -32,6 +35,7 @@ export async function startSubmission(
   if (s.implicitTlsPort !== null && !tls) throw new ConfigError('submission.implicitTlsPort needs tls.key and tls.cert');
   const peers = new Map<string, PeerInfo>();
   const handler = new SubmissionHandler({ config, store, outbound, log: log.child({ listener: 'submission' }), peers });
+  if (metrics) instrumentAuth(handler, metrics);
   const serverOptions = {
     authMethods: ['PLAIN', 'LOGIN'],
     authOptional: true,
