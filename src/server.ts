@@ -78,7 +78,7 @@ export async function startServer(config: HermodConfig, log: Logger, options: St
     side.lookup = await startLookup(config, store, log, metrics);
     side.outbound = running.outbound = await startOutbound({ config, store, processor, log });
     if (metrics) observeOutbound(side.outbound.worker, metrics);
-    side.ops = await startOps(config, { store, search, metrics, log, queue: side.outbound.queue });
+    side.ops = await startOps(config, { store, search, metrics, log, queue: side.outbound.queue, outbound: side.outbound.service });
     running.lookup = side.lookup?.address;
     running.ops = side.ops?.address;
     const submission = await startSubmission(config, store, () => side.outbound!.service, log, metrics);

@@ -1,11 +1,11 @@
 import { Option, type Command } from 'commander';
+import { getMessage, listMessages, messageLedger, showMessage } from '../../admin/messages.js';
 import { NotFoundError } from '../../errors.js';
 import type { MessageStore } from '../../store/message-store.js';
 import type { LedgerLine, MailboxEntry } from '../../store/types.js';
 import { loadCliConfig, withServices } from '../context.js';
 import { findMailbox, formatScore, printEntries } from '../entries.js';
 import { cleanText, formatDate, formatFields, formatSize, formatTable, print, printJson } from '../format.js';
-import { headerBlock, parseHeaders } from '../headers.js';
 import { checkAddress, parsePositiveInt } from '../validate.js';
 import { registerMove } from './message-move.js';
 import { registerReclassify } from './message-reclassify.js';
@@ -55,7 +55,7 @@ function registerList(message: Command): void {
       const address = checkAddress(opts.mailbox, '--mailbox');
       await withServices(loadCliConfig(cmd), async ({ store }) => {
         const mailbox = await findMailbox(store, address);
-        const entries = await store.listEntries({
+        const entries = await listMessages(store, {
           mailboxId: mailbox.id,
           folder: opts.folder,
           limit: opts.limit,
@@ -83,10 +83,9 @@ function registerShow(message: Command): void {
     .option('--json', 'print JSON instead of text (with --ledger: the ledger lines)')
     .action(async (id: string, opts: ShowOptions, cmd: Command) => {
       await withServices(loadCliConfig(cmd), async ({ store }) => {
-        const entry = await store.getEntry(id);
-        if (!entry) throw new NotFoundError(`unknown message id "${id}"`);
+        if (opts.ledger) return showLedger(await messageLedger(store, id), opts.json);
+        const entry = await getMessage(store, id);
         if (opts.raw) return writeRaw(store, entry);
-        if (opts.ledger) return showLedger(await store.getLedger(entry.id), opts.json);
         return showSummary(store, entry, opts.json);
       });
     });
@@ -125,14 +124,13 @@ function formatMs(ms: number): string {
 }
 
 async function showSummary(store: MessageStore, entry: MailboxEntry, json: boolean | undefined): Promise<void> {
-  const full = await store.getFullMessage(entry.id);
-  const block = full ? headerBlock(full) : '';
-  if (json) return printJson({ ...entry, headers: parseHeaders(block) });
+  const view = await showMessage(store, entry);
+  if (json) return printJson(view);
   print(formatFields(summaryFields(entry)));
   print('');
   print('headers:');
-  if (!full) return print('  (raw message missing)');
-  for (const h of parseHeaders(block)) print(`  ${cleanText(h.name)}: ${cleanText(h.value)}`);
+  if (view.headers.length === 0) return print('  (raw message missing)');
+  for (const h of view.headers) print(`  ${cleanText(h.name)}: ${cleanText(h.value)}`);
 }
 
 /** The label/value pairs `message show` prints above the headers. */
