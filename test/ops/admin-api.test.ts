@@ -65,6 +65,7 @@ describe('admin API: bad input answers 400 naming the field', () => {
   it.each([
     ['GET', '/api/v1/messages?mailbox=not-an-address', 'mailbox', undefined],
     ['GET', '/api/v1/messages?mailbox=alice@example.test&limit=0', 'limit', undefined],
+    ['GET', '/api/v1/search?mailbox=alice@example.test&q=x&limit=10001', 'limit', undefined],
     ['GET', '/api/v1/messages?mailbox=alice@example.test&before=a%20b', 'before', undefined],
     ['GET', '/api/v1/search?mailbox=alice@example.test&q=has:nothing', 'q', undefined],
     ['GET', '/api/v1/queue?status=queued,bogus', 'status.1', undefined],

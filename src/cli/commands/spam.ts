@@ -10,7 +10,7 @@ import { findMailbox } from '../entries.js';
 import { scanEntries } from '../entry-scan.js';
 import { formatTable, print, printJson } from '../format.js';
 import { startProgress } from '../progress.js';
-import { tally, type LearnTally } from '../learn-tally.js';
+import { learnEntries, tally, type LearnTally } from '../../admin/learn-tally.js';
 import type { SpamLearner } from '../../admin/spam-learning.js';
 import { checkAddress } from '../validate.js';
 
@@ -180,19 +180,14 @@ async function trainFolder(
 ): Promise<void> {
   const entries = await scanEntries(store, { mailboxId: mailbox.id, folder });
   if (entries.length === 0) throw new InputError(`--folder: no messages in ${mailbox.address} folder "${folder}"`);
-  const count: LearnTally = { learned: 0, relearned: 0, already: 0 };
   const progress = startProgress(`learning ${label}`, entries.length);
-  let missing = 0;
+  let learned;
   try {
-    for (const entry of entries) {
-      const raw = await store.getRaw(entry.sha256);
-      if (raw) tally(count, await learner.learn(raw, mailbox, label));
-      else missing++;
-      progress.tick();
-    }
+    learned = await learnEntries(store, learner, mailbox, entries, label, () => progress.tick());
   } finally {
     progress.stop();
   }
+  const { count, missing } = learned;
   const scopes = learner.scopes(mailbox.id);
   const where = scopes.length > 1 ? `${mailbox.address} and global` : mailbox.address;
   printSummary(entries.length - missing, label, where, count);

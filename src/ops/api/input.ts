@@ -34,12 +34,15 @@ export const domain = z
   })
   .transform((v) => v.toLowerCase());
 
-/** A positive whole number given as a query string. */
+/** Most entries one listing or search answers with: a request's memory stays bounded. */
+export const MAX_LIMIT = 10_000;
+
+/** A page size given as a query string: 1 … MAX_LIMIT. */
 export const positiveInt = z
   .string()
   .regex(/^\d{1,9}$/, 'expected a whole number of 1 or more')
   .transform(Number)
-  .refine((n) => n >= 1, 'expected a whole number of 1 or more');
+  .refine((n) => n >= 1 && n <= MAX_LIMIT, `expected a whole number from 1 to ${MAX_LIMIT}`);
 
 /** An id as the CLI prints them (entry ULIDs, job ids MESSAGE.N): bounded, printable, no spaces. */
 export const id = z.string().min(1).max(200).regex(/^[A-Za-z0-9._-]+$/, 'expected an id such as 01J9Z3K4QY3V6S8T2W1X0Y9Z8A');

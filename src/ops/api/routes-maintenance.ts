@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { findMailbox } from '../../admin/directory.js';
 import { spamStats, verifyIndex } from '../../admin/spam-index.js';
 import { fileCheckpoint } from '../../cli/file-checkpoint.js';
-import { tally, type LearnTally } from '../../cli/learn-tally.js';
+import { learnEntries } from '../../admin/learn-tally.js';
 import { scanEntries } from '../../cli/entry-scan.js';
 import type { ReindexCheckpoint } from '../../search/reindexer.js';
 import { BAYES_GLOBAL_SCOPE, type Mailbox } from '../../store/types.js';
@@ -33,20 +33,16 @@ async function trainFolder(deps: ApiDeps, input: z.infer<typeof trainBody>) {
   if (entries.length === 0) throw badInput('folder', `no messages in ${mailbox.address} folder "${input.folder}"`);
   const { SpamLearner } = await import('../../admin/spam-learning.js');
   const learner = await SpamLearner.open(deps.config, deps.store, deps.log);
-  const count: LearnTally = { learned: 0, relearned: 0, already: 0 };
-  let missing = 0;
+  let result;
   try {
-    for (const entry of entries) {
-      const raw = await deps.store.getRaw(entry.sha256);
-      if (raw) tally(count, await learner.learn(raw, mailbox, input.label));
-      else missing++;
-    }
+    result = await learnEntries(deps.store, learner, mailbox, entries, input.label);
   } finally {
     await learner.close();
   }
   const totals = Object.fromEntries(
     await Promise.all(learner.scopes(mailbox.id).map(async (s) => [s === BAYES_GLOBAL_SCOPE ? 'global' : mailbox.address, await deps.store.bayesTotals(s)])),
   );
+  const { count, missing } = result;
   return { label: input.label, mailbox: mailbox.address, folder: input.folder, messages: entries.length - missing, ...count, missing, totals };
 }
 
