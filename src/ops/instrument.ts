@@ -1,12 +1,13 @@
 import type { EventEmitter } from 'node:events';
 import type { SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerSession } from 'smtp-server';
-import type { MessageProcessor } from '../pipeline/message-processor.js';
+import type { MessageProcessor, ProcessResult } from '../pipeline/message-processor.js';
 import type { SessionInfo } from '../pipeline/types.js';
 import type { AttemptReport } from '../queue/attempt-runner.js';
 import type { SearchIndex } from '../search/search-index.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { Delivery, DeliveryResult, OutboxItem } from '../store/types.js';
 import type { AuthResult, Metrics } from './metrics.js';
+import { inboundOutcome } from './inbound-outcome.js';
 import { reasonClass } from './reason-class.js';
 
 /** Told after each call: the method, whether it resolved, its latency, its arguments and result. */
@@ -68,10 +69,20 @@ export function instrumentStore(store: MessageStore, metrics: Metrics): MessageS
   });
 }
 
-/** The processor the listeners use, counting the bytes of every message it runs in hermod_received_bytes_total. */
+/**
+ * The processor the listeners use, counting the bytes of every message it runs in
+ * hermod_received_bytes_total and each recipient's outcome in hermod_inbound_recipients_total.
+ */
 export function instrumentProcessor(processor: MessageProcessor, metrics: Metrics): MessageProcessor {
-  return timed(processor, (op, _ok, _s, args) => {
-    if (op === 'process') metrics.received((args[0] as SessionInfo).listener, (args[2] as Buffer).length);
+  return timed(processor, (op, ok, _s, args, result) => {
+    if (op !== 'process') return;
+    const listener = (args[0] as SessionInfo).listener;
+    metrics.received(listener, (args[2] as Buffer).length);
+    if (!ok) return;
+    for (const o of (result as ProcessResult).outcomes) {
+      const { outcome, reason } = inboundOutcome(o);
+      metrics.inboundRecipient(listener, outcome, reason);
+    }
   });
 }
 

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { QueueJob } from '../queue/types.js';
+import type { InboundOutcome, InboundReason } from './inbound-outcome.js';
 import type { ReasonClass } from './reason-class.js';
 import { registerScrapeGauges, type GaugeSource, type ReadinessSource, type ScrapeSources } from './scrape-gauges.js';
 
@@ -51,6 +52,7 @@ export class Metrics {
   private readonly storedBytes: Counter;
   private readonly outboundRecipients: Counter<'outcome' | 'reason' | 'destination'>;
   private readonly outboundAttempts: Counter<'outcome' | 'destination'>;
+  private readonly inboundRecipients: Counter<'listener' | 'outcome' | 'reason'>;
   private readonly sources: ScrapeSources = {};
 
   constructor() {
@@ -118,6 +120,11 @@ export class Metrics {
       'Outbound delivery attempts by outcome (completed, deferred, expired) and destination (local, remote)',
       ['outcome', 'destination'],
     );
+    this.inboundRecipients = this.counter(
+      'hermod_inbound_recipients_total',
+      'Inbound recipients after DATA by outcome (delivered, deferred, rejected, discarded) and reason (ok, duplicate, policy, spam, quota, store_error)',
+      ['listener', 'outcome', 'reason'],
+    );
     registerScrapeGauges(this.registry, this.sources);
   }
 
@@ -178,6 +185,10 @@ export class Metrics {
 
   outboundRecipient(outcome: OutboundOutcome, reason: ReasonClass, local: boolean): void {
     this.outboundRecipients.inc({ outcome, reason, destination: local ? 'local' : 'remote' });
+  }
+
+  inboundRecipient(listener: ListenerKind, outcome: InboundOutcome, reason: InboundReason): void {
+    this.inboundRecipients.inc({ listener, outcome, reason });
   }
 
   outboundAttempt(outcome: 'completed' | 'deferred' | 'expired', local: boolean): void {

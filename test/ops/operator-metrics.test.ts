@@ -90,7 +90,7 @@ describe('operator metrics', () => {
     expect(sample(text, 'hermod_auth_attempts_total{result="success"}')).toBe(1);
   });
 
-  it('counts bytes received over LMTP, plugin verdicts, and reports readiness and a caught-up index', async () => {
+  it('counts bytes received over LMTP, recipients by outcome and reason, plugin verdicts, and reports readiness and a caught-up index', async () => {
     const message = sampleMessage('metered');
     const c = await RawSmtpClient.open(env.hermod.lmtpPort);
     await c.reply();
@@ -100,12 +100,20 @@ describe('operator metrics', () => {
     await c.command('DATA');
     c.write(`${message}.\r\n`);
     expect((await c.reply()).code).toBe(250);
+    await c.command('MAIL FROM:<bob@remote.test>');
+    await c.command('RCPT TO:<alice@example.test>');
+    await c.command('DATA');
+    const spam = sampleMessage('spam', 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X');
+    c.write(`${spam}.\r\n`);
+    expect((await c.reply()).code).toBe(550);
     await c.command('QUIT');
     const text = await waitFor(async () => {
       const t = await scrape(ops);
       return sample(t, 'hermod_outbox_lag_items') === 0 ? t : undefined;
     }, 10_000, 'the indexer to catch up');
-    expect(sample(text, 'hermod_received_bytes_total{listener="lmtp"}')).toBe(Buffer.byteLength(message));
+    expect(sample(text, 'hermod_received_bytes_total{listener="lmtp"}')).toBe(Buffer.byteLength(message) + Buffer.byteLength(spam));
+    expect(sample(text, 'hermod_inbound_recipients_total{listener="lmtp",outcome="delivered",reason="ok"}')).toBe(1);
+    expect(sample(text, 'hermod_inbound_recipients_total{listener="lmtp",outcome="rejected",reason="spam"}')).toBe(1);
     expect(sample(text, 'hermod_plugin_verdicts_total{plugin="parse",stage="data",verdict="continue"}')).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'hermod_indexer_lag_seconds')).toBe(0);
     expect(sample(text, 'hermod_ready')).toBe(1);
