@@ -54,6 +54,3 @@ export const folder = z
   .transform((v) => v.trim())
   // eslint-disable-next-line no-control-regex
   .refine((v) => v !== '' && !/[\u0000-\u001f\u007f]/.test(v), 'give a folder name such as INBOX or Junk');
-
-/** A query string flag: true, false, 1, 0. */
-export const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');

@@ -3,7 +3,7 @@ import { findMailbox } from '../../admin/directory.js';
 import { moveMessage } from '../../admin/message-move.js';
 import { getMessage, listMessages, messageLedger, searchMessages, showMessage } from '../../admin/messages.js';
 import { badInput } from './api-error.js';
-import { address, flag, folder, id, parseInput, positiveInt } from './input.js';
+import { address, folder, id, parseInput, positiveInt } from './input.js';
 import type { Route } from './router.js';
 
 const listQuery = z.object({
