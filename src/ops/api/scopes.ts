@@ -16,12 +16,12 @@ export const SCOPES: readonly Scope[] = RESOURCES.flatMap((r) => [`${r}:read`, `
  */
 export function parseScopes(values: readonly string[]): Scope[] {
   const out = new Set<Scope>();
-  for (const value of values.flatMap((v) => v.split(','))) {
-    const scope = value.trim().toLowerCase();
+  for (const value of values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)) {
+    const scope = value.toLowerCase();
     if (scope === 'all') SCOPES.forEach((s) => out.add(s));
     else if (scope === 'read') SCOPES.filter((s) => s.endsWith(':read')).forEach((s) => out.add(s));
     else if ((SCOPES as readonly string[]).includes(scope)) out.add(scope as Scope);
-    else throw new InputError(`--scope: unknown scope "${value.trim()}" (one of read, all, ${SCOPES.join(', ')})`);
+    else throw new InputError(`--scope: unknown scope "${value}" (one of read, all, ${SCOPES.join(', ')})`);
   }
   if (out.size === 0) throw new InputError('--scope: give at least one scope, e.g. --scope read or --scope queue:write');
   return [...out].sort();
