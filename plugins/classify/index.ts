@@ -1,4 +1,4 @@
-import type { HookContext, PluginManifest } from '../../src/pipeline/types.js';
+import type { HookContext, PluginManifest } from '../../src/plugin-api.js';
 import { BUILTIN_RULES } from './builtins.js';
 import { classifyConfigSchema, type ClassifyConfig } from './config.js';
 import { classify as runRules, compileRules, type CompiledRule } from './evaluate.js';

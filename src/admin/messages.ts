@@ -42,7 +42,7 @@ export async function searchMessages(
   queryText: string,
   limit: number,
 ): Promise<MailboxEntry[]> {
-  const { parseSearchQuery } = await import('../search/index.js');
+  const { parseSearchQuery } = await import('../search/query-parser.js');
   const hits = await search.search(mailboxId, parseSearchQuery(queryText), limit);
   const entries = await Promise.all(hits.map((h) => store.getEntry(h.entryId)));
   return entries.filter((e): e is MailboxEntry => e !== null);

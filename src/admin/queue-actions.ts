@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
 import { NotFoundError } from '../errors.js';
 import { Bouncer } from '../queue/bouncer.js';
-import { headerText } from '../queue/message-headers.js';
+import { headerText } from '../mail/message-headers.js';
 import type { OutboundQueue } from '../queue/outbound-queue.js';
 import type { OutboundService } from '../queue/outbound-service.js';
 import { RetryPolicy } from '../queue/retry-policy.js';

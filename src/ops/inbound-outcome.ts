@@ -1,4 +1,4 @@
-import type { RecipientOutcome } from '../pipeline/message-processor.js';
+import type { RecipientOutcome } from '../transaction/recipient-outcome.js';
 
 /** What became of one recipient's copy of an inbound message. */
 export type InboundOutcome = 'delivered' | 'deferred' | 'rejected' | 'discarded';

@@ -1,7 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerSession } from 'smtp-server';
-import type { MessageProcessor, ProcessResult } from '../pipeline/message-processor.js';
-import type { SessionInfo } from '../pipeline/types.js';
+import type { DeliveryReport, OpenTransaction, TransactionCore } from '../transaction/transaction-core.js';
 import type { AttemptReport } from '../queue/attempt-runner.js';
 import type { SearchIndex } from '../search/search-index.js';
 import type { MessageStore } from '../store/message-store.js';
@@ -70,18 +69,20 @@ export function instrumentStore(store: MessageStore, metrics: Metrics): MessageS
 }
 
 /**
- * The processor the listeners use, counting the bytes of every message it runs in
- * hermod_received_bytes_total and each recipient's outcome in hermod_inbound_recipients_total.
+ * The transaction core as the listeners see it, counting the bytes of every message delivered
+ * through it in hermod_received_bytes_total and each recipient's outcome in
+ * hermod_inbound_recipients_total. Deliveries the outbound queue makes to local mailboxes
+ * (kind `local`) are not inbound traffic and are left out.
  */
-export function instrumentProcessor(processor: MessageProcessor, metrics: Metrics): MessageProcessor {
-  return timed(processor, (op, ok, _s, args, result) => {
-    if (op !== 'process') return;
-    const listener = (args[0] as SessionInfo).listener;
-    metrics.received(listener, (args[2] as Buffer).length);
+export function instrumentTransactions(core: TransactionCore, metrics: Metrics): TransactionCore {
+  return timed(core, (op, ok, _s, args, result) => {
+    const open = args[0] as OpenTransaction;
+    if (op !== 'deliver' || open.kind === 'local') return;
+    metrics.received(open.session.listener, (args[1] as Buffer).length);
     if (!ok) return;
-    for (const o of (result as ProcessResult).outcomes) {
+    for (const o of (result as DeliveryReport).outcomes) {
       const { outcome, reason } = inboundOutcome(o);
-      metrics.inboundRecipient(listener, outcome, reason);
+      metrics.inboundRecipient(open.session.listener, outcome, reason);
     }
   });
 }

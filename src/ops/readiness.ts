@@ -1,6 +1,6 @@
 import type { OutboundQueue } from '../queue/outbound-queue.js';
 import type { SearchIndex } from '../search/search-index.js';
-import type { MessageStore } from '../store/message-store.js';
+import type { MailDirectory, OutboxStore } from '../store/roles.js';
 
 /** One dependency /readyz probes; `check` resolves when the dependency answers. */
 export interface ReadinessCheck {
@@ -27,7 +27,7 @@ export interface ReadinessReport {
  * the versions of a mailbox that never exists). Both are real round trips to the backend, cheap
  * on every adapter. With an outbound queue, a third probe reads a job that never exists.
  */
-export function coreChecks(store: MessageStore, search: SearchIndex, queue?: OutboundQueue): ReadinessCheck[] {
+export function coreChecks(store: MailDirectory & OutboxStore, search: SearchIndex, queue?: OutboundQueue): ReadinessCheck[] {
   const checks: ReadinessCheck[] = [
     { name: 'store', check: () => store.outboxLength() },
     { name: 'search', check: () => search.versions('hermod-readyz-probe') },

@@ -4,11 +4,10 @@ import type { HermodConfig } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import { instrumentAuth } from '../ops/instrument.js';
 import type { Metrics } from '../ops/metrics.js';
-import type { OutboundService } from '../queue/outbound-service.js';
-import type { MessageStore } from '../store/message-store.js';
 import { Listener } from './listener.js';
 import type { PeerInfo } from './session-state.js';
 import { SubmissionHandler } from './submission-handler.js';
+import type { MessageSubmitter, SubmissionAccounts } from './submission-session.js';
 
 /** The running submission listeners. */
 export interface RunningSubmission {
@@ -24,8 +23,8 @@ export interface RunningSubmission {
  */
 export async function startSubmission(
   config: HermodConfig,
-  store: MessageStore,
-  outbound: () => OutboundService,
+  accounts: SubmissionAccounts,
+  outbound: () => MessageSubmitter,
   log: Logger,
   metrics?: Metrics,
 ): Promise<RunningSubmission | undefined> {
@@ -34,7 +33,7 @@ export async function startSubmission(
   const tls = !!(config.tls.key && config.tls.cert);
   if (s.implicitTlsPort !== null && !tls) throw new ConfigError('submission.implicitTlsPort needs tls.key and tls.cert');
   const peers = new Map<string, PeerInfo>();
-  const handler = new SubmissionHandler({ config, store, outbound, log: log.child({ listener: 'submission' }), peers });
+  const handler = new SubmissionHandler({ config, accounts, outbound, log: log.child({ listener: 'submission' }), peers });
   if (metrics) instrumentAuth(handler, metrics);
   const serverOptions = {
     authMethods: ['PLAIN', 'LOGIN'],

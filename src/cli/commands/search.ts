@@ -43,7 +43,7 @@ export function registerSearchCommand(program: Command): void {
       const address = checkAddress(opts.mailbox, '--mailbox');
       const config = loadCliConfig(cmd);
       // Parsed before the store opens, so a bad query is a usage error without touching storage.
-      const { parseSearchQuery } = await import('../../search/index.js');
+      const { parseSearchQuery } = await import('../../search/query-parser.js');
       parseSearchQuery(words.join(' '));
       await withServices(config, async ({ store, search }) => {
         const mailbox = await findMailbox(store, address);

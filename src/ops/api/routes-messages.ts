@@ -55,7 +55,7 @@ export const messageRoutes: Route[] = [
     scope: 'messages:read',
     handle: async ({ deps, query }) => {
       const q = parseInput(searchQuery, query);
-      const { parseSearchQuery } = await import('../../search/index.js');
+      const { parseSearchQuery } = await import('../../search/query-parser.js');
       try {
         parseSearchQuery(q.q);
       } catch (err) {
