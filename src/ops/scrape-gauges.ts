@@ -18,8 +18,22 @@ export interface ScrapeSources {
 }
 
 /**
+ * A source's value, or undefined when it failed: a backend that is down must not take the whole
+ * /metrics answer with it (hermod_ready and hermod_readiness_check report the outage).
+ */
+async function read<T>(source: (() => Promise<T>) | undefined): Promise<T | undefined> {
+  if (!source) return undefined;
+  try {
+    return await source();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Registers the gauges whose values are read at scrape time from `sources`. A gauge whose source
- * is not set has no series (e.g. no queue before the outbound side started).
+ * is not set, or failed at this scrape, has no series (e.g. no queue before the outbound side
+ * started, or the queue's Redis down).
  */
 export function registerScrapeGauges(registry: Registry, sources: ScrapeSources): void {
   const registers = [registry];
@@ -28,7 +42,9 @@ export function registerScrapeGauges(registry: Registry, sources: ScrapeSources)
     help: 'Store outbox items not yet applied to the search index',
     registers,
     async collect() {
-      if (sources.outbox) this.set(await sources.outbox());
+      this.reset();
+      const value = await read(sources.outbox);
+      if (value !== undefined) this.set(value);
     },
   });
   new Gauge({
@@ -36,7 +52,9 @@ export function registerScrapeGauges(registry: Registry, sources: ScrapeSources)
     help: 'How long the search index has been behind the store: seconds since the outbox was last seen empty (0 when caught up)',
     registers,
     async collect() {
-      if (sources.indexLag) this.set(await sources.indexLag());
+      this.reset();
+      const value = await read(sources.indexLag);
+      if (value !== undefined) this.set(value);
     },
   });
   registerQueueGauges(registry, sources);
@@ -48,9 +66,9 @@ function registerQueueGauges(registry: Registry, sources: ScrapeSources): void {
   // The three families come from one listing per scrape; the first collector fetches it.
   let pending: Promise<ReturnType<typeof queueDepth> | undefined> | undefined;
   const depth = () => {
-    pending ??= (sources.queue ? sources.queue().then((jobs) => queueDepth(jobs)) : Promise.resolve(undefined)).finally(() =>
-      setImmediate(() => (pending = undefined)),
-    );
+    pending ??= read(sources.queue)
+      .then((jobs) => (jobs ? queueDepth(jobs) : undefined))
+      .finally(() => setImmediate(() => (pending = undefined)));
     return pending;
   };
   new Gauge({
@@ -60,6 +78,7 @@ function registerQueueGauges(registry: Registry, sources: ScrapeSources): void {
     registers,
     async collect() {
       const d = await depth();
+      this.reset();
       if (d) for (const state of JOB_STATES) this.set({ state }, d.byState[state]);
     },
   });
@@ -80,6 +99,7 @@ function registerQueueGauges(registry: Registry, sources: ScrapeSources): void {
     registers,
     async collect() {
       const d = await depth();
+      this.reset();
       if (d) this.set(d.oldestAgeSeconds);
     },
   });

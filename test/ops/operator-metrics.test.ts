@@ -130,4 +130,13 @@ describe('operator metrics', () => {
     // The readiness probe itself went through the instrumented index and failed (counted by the next scrape).
     expect(sample(await scrape(ops), 'hermod_index_errors_total{operation="versions"}')).toBeGreaterThanOrEqual(1);
   });
+
+  it('still answers /metrics with the queue backend gone: the queue gauges have no series, its check reads 0', async () => {
+    await env.hermod.server.outbound!.worker.stop(1000);
+    await env.hermod.server.outbound!.queue.close();
+    const text = await scrape(ops);
+    expect(sample(text, 'hermod_readiness_check{check="queue"}')).toBe(0);
+    expect(sample(text, 'hermod_queue_depth{state="deferred"}')).toBeUndefined();
+    expect(text).toContain('# TYPE hermod_queue_depth gauge');
+  });
 });
