@@ -1,5 +1,5 @@
 import { NotFoundError } from '../errors.js';
-import type { MessageStore } from '../store/message-store.js';
+import type { MailDirectory } from '../store/roles.js';
 import type { Domain, Mailbox } from '../store/types.js';
 
 /** A domain as `domain list --json` and GET /api/v1/domains show it. */
@@ -13,7 +13,7 @@ export interface MailboxListing extends Mailbox {
 }
 
 /** The local domains with the number of mailboxes in each. */
-export async function listDomains(store: MessageStore): Promise<DomainListing[]> {
+export async function listDomains(store: Pick<MailDirectory, 'listDomains' | 'listMailboxes'>): Promise<DomainListing[]> {
   const [domains, mailboxes] = await Promise.all([store.listDomains(), store.listMailboxes()]);
   const counts = new Map<string, number>();
   for (const m of mailboxes) {
@@ -24,7 +24,7 @@ export async function listDomains(store: MessageStore): Promise<DomainListing[]>
 }
 
 /** The mailboxes (of one domain, when given) with the bytes each uses. */
-export async function listMailboxes(store: MessageStore, domain?: string): Promise<MailboxListing[]> {
+export async function listMailboxes(store: Pick<MailDirectory, 'listMailboxes' | 'mailboxUsage'>, domain?: string): Promise<MailboxListing[]> {
   const mailboxes = await store.listMailboxes(domain);
   return Promise.all(mailboxes.map(async (m) => ({ ...m, usedBytes: await store.mailboxUsage(m.id) })));
 }
@@ -34,7 +34,7 @@ export async function listMailboxes(store: MessageStore, domain?: string): Promi
  * @param field how the caller names the input, for the error (`--mailbox`, `mailbox`)
  * @throws NotFoundError when no mailbox has the address.
  */
-export async function findMailbox(store: MessageStore, address: string, field = '--mailbox'): Promise<Mailbox> {
+export async function findMailbox(store: Pick<MailDirectory, 'resolveAddress'>, address: string, field = '--mailbox'): Promise<Mailbox> {
   const mailbox = await store.resolveAddress(address);
   if (!mailbox) throw new NotFoundError(`unknown mailbox "${address}" (${field})`);
   return mailbox;
