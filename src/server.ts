@@ -36,12 +36,15 @@ export interface RunningServer {
 }
 
 export interface StartOptions {
-  /** Print the "listening on … / send a first message" banner to stderr. @defaultValue true */
+  /**
+   * Kept for callers that pass it; the banner is printed by `hermod serve` (src/cli/banner.ts),
+   * which knows the config file. @defaultValue false
+   */
   banner?: boolean;
 }
 
 /** Starts the listeners, the plugin chain and the indexer on the configured backends. */
-export async function startServer(config: HermodConfig, log: Logger, options: StartOptions = {}): Promise<RunningServer> {
+export async function startServer(config: HermodConfig, log: Logger, _options: StartOptions = {}): Promise<RunningServer> {
   const services = await openServices(config, log);
   let plugins: LoadedPlugin[] = [];
   const listeners: Listener[] = [];
@@ -89,7 +92,6 @@ export async function startServer(config: HermodConfig, log: Logger, options: St
     running.submissionTls = submission?.implicitTls;
     indexer.start();
     running.close = once(() => shutdown(listeners, indexer, plugins, services, log, side));
-    if (options.banner !== false) printBanner(running);
     log.info({ lmtp: running.lmtp, smtp: running.smtp, submission: running.submission, lookup: running.lookup, ops: running.ops }, 'hermod started');
     return running;
   } catch (err) {
@@ -129,26 +131,4 @@ interface SideServices {
 function once(fn: () => Promise<void>): () => Promise<void> {
   let promise: Promise<void> | undefined;
   return () => (promise ??= fn());
-}
-
-function printBanner(server: RunningServer): void {
-  const lines = ['Hermod is running.'];
-  if (server.lmtp) lines.push(`  LMTP listening on ${server.lmtp.address}:${server.lmtp.port}`);
-  if (server.smtp) lines.push(`  SMTP listening on ${server.smtp.address}:${server.smtp.port}`);
-  if (server.lookup) lines.push(`  Postfix socketmap lookups on ${server.lookup.address}:${server.lookup.port}`);
-  if (server.submission) lines.push(`  Submission (STARTTLS, AUTH) on ${server.submission.address}:${server.submission.port}`);
-  if (server.ops) lines.push(`  Ops on http://${server.ops.address}:${server.ops.port}/ (healthz, readyz, metrics)`);
-  const port = server.smtp?.port ?? server.lmtp?.port;
-  lines.push(
-    '',
-    'Send a first message (swaks is in Debian: apt-get install swaks):',
-    '  npx hermod domain add example.test',
-    '  npx hermod mailbox add alice@example.test',
-    server.smtp
-      ? `  swaks --server ${server.smtp.address} --port ${port} --to alice@example.test`
-      : `  swaks --protocol LMTP --server ${server.lmtp?.address} --port ${port} --to alice@example.test`,
-    '  npx hermod message list --mailbox alice@example.test',
-    '',
-  );
-  process.stderr.write(lines.join('\n') + '\n');
 }

@@ -1,6 +1,9 @@
 import { authenticate } from 'mailauth';
 import type { HookContext, PluginDeps, PluginManifest } from '../../src/plugin-api.js';
 import { createDnsClient, NetworkList, normalizeAddress, type DnsClient, type DnsLookup } from '../../src/plugin-api.js';
+// The AuthSummary this plugin adds to the plugin API (declaration merging): importing it here
+// puts it in every program that loads the plugin, not only in the whole-tree build.
+import type {} from './auth-summary.js';
 import { authConfigSchema, type AuthConfig } from './config.js';
 import { toFinding } from './score.js';
 import { splitHeaders, summarize } from './summary.js';

@@ -1,6 +1,9 @@
 import { simpleParser } from 'mailparser';
 import { z } from 'zod';
 import type { HookContext, ParsedMessage, PluginManifest } from '../../src/plugin-api.js';
+// The ParsedMessage this plugin adds to the plugin API (declaration merging): importing it here
+// puts it in every program that loads the plugin, not only in the whole-tree build.
+import type {} from './parsed-message.js';
 import { fallbackParsed, fromParsedMail } from './build-parsed.js';
 
 export const parseConfigSchema = z.strictObject({

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
 import { InputError, NotFoundError } from '../errors.js';
+import { cleanText } from '../cli/format.js';
 import { thresholdsFor } from '../pipeline/decision.js';
+import { checkFolder } from '../store/input-checks.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { BayesLabel, BayesLearnResult, LedgerLine, Mailbox, MailboxEntry } from '../store/types.js';
 
@@ -26,14 +28,17 @@ export function moveLabel(from: string, to: string, junkFolder: string): BayesLa
   return null;
 }
 
-/** The folder name, trimmed; empty or with control characters is an input error naming `field`. */
+/**
+ * The folder name in its one spelling (INBOX in any case is INBOX), checked as the store checks
+ * it; a bad name is an input error naming `field`.
+ */
 export function checkFolderName(folder: string, field = 'FOLDER'): string {
-  const name = folder.trim();
-  // eslint-disable-next-line no-control-regex
-  if (name === '' || /[\u0000-\u001f\u007f]/.test(name)) {
-    throw new InputError(`invalid ${field} "${folder}": give a folder name such as INBOX or Junk`);
+  try {
+    return checkFolder(folder);
+  } catch (err) {
+    if (err instanceof InputError) throw new InputError(`invalid ${field} "${cleanText(folder)}": ${err.message.replace(/^folder: /, '')}`);
+    throw err;
   }
-  return name;
 }
 
 /**

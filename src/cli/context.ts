@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { pino, type Logger } from 'pino';
-import { loadConfig } from '../config/load.js';
+import { loadConfigWithSource, type LoadedConfig } from '../config/load.js';
 import type { HermodConfig } from '../config/schema.js';
 import type { HermodServices } from '../services.js';
 
@@ -21,8 +21,16 @@ export interface GlobalOptions {
  * @throws ConfigError naming the key and the file.
  */
 export function loadCliConfig(command: Command, file?: string): HermodConfig {
+  return loadCliConfigWithSource(command, file).config;
+}
+
+/**
+ * Like {@link loadCliConfig}, also returning where each value came from; with `checkFiles`, the
+ * files `serve` reads must be readable too.
+ */
+export function loadCliConfigWithSource(command: Command, file?: string, checkFiles = false): LoadedConfig {
   const globals = command.optsWithGlobals<GlobalOptions>();
-  return loadConfig({ file: file ?? globals.config });
+  return loadConfigWithSource({ file: file ?? globals.config, checkFiles });
 }
 
 /**
@@ -31,7 +39,7 @@ export function loadCliConfig(command: Command, file?: string): HermodConfig {
  */
 export function createCliLogger(): Logger {
   return pino(
-    { level: debugEnabled() ? 'debug' : 'warn', base: { service: 'hermod-cli' } },
+    { level: debugEnabled() ? 'debug' : 'warn', base: { service: 'hermod-cli' }, timestamp: pino.stdTimeFunctions.isoTime },
     pino.destination({ dest: 2, sync: true }),
   );
 }

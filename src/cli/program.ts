@@ -22,7 +22,8 @@ import { registerTokenCommands } from './commands/token.js';
 const FOOTER = `
 Configuration: -c/--config FILE, else HERMOD_CONFIG, else ${DEFAULT_CONFIG_FILE} when present;
 HERMOD_* variables override single keys (HERMOD_DATA_DIR=/srv/hermod sets dataDir,
-HERMOD_LMTP__PORT=2424 sets lmtp.port).
+HERMOD_LMTP__PORT=2424 sets lmtp.port, HERMOD_PROXY__TRUSTED=10.0.0.0/8,192.168.0.0/16 a list).
+Relative paths in the config file resolve against its directory; see: hermod config show.
 
 Exit status: 0 success; 1 failure (not found, storage error, internal error);
 2 usage error (bad flag or argument, invalid input, invalid configuration).

@@ -50,7 +50,10 @@ export function reportError(err: unknown, write: (line: string) => void = (l) =>
   const code = hermodCode(err);
   if (code !== undefined) {
     const error = err as Error;
-    write(`hermod: ${oneLine(error.message)}\n`);
+    // A config with several problems reports each on its own line, so all are fixed in one round.
+    const problems = (error as { problems?: unknown }).problems;
+    const lines = Array.isArray(problems) && problems.length > 0 ? problems.map(String) : [error.message];
+    for (const line of lines) write(`hermod: ${oneLine(line)}\n`);
     if (debugEnabled() && error.stack) write(`${error.stack}\n`);
     return USAGE_CODES.has(code) ? EXIT_USAGE : EXIT_FAILURE;
   }

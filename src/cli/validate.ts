@@ -75,3 +75,25 @@ export function parsePositiveInt(value: string): number {
   }
   return Number(value);
 }
+
+/** A ULID: 26 characters of Crockford base32, as Hermod gives entries and queued messages. */
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/i;
+
+/**
+ * Checks a message id (an entry id, as `message list` and `search` show it) given as an argument
+ * or option, so a typo is a usage error instead of "nothing found" or an unfiltered listing.
+ * @returns the id in upper case, as stored.
+ */
+export function checkMessageId(id: string, what: string): string {
+  if (!ULID.test(id)) throw new InputError(`invalid ${what} "${id}": a message id is 26 letters and digits, as message list shows`);
+  return id.toUpperCase();
+}
+
+/** Checks a queue id: a job id (MESSAGE.N) or a queued message id (MESSAGE). */
+export function checkJobId(id: string, what: string): string {
+  const [message, index, ...rest] = id.split('.');
+  if (!ULID.test(message) || (index !== undefined && !/^\d{1,6}$/.test(index)) || rest.length > 0) {
+    throw new InputError(`invalid ${what} "${id}": a queue id is MESSAGE.N (a job) or MESSAGE (all its jobs), as queue list shows`);
+  }
+  return id.toUpperCase();
+}

@@ -1,12 +1,23 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parseDocument } from 'yaml';
-import type { z } from 'zod';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { ConfigProblemsError, ConfigSource, type ConfigProblem } from './config-source.js';
+import { envOverrides } from './env-overrides.js';
+import { fileProblems } from './file-checks.js';
+import { schemaProblems } from './schema-problems.js';
 import { configSchema, type HermodConfig } from './schema.js';
+import { semanticProblems } from './semantic-checks.js';
 
 /** The file read when none is named: config/hermod.yaml under the working directory. */
 export const DEFAULT_CONFIG_FILE = 'config/hermod.yaml';
+
+/**
+ * Keys that name files or directories. A relative value written in the config file resolves
+ * against that file's directory (so a unit under systemd, whose working directory is /, finds
+ * the same files as a shell in the checkout); a default, an environment value or an override
+ * resolves against the working directory. The loaded config holds absolute paths only.
+ */
+export const PATH_KEYS: readonly (readonly string[])[] = [['dataDir'], ['tls', 'key'], ['tls', 'cert'], ['delivery', 'caFile']];
 
 export interface LoadConfigOptions {
   /** Config file; when omitted, config/hermod.yaml is read if it exists. */
@@ -15,74 +26,107 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   /** Values applied last (CLI flags, tests). */
   overrides?: Record<string, unknown>;
+  /**
+   * Also check that the files `serve` reads (tls.key, tls.cert, delivery.caFile) are readable;
+   * `serve` and `config check` do, admin commands need not. @defaultValue false
+   */
+  checkFiles?: boolean;
+}
+
+/** A validated, frozen config and where its values came from (for messages and `config show`). */
+export interface LoadedConfig {
+  config: HermodConfig;
+  source: ConfigSource;
 }
 
 /**
  * Loads config from YAML, then HERMOD_* env (HERMOD_LMTP__PORT=2424 sets lmtp.port), then overrides;
- * validates once and freezes. Every error names the key path and the file.
+ * validates once and freezes. Every problem names the key path and the file and line (or the
+ * environment variable), and all of them are reported together.
+ * @throws ConfigProblemsError
  */
 export function loadConfig(options: LoadConfigOptions = {}): HermodConfig {
-  const file = options.file ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
-  const fromFile = file ? readYaml(file) : {};
-  const merged = deepMerge(deepMerge(fromFile, envOverrides(options.env ?? process.env)), options.overrides ?? {});
-  const parsed = configSchema.safeParse(merged);
-  if (!parsed.success) throw new ConfigError(describeIssue(parsed.error, file));
-  return deepFreeze(parsed.data);
+  return loadConfigWithSource(options).config;
 }
 
-function readYaml(file: string): Record<string, unknown> {
-  const path = resolve(file);
-  let text: string;
+/** Like {@link loadConfig}, also returning the source (file, lines, environment variables). */
+export function loadConfigWithSource(options: LoadConfigOptions = {}): LoadedConfig {
+  const file = options.file ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  const env = envOverrides(options.env ?? process.env, configSchema);
+  const source = file ? ConfigSource.fromYaml(file, readText(file), env.sources) : ConfigSource.withoutFile(env.sources);
+  const fromFile = source.values();
+  if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
+    throw new ConfigError(`${file}: the top level must be a mapping of keys`);
+  }
+  const overrides = options.overrides ?? {};
+  const merged = deepMerge(deepMerge(fromFile as Record<string, unknown>, env.values), overrides);
+  const parsed = configSchema.safeParse(merged);
+  const problems = parsed.success ? [] : schemaProblems(parsed.error, configSchema);
+  // With schema faults, the cross-key checks still run on the rest (faulty keys at their
+  // defaults), so one run reports a bad port type and a threshold out of order together.
+  const config = parsed.success ? parsed.data : configSchema.safeParse(withoutFaults(merged, problems)).data;
+  if (config) {
+    resolvePaths(config, source, fromFile as Record<string, unknown>, overrides);
+    problems.push(...semanticProblems(config, merged));
+    if (options.checkFiles) problems.push(...fileProblems(config));
+  }
+  if (problems.length > 0 || !config) throw problemsError(source, problems);
+  return { config: deepFreeze(config), source };
+}
+
+/** A copy of `merged` with each faulty key removed (a faulty list item removes its whole list). */
+function withoutFaults(merged: Record<string, unknown>, problems: ConfigProblem[]): Record<string, unknown> {
+  const copy = structuredClone(merged);
+  for (const { path } of problems) {
+    const firstIndex = path.findIndex((part) => typeof part === 'number');
+    const key = (firstIndex >= 0 ? path.slice(0, firstIndex) : path).map(String);
+    if (key.length === 0) continue;
+    const parent = getPath(copy, key.slice(0, -1));
+    if (typeof parent === 'object' && parent !== null) delete (parent as Record<string, unknown>)[key[key.length - 1]];
+  }
+  return copy;
+}
+
+function problemsError(source: ConfigSource, problems: ConfigProblem[]): ConfigProblemsError {
+  return new ConfigProblemsError(problems.map((p) => source.describe(p)));
+}
+
+function readText(file: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(resolve(file), 'utf8');
   } catch (err) {
     throw new ConfigError(`${file}: cannot read config file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0];
-    const line = first.linePos?.[0]?.line;
-    throw new ConfigError(`${file}${line ? `:${line}` : ''}: invalid YAML: ${first.message.split('\n')[0]}`);
-  }
-  const value = doc.toJS() ?? {};
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new ConfigError(`${file}: the top level must be a mapping of keys`);
-  }
-  return value as Record<string, unknown>;
 }
 
-/**
- * HERMOD_SMTP__PORT=2526 → { smtp: { port: 2526 } }; values are parsed as YAML scalars. Only
- * variables whose first part names a top-level config key count: HERMOD_DEBUG, HERMOD_CONFIG,
- * HERMOD_TEST_* and the service scripts' HERMOD_REDIS_PORT and the like steer other things.
- */
-function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const topLevel = new Set(Object.keys(configSchema.shape));
-  const out: Record<string, unknown> = {};
-  for (const [key, raw] of Object.entries(env)) {
-    if (!key.startsWith('HERMOD_') || raw === undefined) continue;
-    const path = key.slice('HERMOD_'.length).toLowerCase().split('__').map(camelCase);
-    if (!topLevel.has(path[0])) continue;
-    let node = out;
-    for (const part of path.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
-    node[path[path.length - 1]] = parseDocument(raw).toJS();
+function resolvePaths(
+  config: HermodConfig,
+  source: ConfigSource,
+  fromFile: Record<string, unknown>,
+  overrides: Record<string, unknown>,
+): void {
+  const fileDir = source.file ? dirname(resolve(source.file)) : process.cwd();
+  for (const path of PATH_KEYS) {
+    const value = getPath(config, path);
+    if (typeof value !== 'string' || value === '' || isAbsolute(value)) continue;
+    const writtenInFile =
+      getPath(fromFile, path) === value && !source.envVariable(path) && getPath(overrides, path) === undefined;
+    setPath(config, path, resolve(writtenInFile ? fileDir : process.cwd(), value));
   }
-  return out;
 }
 
-function camelCase(s: string): string {
-  return s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+function getPath(root: unknown, path: readonly string[]): unknown {
+  let node = root;
+  for (const part of path) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
 }
 
-function describeIssue(error: z.ZodError, file: string | undefined): string {
-  const issue = error.issues[0];
-  const path = issue.path.join('.') || '(top level)';
-  const where = file ?? 'configuration';
-  if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((k) => (issue.path.length ? `${path}.${k}` : k)).join(', ');
-    return `${where}: unknown key ${keys}`;
-  }
-  return `${where}: ${path}: ${issue.message}`;
+function setPath(root: object, path: readonly string[], value: unknown): void {
+  const parent = getPath(root, path.slice(0, -1)) as Record<string, unknown>;
+  parent[path[path.length - 1]] = value;
 }
 
 function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { deliverySchema, dkimSchema, queueSchema, relaySchema, submissionSchema } from '../queue/config-schema.js';
+import { cidrListSchema } from '../net/cidr-list.js';
 import { cassandraStoreSchema } from '../store/cassandra/config-schema.js';
 import { opsSchema } from '../ops/config-schema.js';
 
@@ -45,7 +46,7 @@ const limitsSchema = z
 const proxySchema = z
   .strictObject({
     /** CIDRs whose PROXY v1/v2 header is honoured; anyone else sending one is disconnected. */
-    trusted: z.array(z.string()).default([]),
+    trusted: cidrListSchema([]),
     /** A trusted peer must send a header; a trusted peer without one is disconnected. @defaultValue false */
     required: z.boolean().default(false),
     /** How long to wait for the header from a trusted peer, in milliseconds. @defaultValue 1000 */
@@ -59,7 +60,7 @@ const xforwardSchema = z
      * CIDRs of MTAs (Postfix) whose XFORWARD ADDR/NAME/HELO name the original client; matched
      * against the client address after PROXY decoding. Empty: XFORWARD is not offered.
      */
-    trusted: z.array(z.string()).default([]),
+    trusted: cidrListSchema([]),
   })
   .prefault({});
 
@@ -157,7 +158,11 @@ export const configSchema = z
   .strictObject({
     /** Name used in the greeting and in Received headers. @defaultValue "localhost" */
     hostname: z.string().default('localhost'),
-    /** Directory for the embedded stores. @defaultValue "./data" */
+    /**
+     * Directory for the embedded stores. Relative paths in the config file resolve against the
+     * file's directory; the default and environment values against the working directory.
+     * @defaultValue "./data"
+     */
     dataDir: z.string().default('./data'),
     lmtp: hostPort('127.0.0.1', 2424),
     smtp: hostPort('127.0.0.1', 2525),

@@ -1,9 +1,13 @@
+import { tlsClause, type TlsDetails } from './tls-details.js';
+
 /** What the trace header says about the client side of a transaction. */
 export interface ReceivedFrom {
   listener: string;
   heloName: string;
   clientAddress: string;
   secure: boolean;
+  /** Protocol and cipher when the session uses TLS: written as Postfix writes them. */
+  tls?: TlsDetails;
 }
 
 /**
@@ -21,8 +25,11 @@ export function receivedHeader(
   const protocol = session.listener === 'lmtp' ? 'LMTP' : 'ESMTP';
   const withTls = session.secure ? `${protocol}S` : protocol;
   const forClause = recipients.length === 1 ? `\r\n\tfor <${sanitize(recipients[0])}>` : '';
+  // Postfix puts the TLS clause on its own line between "from" and "by".
+  const tls = session.tls ? `\t${tlsClause(session.tls)}\r\n` : '';
   return (
     `Received: from ${helo} ([${session.clientAddress}])\r\n` +
+    tls +
     `\tby ${hostname} (Hermod) with ${withTls} id ${transactionId}${forClause};\r\n` +
     `\t${rfc5322Date(now)}`
   );

@@ -12,7 +12,7 @@ export function isAddressOrCidr(value: string): boolean {
  */
 export function cidrListSchema(defaults: string[]) {
   return z
-    .array(z.string().trim().refine(isAddressOrCidr, { message: 'not an IP address or CIDR' }))
+    .array(z.string().trim().refine(isAddressOrCidr, { error: (issue) => `'${String(issue.input)}' is not an IP address or CIDR` }))
     .default(defaults);
 }
 

@@ -49,6 +49,8 @@ export interface SessionInfo {
   proxied: boolean;
   heloName: string;
   secure: boolean;
+  /** Protocol and cipher once STARTTLS (or implicit TLS) is up; absent in plain text. */
+  tls?: { protocol: string; cipher: string; bits: number; algorithmBits: number };
 }
 
 export interface RecipientState {

@@ -3,6 +3,8 @@ import { REPLIES, replyError, type Reply } from '../mail/replies.js';
 import { singleReply, type RecipientOutcome } from '../transaction/recipient-outcome.js';
 import { InFlightWork, readMessage } from './data-intake.js';
 import type { ListenerDeps, SessionState } from './session-state.js';
+import { transactionLogFields } from './transaction-log.js';
+import type { Decision } from '../pipeline/decision.js';
 
 type DataDone = (err: Error | null, message?: unknown) => void;
 
@@ -50,14 +52,15 @@ export class DataHandler {
       return done(null);
     }
     try {
-      const { outcomes, replies } = await this.deps.transactions.deliver(open, raw);
+      const { outcomes, replies, result } = await this.deps.transactions.deliver(open, raw);
       this.countTransaction(outcomes, replies, started);
+      const results = outcomes.map((o, i): [RecipientOutcome, Reply] => [o, replies[i]]);
       if (this.deps.listener === 'lmtp') {
-        this.logTransaction(state, raw.length, started, outcomes.map((o, i) => [o, replies[i]]));
+        this.logTransaction(state, raw.length, started, results, undefined, [], result.decisions);
         return done(null, replies.map(toLmtpResponse));
       }
       const { reply, dropped } = singleReply(outcomes, replies);
-      this.logTransaction(state, raw.length, started, outcomes.map((o, i) => [o, replies[i]]), dropped.length ? 'refused copies dropped' : undefined, dropped);
+      this.logTransaction(state, raw.length, started, results, dropped.length ? 'refused copies dropped' : undefined, dropped, result.decisions);
       // smtp-server takes an SMTP refusal as the error argument, an acceptance as the message.
       if (reply.code >= 400) done(replyError(reply));
       else done(null, `${reply.enhanced} ${reply.text}`);
@@ -85,34 +88,15 @@ export class DataHandler {
 
   private logTransaction(
     state: SessionState,
-    size: number,
+    bytes: number,
     started: number,
     results: [RecipientOutcome, Reply][],
     note?: string,
     dropped: string[] = [],
+    decisions: readonly Decision[] = [],
   ): void {
-    const txn = state.open!.transaction;
-    this.deps.log.info(
-      {
-        txn: txn.id,
-        listener: this.deps.listener,
-        client: state.info.clientAddress,
-        peer: state.info.proxied ? state.info.peerAddress : undefined,
-        relay: state.relayAddress,
-        from: txn.mailFrom,
-        rcpt: results.map(([o, r]) => ({
-          to: o.recipient.address,
-          reply: `${r.code} ${r.enhanced}`,
-          entry: o.kind === 'stored' ? o.entryId : undefined,
-          duplicate: o.kind === 'stored' && o.duplicate ? true : undefined,
-          dropped: dropped.includes(o.recipient.address) ? true : undefined,
-        })),
-        size,
-        ms: Math.round(performance.now() - started),
-        note,
-      },
-      'transaction',
-    );
+    const fields = transactionLogFields(state, state.open!.transaction, bytes, results, decisions, dropped);
+    this.deps.log.info({ ...fields, listener: this.deps.listener, ms: Math.round(performance.now() - started), note }, 'transaction');
   }
 }
 

@@ -3,6 +3,7 @@ import { REPLIES, replyError, type Reply } from '../mail/replies.js';
 import { NetworkList } from '../net/network-list.js';
 import type { SessionInfo } from '../pipeline/types.js';
 import { DataHandler } from './data-handler.js';
+import { tlsDetails } from '../mail/tls-details.js';
 import { consumeForwarded, forwardedClient } from './forwarded-attributes.js';
 import { ClientCounter, type ListenerDeps, type SessionState } from './session-state.js';
 
@@ -57,6 +58,7 @@ export class SessionHandler {
     state.own.heloName = session.hostNameAppearsAs || state.own.heloName;
     this.applyForwarded(state, session);
     state.info.secure = session.secure;
+    state.info.tls = session.secure ? tlsDetails((session as { tlsOptions?: Parameters<typeof tlsDetails>[0] }).tlsOptions) : undefined;
     state.transactionCount += 1;
     const id = `${state.info.id}.${state.transactionCount}`;
     this.startTransaction(state, id, address.address).then(

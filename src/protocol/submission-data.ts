@@ -5,6 +5,7 @@ import { headerAddresses, headerValues, withoutBcc } from '../mail/message-heade
 import { receivedHeader } from '../mail/received-header.js';
 import { formatReplyText, replyError, REPLIES } from '../mail/replies.js';
 import { InFlightWork, readMessage } from './data-intake.js';
+import { tlsDetails } from '../mail/tls-details.js';
 import type { SubmissionHandlerDeps, SubmissionSession } from './submission-session.js';
 
 type DataDone = (err: Error | null, message?: unknown) => void;
@@ -74,6 +75,7 @@ export class SubmissionData {
       proxied: false,
       heloName: session.hostNameAppearsAs ?? '',
       secure: session.secure,
+      tls: session.secure ? tlsDetails((session as { tlsOptions?: Parameters<typeof tlsDetails>[0] }).tlsOptions) : undefined,
     };
     const received = receivedHeader(info, host, session.id, state.recipients);
     // RFC 3848: ESMTPA / ESMTPSA name an authenticated submission.

@@ -21,7 +21,7 @@ export class DkimSigner {
     if (!key) return raw;
     const result = await dkimSign(raw, {
       canonicalization: 'relaxed/relaxed',
-      algorithm: 'rsa-sha256',
+      algorithm: `${key.algorithm}-sha256`,
       signingDomain: key.domain,
       selector: key.selector,
       privateKey: key.privateKey,

@@ -10,7 +10,7 @@ import { LocalDeliverer } from './delivery/local-deliverer.js';
 import { RemoteDeliverer } from './delivery/remote-deliverer.js';
 import { DeliveryWorker } from './delivery-worker.js';
 import { MemoryDestinationLimiter, RedisDestinationLimiter, type DestinationLimiter } from './destination-limiter.js';
-import { DkimKeys } from './dkim-keys.js';
+import { dkimKeysOf } from './dkim-lifecycle.js';
 import { DkimSigner } from './dkim-signer.js';
 import { openOutboundQueue } from './open-queue.js';
 import type { OutboundQueue } from './outbound-queue.js';
@@ -44,7 +44,7 @@ export async function startOutbound(deps: OutboundDeps): Promise<RunningOutbound
   const limiter = createLimiter(config);
   const service = new OutboundService(queue, store, log);
   const policy = new RetryPolicy(config.queue.retry, config.queue.delayWarningMs);
-  const signer = config.dkim.enabled ? new DkimSigner(new DkimKeys(join(config.dataDir, config.dkim.keyDir)), log) : undefined;
+  const signer = config.dkim.enabled ? new DkimSigner(dkimKeysOf(config), log) : undefined;
   const runner = new AttemptRunner({
     queue,
     local: new LocalDeliverer(transactions, config.hostname),

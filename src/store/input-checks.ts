@@ -5,17 +5,41 @@ import type { BayesLearning } from './types.js';
 
 /** Longest folder name accepted: IMAP servers commonly cap mailbox names near this. */
 const MAX_FOLDER_CHARS = 255;
+/** Most levels in a folder path (`a/b/c` is three). */
+const MAX_FOLDER_LEVELS = 10;
+/** The hierarchy separator of folder names, fixed (as IMAP LIST would announce it). */
+export const FOLDER_SEPARATOR = '/';
+/** Characters IMAP clients trip over in names: quoting, escaping and the LIST wildcards. */
+const FOLDER_FORBIDDEN = /["\\*%]/;
 
-/** A folder name: not empty, no control characters, at most 255 characters. */
-export function checkFolder(folder: string): string {
-  const name = typeof folder === 'string' ? folder.trim() : '';
-  if (name === '') throw new InputError('folder: the folder name is empty');
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw new InputError(`folder: "${name}" contains a control character`);
-  if (name.length > MAX_FOLDER_CHARS) throw new InputError(`folder: longer than ${MAX_FOLDER_CHARS} characters`);
-  return name;
+/**
+ * The one spelling of a folder name: INBOX in any case is INBOX (RFC 3501 §5.1), also as the
+ * first level of a path (`inbox/Lists` → `INBOX/Lists`); other names keep their case.
+ */
+export function canonicalFolder(folder: string): string {
+  const name = folder.trim();
+  const first = name.split(FOLDER_SEPARATOR, 1)[0];
+  return first.toUpperCase() === 'INBOX' ? `INBOX${name.slice(first.length)}` : name;
 }
 
+/**
+ * A folder name: not empty, no control characters, none of `"` `\` `*` `%`, levels separated by
+ * `/` with no empty, `.` or `..` level, at most 10 levels and 255 characters. Returns it canonical.
+ */
+export function checkFolder(folder: string): string {
+  const name = typeof folder === 'string' ? canonicalFolder(folder) : '';
+  if (name === '') throw new InputError('folder: the folder name is empty');
+  if (name.length > MAX_FOLDER_CHARS) throw new InputError(`folder: longer than ${MAX_FOLDER_CHARS} characters`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw new InputError(`folder: "${name.replace(/[\u0000-\u001f\u007f]/g, '?')}" contains a control character`);
+  if (FOLDER_FORBIDDEN.test(name)) throw new InputError(`folder: "${name}" contains one of " \\ * %`);
+  const levels = name.split(FOLDER_SEPARATOR);
+  if (levels.some((level) => level.trim() === '' || level === '.' || level === '..')) {
+    throw new InputError(`folder: "${name}" has an empty, "." or ".." level (levels are separated by "${FOLDER_SEPARATOR}")`);
+  }
+  if (levels.length > MAX_FOLDER_LEVELS) throw new InputError(`folder: "${name}" is more than ${MAX_FOLDER_LEVELS} levels deep`);
+  return name;
+}
 
 /** Tags: non-empty strings, trimmed, each once. */
 export function checkTags(tags: readonly string[]): string[] {

@@ -7,6 +7,8 @@ import type {
   Delivery,
   DeliveryResult,
   Domain,
+  EntryDeletion,
+  FolderSummary,
   LedgerLine,
   ListEntriesOptions,
   Mailbox,
@@ -129,4 +131,19 @@ export interface BayesTokenStore {
   bayesLearn(learning: BayesLearning): Promise<BayesLearnResult[]>;
   /** The label a message (by SHA-256) holds in a scope, or null. */
   bayesLabel(scope: string, sha256: string): Promise<BayesLabel | null>;
+}
+
+/**
+ * Folder listing and entry deletion (operator tools: abuse and erasure requests).
+ *
+ * - Folder names are canonical: INBOX in any case is INBOX (see input-checks.ts).
+ * - `listFolders` lists the folders holding at least one entry, by name, with counts and sizes.
+ * - `deleteEntry` removes the entry and its ledger, records an outbox delete (so the search index
+ *   follows) and, when no other entry refers to the raw bytes, deletes them too; the mailbox's
+ *   usage drops by the entry's size. NotFoundError for an unknown id. A later delivery of the same
+ *   bytes makes a new entry.
+ */
+export interface EntryRemoval {
+  listFolders(mailboxId: string): Promise<FolderSummary[]>;
+  deleteEntry(entryId: string): Promise<EntryDeletion>;
 }

@@ -178,3 +178,20 @@ export interface ClassificationUpdate {
   /** A ledger line saying why (appended to the entry's ledger). */
   note?: LedgerLine;
 }
+
+/** One folder of a mailbox, as `hermod mailbox folders` lists it. */
+export interface FolderSummary {
+  folder: string;
+  /** Entries in the folder. */
+  messages: number;
+  /** Their sizes summed (prepended headers plus raw bytes, as `message list` shows them). */
+  bytes: number;
+}
+
+/** What deleting one entry did. */
+export interface EntryDeletion {
+  /** The entry as it was. */
+  entry: MailboxEntry;
+  /** The raw bytes were deleted too: no other entry referred to them. */
+  blobRemoved: boolean;
+}

@@ -99,7 +99,8 @@ export class MessageProcessor {
       const result = await this.deps.entries.deliver(
         buildDelivery(session, txn, recipient, decision, prependHeaders, ledger),
       );
-      return { kind: 'stored', recipient, entryId: result.entryId, duplicate: result.duplicate };
+      const size = Buffer.byteLength(prependHeaders, 'utf8') + raw.length;
+      return { kind: 'stored', recipient, entryId: result.entryId, duplicate: result.duplicate, size };
     } catch (err) {
       this.deps.log.error({ err, rcpt: recipient.address, txn: txn.id }, 'store write failed');
       return { kind: 'store-failed', recipient, error: err as Error };

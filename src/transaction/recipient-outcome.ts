@@ -3,7 +3,14 @@ import type { RecipientState, Verdict } from '../pipeline/types.js';
 
 /** How one recipient's copy ended after DATA; replyForOutcome turns it into its SMTP reply. */
 export type RecipientOutcome =
-  | { kind: 'stored'; recipient: RecipientState; entryId: string; duplicate: boolean }
+  | {
+      kind: 'stored';
+      recipient: RecipientState;
+      entryId: string;
+      duplicate: boolean;
+      /** The entry's size as the store counts it (Hermod's headers + raw bytes), for the log line. */
+      size?: number;
+    }
   | { kind: 'verdict'; recipient: RecipientState; verdict: Verdict }
   | { kind: 'spam-rejected'; recipient: RecipientState }
   | { kind: 'spam-deferred'; recipient: RecipientState }

@@ -97,7 +97,7 @@ describe('hermod message move', () => {
   });
 
   it.each([
-    [['message', 'move', '01NOSUCHMESSAGE0000000000', 'Junk'], 1, /unknown message id "01NOSUCHMESSAGE0000000000"/],
+    [['message', 'move', '01J00000000000000000000000', 'Junk'], 1, /unknown message id "01J00000000000000000000000"/],
     [['message', 'move', 'x', '  '], 2, /invalid FOLDER "  "/],
     [['message', 'move', 'x'], 2, /missing required argument 'folder'/],
   ])('refuses %j with one line (exit %d)', async (args, code, message) => {

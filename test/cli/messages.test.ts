@@ -183,12 +183,12 @@ describe('hermod message / search', () => {
 
   it('reports an unknown message id or mailbox, and a bad query, in one line', async () => {
     const [message, mailbox, query] = await Promise.all([
-      runCli(['message', 'show', '01NOSUCHMESSAGE0000000000'], env),
+      runCli(['message', 'show', '01J00000000000000000000000'], env),
       runCli(['message', 'list', '--mailbox', 'zed@example.org'], env),
       runCli(['search', '--mailbox', 'alice@example.org', 'form:bob'], env),
     ]);
     expect(message.code).toBe(1);
-    expect(errorLine(message)).toContain('01NOSUCHMESSAGE0000000000');
+    expect(errorLine(message)).toContain('01J00000000000000000000000');
     expect(mailbox.code).toBe(1);
     expect(errorLine(mailbox)).toMatch(/zed@example\.org.*--mailbox/);
     expect(query.code).toBe(2);

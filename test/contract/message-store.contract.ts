@@ -5,6 +5,7 @@ import type { Mailbox } from '../../src/store/types.js';
 import { makeDelivery, rawMessage, sha256Hex } from '../store/delivery-fixture.js';
 import { describeEntryChangeContract } from './message-store-changes.contract.js';
 import { describeImportContract } from './message-store-import.contract.js';
+import { describeEntryRemovalContract } from './message-store-removal.contract.js';
 
 /** Builds a fresh, initialised, empty store for one test, and a way to dispose of it. */
 export type MakeStore = () => Promise<{ store: MessageStore; cleanup: () => Promise<void> }>;
@@ -408,4 +409,5 @@ export function describeMessageStoreContract(name: string, makeStore: MakeStore)
   });
   describeEntryChangeContract(name, makeStore);
   describeImportContract(name, makeStore);
+  describeEntryRemovalContract(name, makeStore);
 }

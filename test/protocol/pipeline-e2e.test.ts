@@ -87,7 +87,7 @@ describe('the plugin chain end to end', () => {
       client: '127.0.0.1',
       from: 'sender@example.org',
       rcpt: [{ to: 'bob@example.com', reply: '250 2.0.0', entry: entryId }],
-      size: expect.any(Number),
+      bytes: expect.any(Number),
       ms: expect.any(Number),
     });
   });

@@ -57,6 +57,17 @@ describe('SMTP listener', () => {
     const [entry] = await store.listEntries({ mailboxId: mailbox.id, limit: 1 });
     const full = (await store.getFullMessage(entry.id))!.toString();
     expect(full).toMatch(/with ESMTPS id/);
+    // The TLS details as Postfix writes them, between the from and by lines.
+    expect(full).toMatch(/^Received: from [^\r\n]+\r\n\t\(using TLSv1\.[23] with cipher [A-Z0-9_-]+ \(\d+\/\d+ bits\)\)\r\n\tby /);
+    // One transaction line with HELO, TLS, Message-ID and per recipient folder, score and the stored size.
+    const line = hermod.logs.find((l) => l.msg === 'transaction')!;
+    expect(line).toMatchObject({
+      helo: expect.any(String),
+      tls: expect.stringMatching(/^TLSv1\.[23] [A-Z0-9_-]+$/),
+      messageId: expect.stringMatching(/^<.+>$/),
+      bytes: expect.any(Number),
+      rcpt: [{ to: 'alice@example.test', reply: '250 2.0.0', outcome: 'stored', folder: 'INBOX', score: expect.any(Number), entry: entry.id, size: entry.size }],
+    });
   });
 
   it('refuses to relay to a foreign domain (550 5.7.1) and knows its own users (550 5.1.1)', async () => {

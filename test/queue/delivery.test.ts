@@ -30,6 +30,7 @@ describe.skipIf(!hasSmtpSink())('outbound delivery into smtp-sink', () => {
     env = await startOutboundHermod(sink.port);
     const keys = new DkimKeys(join(env.hermod.config.dataDir, 'dkim'));
     keys.generate('example.test', 's2026');
+    keys.activate('example.test', 's2026');
     const { service } = env.hermod.server.outbound!;
     await service.submit({ sender: 'alice@example.test', recipients: ['bob@remote.test'], raw: outboundMessage(['bob@remote.test']) });
     await waitFor(() => env!.reports.some((r) => r.outcome === 'completed'), 10_000, 'delivery');

@@ -104,7 +104,7 @@ describe('submission listener', () => {
       ['alice@example.test', 'remote.test', ['bob@remote.test']],
     ]);
     const raw = (await hermod!.server.outbound!.queue.readBody(jobs[0].messageId))!.toString();
-    expect(raw).toMatch(/^Received: from .*\r\n\tby localhost \(Hermod\) with ESMTPSA id/);
+    expect(raw).toMatch(/^Received: from .*\r\n\t\(using TLSv1\.[23] with cipher \S+ \(\d+\/\d+ bits\)\)\r\n\tby localhost \(Hermod\) with ESMTPSA id/);
     expect(raw).toMatch(/^Message-ID: </m);
   });
 

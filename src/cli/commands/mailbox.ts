@@ -4,6 +4,7 @@ import { loadCliConfig, withServices } from '../context.js';
 import { formatDate, formatQuota, formatSize, formatTable, print, printJson } from '../format.js';
 import { parseSize } from '../parse-size.js';
 import { checkAddress, checkDomain, collectAddress } from '../validate.js';
+import { registerFolders } from './mailbox-folders.js';
 import { registerPasswd } from './mailbox-passwd.js';
 
 interface AddOptions {
@@ -33,6 +34,7 @@ export function registerMailboxCommands(program: Command): void {
   registerList(mailbox);
   registerRemove(mailbox);
   registerPasswd(mailbox);
+  registerFolders(mailbox);
 }
 
 function registerAdd(mailbox: Command): void {

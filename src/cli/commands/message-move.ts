@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { checkFolderName, moveMessage } from '../../admin/message-move.js';
 import { createCliLogger, loadCliConfig, withServices } from '../context.js';
 import { print } from '../format.js';
+import { checkMessageId } from '../validate.js';
 
 interface MoveOptions {
   /** commander's `--no-learn` sets this false. */
@@ -30,9 +31,10 @@ export function registerMove(message: Command): void {
     .addHelpText('after', MOVE_HELP)
     .action(async (id: string, folder: string, opts: MoveOptions, cmd: Command) => {
       const target = checkFolderName(folder);
+      const entryId = checkMessageId(id, 'message id');
       const config = loadCliConfig(cmd);
       await withServices(config, async ({ store }) => {
-        const r = await moveMessage(config, store, createCliLogger(), { id, folder: target, learn: opts.learn });
+        const r = await moveMessage(config, store, createCliLogger(), { id: entryId, folder: target, learn: opts.learn });
         if (!r.moved) return print(`message ${r.id} is already in ${r.to}`);
         print(`moved ${r.id} from ${r.from} to ${r.to}${r.learned ? `; ${r.learned}` : ''}`);
       });

@@ -1,12 +1,14 @@
 import { Option, type Command } from 'commander';
 import { getMessage, listMessages, messageLedger, showMessage } from '../../admin/messages.js';
 import { NotFoundError } from '../../errors.js';
+import { checkFolder } from '../../store/input-checks.js';
 import type { MessageStore } from '../../store/message-store.js';
 import type { LedgerLine, MailboxEntry } from '../../store/types.js';
 import { loadCliConfig, withServices } from '../context.js';
 import { findMailbox, formatScore, printEntries } from '../entries.js';
 import { cleanText, formatDate, formatFields, formatSize, formatTable, print, printJson } from '../format.js';
-import { checkAddress, parsePositiveInt } from '../validate.js';
+import { checkAddress, checkMessageId, parsePositiveInt } from '../validate.js';
+import { registerDelete } from './message-delete.js';
 import { registerMove } from './message-move.js';
 import { registerReclassify } from './message-reclassify.js';
 
@@ -24,14 +26,15 @@ interface ShowOptions {
   json?: boolean;
 }
 
-/** Registers `hermod message list | show | move | reclassify`. */
+/** Registers `hermod message list | show | move | delete | reclassify`. */
 export function registerMessageCommands(program: Command): void {
   const message = program
     .command('message')
-    .description('stored messages: list a mailbox, show one message (raw bytes, ledger), move it, reclassify');
+    .description('stored messages: list a mailbox, show one message (raw bytes, ledger), move, delete, reclassify');
   registerList(message);
   registerShow(message);
   registerMove(message);
+  registerDelete(message);
   registerReclassify(message);
 }
 
@@ -53,13 +56,15 @@ function registerList(message: Command): void {
     )
     .action(async (opts: ListOptions, cmd: Command) => {
       const address = checkAddress(opts.mailbox, '--mailbox');
+      const before = opts.before === undefined ? undefined : checkMessageId(opts.before, '--before');
+      const folder = opts.folder === undefined ? undefined : checkFolder(opts.folder);
       await withServices(loadCliConfig(cmd), async ({ store }) => {
         const mailbox = await findMailbox(store, address);
         const entries = await listMessages(store, {
           mailboxId: mailbox.id,
-          folder: opts.folder,
+          folder,
           limit: opts.limit,
-          before: opts.before,
+          before,
         });
         printEntries(entries, opts.json, `no messages in ${mailbox.address}${opts.folder ? ` (${opts.folder})` : ''}`);
       });
@@ -82,9 +87,10 @@ function registerShow(message: Command): void {
     )
     .option('--json', 'print JSON instead of text (with --ledger: the ledger lines)')
     .action(async (id: string, opts: ShowOptions, cmd: Command) => {
+      const entryId = checkMessageId(id, 'message id');
       await withServices(loadCliConfig(cmd), async ({ store }) => {
-        if (opts.ledger) return showLedger(await messageLedger(store, id), opts.json);
-        const entry = await getMessage(store, id);
+        if (opts.ledger) return showLedger(await messageLedger(store, entryId), opts.json);
+        const entry = await getMessage(store, entryId);
         if (opts.raw) return writeRaw(store, entry);
         return showSummary(store, entry, opts.json);
       });

@@ -1,6 +1,8 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { InputError } from '../../errors.js';
+import { InputError, NotFoundError } from '../../errors.js';
+import type { OutboundQueue } from '../../queue/outbound-queue.js';
 import type { JobSelector, JobState } from '../../queue/types.js';
+import { checkJobId } from '../validate.js';
 import { parseDuration } from '../queue-context.js';
 
 const STATES: JobState[] = ['queued', 'deferred', 'active', 'held'];
@@ -41,7 +43,7 @@ export function selectorOptions(cmd: Command, changes: boolean): Command {
 /** The selector for ids and flags; a change with neither ids, filters nor --all is refused. */
 export function selectorFrom(ids: string[], opts: SelectorOptions, changes: boolean): JobSelector {
   const selector: JobSelector = {
-    ids: ids.length ? ids : undefined,
+    ids: ids.length ? ids.map((id) => checkJobId(id, 'queue id')) : undefined,
     domain: opts.domain,
     sender: opts.sender,
     olderThanMs: opts.olderThan,
@@ -52,4 +54,16 @@ export function selectorFrom(ids: string[], opts: SelectorOptions, changes: bool
     throw new InputError('name job ids or a filter (--domain, --sender, --older-than, --status), or --all for every job');
   }
   return selector;
+}
+
+/**
+ * Every id named must be a job or a queued message (filters aside): a typo or a job already gone
+ * is an error naming it, and nothing changes, rather than "no job to retry" and exit 0.
+ */
+export async function requireKnownIds(queue: OutboundQueue, selector: JobSelector): Promise<void> {
+  if (!selector.ids) return;
+  const jobs = await queue.list({ ids: selector.ids });
+  const known = new Set(jobs.flatMap((job) => [job.id, job.messageId]));
+  const unknown = selector.ids.filter((id) => !known.has(id));
+  if (unknown.length > 0) throw new NotFoundError(`no queued job or message ${unknown.join(', ')} (see: hermod queue list)`);
 }

@@ -5,7 +5,8 @@ import { loadCliConfig } from '../context.js';
 import { cleanText, formatDate, formatFields, formatSize, formatTable, print, printJson } from '../format.js';
 import { formatAge, withQueue } from '../queue-context.js';
 import { registerQueueStats } from './queue-stats.js';
-import { selectorFrom, selectorOptions, type SelectorOptions } from './queue-select.js';
+import { requireKnownIds, selectorFrom, selectorOptions, type SelectorOptions } from './queue-select.js';
+import { checkJobId } from '../validate.js';
 
 /** Registers `hermod queue list | show | retry | hold | release | bounce | delete | stats`. */
 export function registerQueueCommands(program: Command): void {
@@ -29,6 +30,7 @@ function registerList(queue: Command): void {
     async (ids: string[], opts: SelectorOptions, cmd: Command) => {
       const selector = selectorFrom(ids, opts, false);
       await withQueue(loadCliConfig(cmd), async ({ queue: q }) => {
+        await requireKnownIds(q, selector);
         const jobs = await q.list(selector);
         if (opts.json) return printJson(jobs);
         if (jobs.length === 0) return print('queue is empty (no job matches)');
@@ -64,8 +66,9 @@ function registerShow(queue: Command): void {
     .argument('<id>', 'job id (MESSAGE.N)')
     .option('--json', 'print JSON (the job with a `headers` field)')
     .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
+      const jobId = checkJobId(id, 'job id');
       await withQueue(loadCliConfig(cmd), async ({ queue: q }) => {
-        const view = await showJob(q, id);
+        const view = await showJob(q, jobId);
         const { headers, ...job } = view;
         if (opts.json) return printJson(view);
         print(describeJob(job) + '\n' + formatTable(
@@ -107,6 +110,7 @@ function registerChange(queue: Command, name: QueueAction, description: string):
       const selector = selectorFrom(ids, opts, true);
       const config = loadCliConfig(cmd);
       await withQueue(config, async (services) => {
+        await requireKnownIds(services.queue, selector);
         const change = await changeJobs(name, selector, !!opts.dryRun, services, config);
         const changed = change.jobs;
         if (opts.json) return printJson(change);

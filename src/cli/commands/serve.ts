@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../../config/schema.js';
 import { createLogger } from '../../log.js';
-import { loadCliConfig } from '../context.js';
+import { printBanner, type BannerSource } from '../banner.js';
+import { loadCliConfigWithSource } from '../context.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
 
 /** What `serve` needs from the started server. */
@@ -25,8 +26,10 @@ export function registerServeCommand(program: Command): void {
         'ops.* serves HTTP /healthz, /readyz (503 while draining) and /metrics (Prometheus).',
     )
     .action(async (_opts: object, cmd: Command) => {
-      const config = loadCliConfig(cmd);
-      await serve(config, createLogger(config));
+      // The same checks as `hermod config check` (files included), before anything is opened.
+      const loaded = loadCliConfigWithSource(cmd, undefined, true);
+      const source = { file: loaded.source.file, envVariables: [...loaded.source.envSources.values()] };
+      await serve(loaded.config, createLogger(loaded.config), source);
     });
 }
 
@@ -35,7 +38,7 @@ export function registerServeCommand(program: Command): void {
  * the server starts, so a signal that arrives while it is starting still gets a clean close.
  * This and main.ts are the only places that call process.exit.
  */
-async function serve(config: HermodConfig, log: Logger): Promise<void> {
+async function serve(config: HermodConfig, log: Logger, source: BannerSource): Promise<void> {
   let server: Closable | undefined;
   let stopping = false;
   const closeAndExit = (running: Closable): void => {
@@ -60,6 +63,8 @@ async function serve(config: HermodConfig, log: Logger): Promise<void> {
   process.on('SIGINT', onSignal);
   // Imported here so the admin commands never load the listeners.
   const { startServer } = await import('../../server.js');
-  server = await startServer(config, log);
-  if (stopping) closeAndExit(server);
+  const running = await startServer(config, log);
+  server = running;
+  if (stopping) return closeAndExit(running);
+  await printBanner(running, config, source);
 }

@@ -10,6 +10,8 @@ import type {
   Delivery,
   DeliveryResult,
   Domain,
+  EntryDeletion,
+  FolderSummary,
   LedgerLine,
   ListEntriesOptions,
   Mailbox,
@@ -21,7 +23,9 @@ import { BayesTokens } from './bayes-tokens.js';
 import { BlobStore } from './blob-store.js';
 import { CassandraSession } from './cassandra-session.js';
 import type { CassandraStoreConfig } from './config-schema.js';
+import { canonicalFolder } from '../input-checks.js';
 import { EntryReader } from './entry-reader.js';
+import { EntryRemover } from './entry-remover.js';
 import { EntryUpdater } from './entry-updater.js';
 import { EntryWriter } from './entry-writer.js';
 import { MailboxDirectory } from './mailbox-directory.js';
@@ -54,6 +58,7 @@ interface OpenState {
   outbox: OutboxQueue;
   bayes: BayesTokens;
   removal: MailboxRemoval;
+  remover: EntryRemover;
 }
 
 /**
@@ -137,7 +142,7 @@ export class CassandraMessageStore implements MessageStore {
   }
 
   deliver(delivery: Delivery): Promise<DeliveryResult> {
-    return this.run('deliver', (s) => s.writer.deliver(delivery));
+    return this.run('deliver', (s) => s.writer.deliver({ ...delivery, folder: canonicalFolder(delivery.folder) }));
   }
 
   findDelivered(mailboxId: string, sha256: string): Promise<string | null> {
@@ -145,7 +150,16 @@ export class CassandraMessageStore implements MessageStore {
   }
 
   listEntries(options: ListEntriesOptions): Promise<MailboxEntry[]> {
-    return this.run('listEntries', (s) => s.reader.list(options));
+    const folder = options.folder === undefined ? undefined : canonicalFolder(options.folder);
+    return this.run('listEntries', (s) => s.reader.list({ ...options, folder }));
+  }
+
+  listFolders(mailboxId: string): Promise<FolderSummary[]> {
+    return this.run('listFolders', (s) => s.remover.listFolders(mailboxId));
+  }
+
+  deleteEntry(entryId: string): Promise<EntryDeletion> {
+    return this.run('deleteEntry', (s) => s.remover.deleteEntry(entryId));
   }
 
   getEntry(entryId: string): Promise<MailboxEntry | null> {
@@ -236,6 +250,7 @@ function assemble(session: CassandraSession, options: CassandraMessageStoreOptio
     writer: new EntryWriter(session, directory, blobs, outbox),
     updater: new EntryUpdater(session, reader, outbox),
     removal: new MailboxRemoval({ session, directory, reader, outbox, blobs, bayes }),
+    remover: new EntryRemover({ session, reader, outbox, blobs }),
   };
 }
 

@@ -152,6 +152,20 @@ export class CassandraSession {
     return rows;
   }
 
+  /** Reads a (paged) query page by page, so a large partition is never held in memory whole. */
+  async forEachPage(query: string, params: Params, options: RunOptions, onPage: (rows: cassandra.types.Row[]) => void): Promise<void> {
+    let pageState: string | undefined;
+    do {
+      const result = await this.client.execute(query, params, {
+        ...this.queryOptions(options),
+        fetchSize: options.fetchSize ?? 500,
+        pageState,
+      });
+      onPage(result.rows);
+      pageState = result.pageState ?? undefined;
+    } while (pageState);
+  }
+
   /**
    * A lightweight transaction (`… IF …`): Paxos at the serial consistency, then the commit at
    * the session's consistency. Returns whether it applied and the row Cassandra answered with

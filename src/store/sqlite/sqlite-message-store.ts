@@ -10,6 +10,8 @@ import type {
   Delivery,
   DeliveryResult,
   Domain,
+  EntryDeletion,
+  FolderSummary,
   LedgerLine,
   ListEntriesOptions,
   Mailbox,
@@ -19,6 +21,8 @@ import type {
 } from '../types.js';
 import { BayesTokens } from './bayes-tokens.js';
 import { EntryReader } from './entry-reader.js';
+import { EntryRemover } from './entry-remover.js';
+import { canonicalFolder } from '../input-checks.js';
 import { EntryUpdater } from './entry-updater.js';
 import { EntryWriter } from './entry-writer.js';
 import { GroupCommit } from './group-commit.js';
@@ -50,6 +54,7 @@ interface OpenState {
   updater: EntryUpdater;
   bayes: BayesTokens;
   passwords: MailboxPasswords;
+  remover: EntryRemover;
 }
 
 /**
@@ -88,6 +93,7 @@ export class SqliteMessageStore implements MessageStore {
         updater: new EntryUpdater(db, outbox, reader),
         bayes,
         passwords: new MailboxPasswords(db),
+        remover: new EntryRemover(db, outbox, reader),
       };
     } catch (err) {
       db?.close();
@@ -151,7 +157,7 @@ export class SqliteMessageStore implements MessageStore {
   async deliver(delivery: Delivery): Promise<DeliveryResult> {
     if (!this.state) throw new StoreError('deliver: the message store is not open');
     try {
-      return await this.state.commits.submit(delivery);
+      return await this.state.commits.submit({ ...delivery, folder: canonicalFolder(delivery.folder) });
     } catch (err) {
       throw asStoreError('deliver', err);
     }
@@ -162,7 +168,16 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async listEntries(options: ListEntriesOptions): Promise<MailboxEntry[]> {
-    return this.run('listEntries', (s) => s.reader.list(options));
+    const folder = options.folder === undefined ? undefined : canonicalFolder(options.folder);
+    return this.run('listEntries', (s) => s.reader.list({ ...options, folder }));
+  }
+
+  async listFolders(mailboxId: string): Promise<FolderSummary[]> {
+    return this.run('listFolders', (s) => s.remover.listFolders(mailboxId));
+  }
+
+  async deleteEntry(entryId: string): Promise<EntryDeletion> {
+    return this.run('deleteEntry', (s) => s.remover.deleteEntry(entryId));
   }
 
   async getEntry(entryId: string): Promise<MailboxEntry | null> {
