@@ -73,6 +73,7 @@ describe.each(['sqlite', 'cassandra'] as const)('admin API and CLI agree on the 
   let server: RunningServer;
   let port: number;
   let token: string;
+  let writer: string;
   const ids: { entry?: string; job?: string } = {};
 
   beforeAll(async () => {
@@ -94,6 +95,7 @@ describe.each(['sqlite', 'cassandra'] as const)('admin API and CLI agree on the 
     await until(async () => (await store.outboxLength()) === 0, 'the indexer');
     await until(async () => (await server.outbound!.queue.get(ids.job!))?.state === 'deferred', 'the first attempt');
     token = new TokenFile(tokenFilePath(server.services.config)).create(parseScopes(['read']), 'parity').token;
+    writer = new TokenFile(tokenFilePath(server.services.config)).create(parseScopes(['messages:write']), 'parity-delete').token;
   }, 120_000);
 
   afterAll(async () => {
@@ -114,6 +116,8 @@ describe.each(['sqlite', 'cassandra'] as const)('admin API and CLI agree on the 
       [['message', 'list', '--mailbox', 'alice@example.test', '--limit', '1', '--before', ids.entry!], `/api/v1/messages?mailbox=alice@example.test&limit=1&before=${ids.entry}`],
       [['message', 'show', ids.entry!], `/api/v1/messages/${ids.entry}`],
       [['message', 'show', ids.entry!, '--ledger'], `/api/v1/messages/${ids.entry}/ledger`],
+      [['mailbox', 'folders', 'alice@example.test'], '/api/v1/mailboxes/alice@example.test/folders'],
+      [['message', 'delete', ids.entry!, '--dry-run'], ''],
       [['search', '--mailbox', 'alice@example.test', 'note'], '/api/v1/search?mailbox=alice@example.test&q=note'],
       [['queue', 'list', '--status', 'deferred'], '/api/v1/queue?status=deferred'],
       [['queue', 'show', ids.job!], `/api/v1/queue/${encodeURIComponent(ids.job!)}`],
@@ -122,12 +126,14 @@ describe.each(['sqlite', 'cassandra'] as const)('admin API and CLI agree on the 
     ];
     const fromCli = await Promise.all(pairs.map(([args]) => cliJson(config, args)));
     for (const [i, [args, path]] of pairs.entries()) {
-      const reply = await api(port, 'GET', path, { token });
+      const reply = path
+        ? await api(port, 'GET', path, { token })
+        : await api(port, 'POST', '/api/v1/messages/delete', { token: writer, body: { ids: [ids.entry], dryRun: true } });
       expect(reply.status, path).toBe(200);
       expect(reply.json, `${args.join(' ')} vs ${path}`).toEqual(fromCli[i]);
     }
     expect((fromCli[2] as unknown[]).length).toBe(2);
-    expect((fromCli[6] as unknown[]).length).toBe(2);
+    expect((fromCli[8] as unknown[]).length).toBe(2);
   }, 300_000);
 
   it('answers a queue change with dry run as the CLI does', async () => {

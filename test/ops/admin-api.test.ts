@@ -163,6 +163,24 @@ describe('admin API: endpoints', () => {
   });
 });
 
+describe('admin API: folders and deletion', () => {
+  it('lists folders, deletes a message after a dry run, and names a bad id', async () => {
+    const folders = (await api(port, 'GET', '/api/v1/mailboxes/alice@example.test/folders', { token: token.read })).json;
+    expect(folders.folders).toEqual([expect.objectContaining({ folder: 'Archive', messages: 1 })]);
+    const [entry] = (await api(port, 'GET', '/api/v1/messages?mailbox=alice@example.test', { token: token.read })).json;
+    const bad = await api(port, 'POST', '/api/v1/messages/delete', { token: token.all, body: { ids: [entry.id, 'nope'] } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.field).toBe('ids.1');
+    expect((await api(port, 'POST', '/api/v1/messages/delete', { token: token.read, body: { ids: [entry.id] } })).status).toBe(403);
+    const dry = (await api(port, 'POST', '/api/v1/messages/delete', { token: token.all, body: { ids: [entry.id], dryRun: true } })).json;
+    expect(dry).toMatchObject({ dryRun: true, messages: [{ id: entry.id, folder: 'Archive', blobRemoved: false }] });
+    expect((await api(port, 'GET', `/api/v1/messages/${entry.id}`, { token: token.read })).status).toBe(200);
+    const done = (await api(port, 'POST', '/api/v1/messages/delete', { token: token.all, body: { ids: [entry.id] } })).json;
+    expect(done).toMatchObject({ dryRun: false, messages: [{ id: entry.id, blobRemoved: true }] });
+    expect((await api(port, 'GET', `/api/v1/messages/${entry.id}`, { token: token.read })).status).toBe(404);
+  });
+});
+
 async function waitForSearch(id: string): Promise<{ id: string }[]> {
   for (let i = 0; i < 100; i++) {
     const found = (await api(port, 'GET', '/api/v1/search?mailbox=alice@example.test&q=invoice%20folder:Archive', { token: token.read })).json;

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { findMailbox } from '../../admin/directory.js';
 import { moveMessage } from '../../admin/message-move.js';
 import { getMessage, listMessages, messageLedger, searchMessages, showMessage } from '../../admin/messages.js';
+import { checkMessageId } from '../../cli/validate.js';
+import { deleteMessages, mailboxFolders } from '../../message-admin.js';
 import { badInput } from './api-error.js';
 import { address, folder, id, parseInput, positiveInt } from './input.js';
 import type { Route } from './router.js';
@@ -15,8 +17,20 @@ const listQuery = z.object({
 const searchQuery = z.object({ mailbox: address, q: z.string().min(1).max(4096), limit: positiveInt.default(50) });
 const moveBody = z.strictObject({ folder, learn: z.boolean().default(true) });
 const idParam = z.object({ id });
+const deleteBody = z.strictObject({ ids: z.array(z.string().max(200)).min(1).max(1000), dryRun: z.boolean().default(false) });
 
-/** Messages and search: the answers of `message list|show --json`, `message show --ledger --json`, `search --json`. */
+/** Message ids as the CLI checks them (26-character ULIDs, upper-cased). */
+function messageIds(ids: string[]): string[] {
+  return ids.map((value, i) => {
+    try {
+      return checkMessageId(value, 'message id');
+    } catch (err) {
+      throw badInput(`ids.${i}`, (err as Error).message);
+    }
+  });
+}
+
+/** Messages, folders and search: the answers of `message list|show|delete --json`, `message show --ledger --json`, `mailbox folders --json`, `search --json`. */
 export const messageRoutes: Route[] = [
   {
     method: 'GET',
@@ -48,6 +62,21 @@ export const messageRoutes: Route[] = [
       const input = parseInput(moveBody, body);
       return moveMessage(deps.config, deps.store, deps.log, { id: parseInput(idParam, params).id, ...input });
     },
+  },
+  {
+    method: 'POST',
+    path: '/messages/delete',
+    scope: 'messages:write',
+    handle: async ({ deps, body }) => {
+      const input = parseInput(deleteBody, body);
+      return deleteMessages({ store: deps.store, search: deps.search, log: deps.log }, messageIds(input.ids), { dryRun: input.dryRun });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/mailboxes/:address/folders',
+    scope: 'messages:read',
+    handle: ({ deps, params }) => mailboxFolders(deps.store, parseInput(z.object({ address }), params).address),
   },
   {
     method: 'GET',
