@@ -7,12 +7,14 @@
 #   haproxy, swaks, ansible, ansible-lint, python3-apt - the front-door end-to-end test
 #              (test/e2e): a private Postfix instance, HAProxy and two Hermod nodes configured by
 #              the Ansible roles; swaks sends. The system HAProxy service is stopped too.
+#   prometheus - for promtool, which checks the alert rules and dashboard queries under ops/
+#              (test/ops/ops-artifacts.test.ts); the Prometheus server itself is stopped
 # Postfix is preseeded to "No configuration" and any daemon the package started is stopped:
 # only the tools are needed, no MTA should listen on port 25.
 # Run as root (or via sudo).
 set -euo pipefail
 
-packages=(postfix openssl rspamd spamassassin spamd haproxy swaks ansible ansible-lint python3-apt)
+packages=(postfix openssl rspamd spamassassin spamd haproxy swaks ansible ansible-lint python3-apt prometheus)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-system-deps: run as root (sudo $0)" >&2
@@ -49,7 +51,7 @@ if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
 fi
 
 # The plugin tests run rspamd and spamd themselves; no system instance should keep running.
-for svc in rspamd spamd spamassassin; do
+for svc in rspamd spamd spamassassin prometheus; do
   if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     systemctl disable --now "$svc" 2>/dev/null || true
   elif [ -x "/etc/init.d/$svc" ]; then
@@ -76,7 +78,7 @@ for tool in rspamd spamd; do
     exit 1
   fi
 done
-for tool in haproxy swaks ansible-playbook ansible-lint; do
+for tool in haproxy swaks ansible-playbook ansible-lint promtool; do
   if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
     echo "install-system-deps: $tool not found after installing its package" >&2
     exit 1

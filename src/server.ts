@@ -9,7 +9,7 @@ import { SessionHandler } from './protocol/session-handler.js';
 import type { PeerInfo } from './protocol/session-state.js';
 import { Indexer } from './search/indexer.js';
 import { startLookup, type RunningLookup } from './lookup/start-lookup.js';
-import { instrumentSearch, instrumentStore } from './ops/instrument.js';
+import { instrumentSearch, instrumentStore, instrumentTransactions, observeOutbound } from './ops/instrument.js';
 import { Metrics } from './ops/metrics.js';
 import { startOps, type RunningOps } from './ops/start-ops.js';
 import { openServices, type HermodServices } from './services.js';
@@ -73,17 +73,20 @@ export async function startServer(config: HermodConfig, log: Logger, _options: S
     for (const kind of ['lmtp', 'smtp'] as const) {
       if (!config[kind].enabled) continue;
       const peers = new Map<string, PeerInfo>();
-      const handler = new SessionHandler({ listener: kind, config, transactions, log, peers, metrics });
+      // Only the listeners' messages count as received; local delivery from the queue is not counted again.
+      const counted = metrics ? instrumentTransactions(transactions, metrics) : transactions;
+      const handler = new SessionHandler({ listener: kind, config, transactions: counted, log, peers, metrics });
       const listener = new Listener({ kind, host: config[kind].host, port: config[kind].port, config, handler, peers, log });
       running[kind] = await listener.listen();
       listeners.push(listener);
     }
     side.lookup = await startLookup(config, store, log, metrics);
-    side.ops = await startOps(config, { store, search, metrics, log });
+    side.outbound = running.outbound = await startOutbound({ config, store, transactions, log, counter: metrics });
+    if (metrics) observeOutbound(side.outbound.worker, metrics);
+    side.ops = await startOps(config, { store, search, metrics, log, queue: side.outbound.queue, outbound: side.outbound.service });
     running.lookup = side.lookup?.address;
     running.ops = side.ops?.address;
-    side.outbound = running.outbound = await startOutbound({ config, store, transactions, log, counter: metrics });
-    const submission = await startSubmission(config, store, () => side.outbound!.service, log);
+    const submission = await startSubmission(config, store, () => side.outbound!.service, log, metrics);
     listeners.push(...(submission?.listeners ?? []));
     running.submission = submission?.address;
     running.submissionTls = submission?.implicitTls;

@@ -1,6 +1,4 @@
-import { NotFoundError } from '../errors.js';
-import type { MessageStore } from '../store/message-store.js';
-import type { Mailbox, MailboxEntry } from '../store/types.js';
+import type { MailboxEntry } from '../store/types.js';
 import { formatDate, formatSize, formatTable, print, printJson, type Column } from './format.js';
 
 /** Columns of `message list` and `search`. */
@@ -44,13 +42,4 @@ export function printEntries(entries: MailboxEntry[], json: boolean | undefined,
   print(formatTable(ENTRY_COLUMNS, entries.map(entryRow)));
 }
 
-/**
- * Finds the mailbox a `--mailbox` option names (primary address or alias); the address has been
- * checked with checkAddress before the store was opened.
- * @throws NotFoundError when no mailbox has the address.
- */
-export async function findMailbox(store: MessageStore, address: string): Promise<Mailbox> {
-  const mailbox = await store.resolveAddress(address);
-  if (!mailbox) throw new NotFoundError(`unknown mailbox "${address}" (--mailbox)`);
-  return mailbox;
-}
+export { findMailbox } from '../admin/directory.js';

@@ -17,6 +17,7 @@ import { registerReindexCommand } from './commands/reindex.js';
 import { registerSearchCommand } from './commands/search.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerSpamCommands } from './commands/spam.js';
+import { registerTokenCommands } from './commands/token.js';
 
 const FOOTER = `
 Configuration: -c/--config FILE, else HERMOD_CONFIG, else ${DEFAULT_CONFIG_FILE} when present;
@@ -74,6 +75,7 @@ export function buildProgram(): Command {
   registerSendCommand(program);
   registerQueueCommands(program);
   registerDkimCommands(program);
+  registerTokenCommands(program);
   registerConfigCommands(program);
   registerMigrateCommand(program);
   return program;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { deliverySchema, dkimSchema, queueSchema, relaySchema, submissionSchema } from '../queue/config-schema.js';
 import { cidrListSchema } from '../net/cidr-list.js';
 import { cassandraStoreSchema } from '../store/cassandra/config-schema.js';
+import { opsSchema } from '../ops/config-schema.js';
 
 const hostPort = (host: string, port: number) =>
   z
@@ -223,8 +224,8 @@ export const configSchema = z
     shutdownTimeoutMs: z.number().int().positive().default(30_000),
     /** Postfix socketmap lookups (domain, mailbox) answered from the store. @defaultValue off, 127.0.0.1:2426 */
     lookup: sideService(2426),
-    /** Ops HTTP endpoint: /healthz, /readyz, /metrics (Prometheus). @defaultValue off, 127.0.0.1:9424 */
-    ops: sideService(9424),
+    /** Ops HTTP endpoint: /healthz, /readyz, /metrics, the admin API (opt-in), TLS. @defaultValue off, 127.0.0.1:9424 */
+    ops: opsSchema,
     /** Authenticated submission listener (STARTTLS, AUTH PLAIN/LOGIN). @defaultValue off, 127.0.0.1:2587 */
     submission: submissionSchema,
     /** Outbound queue: driver, retry schedule, per-destination limits. */

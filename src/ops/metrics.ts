@@ -1,4 +1,10 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { QueueJob } from '../queue/types.js';
+import type { InboundOutcome, InboundReason } from './inbound-outcome.js';
+import type { ReasonClass } from './reason-class.js';
+import { registerScrapeGauges, type GaugeSource, type ReadinessSource, type ScrapeSources } from './scrape-gauges.js';
+
+export type { GaugeSource } from './scrape-gauges.js';
 
 /** Which listener a connection or transaction belongs to. */
 export type ListenerKind = 'lmtp' | 'smtp';
@@ -13,8 +19,11 @@ export type TransactionOutcome = 'delivered' | 'partial' | 'deferred' | 'rejecte
 /** One recipient's result: `accepted` at RCPT, `stored` or `duplicate` after DATA, or refused. */
 export type RecipientResult = 'accepted' | 'stored' | 'duplicate' | 'deferred' | 'rejected';
 
-/** A source of current values, read when Prometheus scrapes (so nothing polls in between). */
-export type GaugeSource = () => Promise<number>;
+/** How a submission AUTH attempt ended (tls_required: refused before STARTTLS; error: lookup failed). */
+export type AuthResult = 'success' | 'failure' | 'throttled' | 'tls_required' | 'error';
+
+/** What became of one outbound recipient in one attempt. */
+export type OutboundOutcome = 'delivered' | 'deferred' | 'bounced' | 'expired';
 
 /** Latency buckets in seconds: from a fast SQLite read to a slow remote write or plugin. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -35,11 +44,17 @@ export class Metrics {
   private readonly storeSeconds: Histogram<'operation' | 'result'>;
   private readonly indexSeconds: Histogram<'operation' | 'result'>;
   private readonly lookupSeconds: Histogram<'map' | 'result'>;
+  private readonly pluginVerdicts: Counter<'plugin' | 'stage' | 'verdict'>;
+  private readonly storeErrors: Counter<'operation'>;
+  private readonly indexErrors: Counter<'operation'>;
+  private readonly authAttempts: Counter<'result'>;
+  private readonly receivedBytes: Counter<'listener'>;
+  private readonly storedBytes: Counter;
+  private readonly outboundRecipients: Counter<'outcome' | 'reason' | 'destination'>;
+  private readonly outboundAttempts: Counter<'outcome' | 'destination'>;
+  private readonly inboundRecipients: Counter<'listener' | 'outcome' | 'reason'>;
   private readonly unbuildableNotices: Counter<'reason'>;
-  /** Outbound queue depth by state; set by the outbound queue (see setQueueDepthSource). */
-  readonly queueDepth: Gauge<'state'>;
-  private outboxSource: GaugeSource | undefined;
-  private queueSource: (() => Promise<Record<string, number>>) | undefined;
+  private readonly sources: ScrapeSources = {};
 
   constructor() {
     const registers = [this.registry];
@@ -86,12 +101,37 @@ export class Metrics {
       'Postfix socketmap lookups by map and result (found, notfound, temp, perm)',
       ['map', 'result'],
     );
+    this.pluginVerdicts = this.counter('hermod_plugin_verdicts_total', 'Plugin hook verdicts by plugin, stage and verdict', ['plugin', 'stage', 'verdict']);
+    this.storeErrors = this.counter('hermod_store_errors_total', 'Message store calls that failed, by operation', ['operation']);
+    this.indexErrors = this.counter('hermod_index_errors_total', 'Search index calls that failed, by operation', ['operation']);
+    this.authAttempts = this.counter(
+      'hermod_auth_attempts_total',
+      'Submission AUTH attempts by result (success, failure, throttled, tls_required, error)',
+      ['result'],
+    );
+    this.receivedBytes = this.counter('hermod_received_bytes_total', 'Message bytes received and run through the pipeline, by listener', ['listener']);
+    this.storedBytes = this.counter('hermod_stored_bytes_total', 'Message bytes written to mailboxes (new entries; duplicates not counted)', []);
+    this.outboundRecipients = this.counter(
+      'hermod_outbound_recipients_total',
+      'Outbound recipients per attempt by outcome (delivered, deferred, bounced, expired), reason class of the reply and destination (local, remote)',
+      ['outcome', 'reason', 'destination'],
+    );
+    this.outboundAttempts = this.counter(
+      'hermod_outbound_attempts_total',
+      'Outbound delivery attempts by outcome (completed, deferred, expired) and destination (local, remote)',
+      ['outcome', 'destination'],
+    );
+    this.inboundRecipients = this.counter(
+      'hermod_inbound_recipients_total',
+      'Inbound recipients after DATA by outcome (delivered, deferred, rejected, discarded) and reason (ok, duplicate, policy, spam, quota, store_error)',
+      ['listener', 'outcome', 'reason'],
+    );
     this.unbuildableNotices = this.counter(
       'hermod_outbound_notices_unbuildable_total',
       'Delivery status notifications (bounces, warnings) that could not be built, by reason',
       ['reason'],
     );
-    this.queueDepth = this.sourcedGauges();
+    registerScrapeGauges(this.registry, this.sources);
   }
 
   /** A bounce or warning that could not be built (e.g. a sender without a domain): it is lost. */
@@ -129,14 +169,41 @@ export class Metrics {
 
   pluginCall(plugin: string, stage: string, verdict: string, seconds: number): void {
     this.pluginSeconds.observe({ plugin, stage, verdict }, seconds);
+    this.pluginVerdicts.inc({ plugin, stage, verdict });
   }
 
   storeCall(operation: string, ok: boolean, seconds: number): void {
     this.storeSeconds.observe({ operation, result: ok ? 'ok' : 'error' }, seconds);
+    if (!ok) this.storeErrors.inc({ operation });
   }
 
   indexCall(operation: string, ok: boolean, seconds: number): void {
     this.indexSeconds.observe({ operation, result: ok ? 'ok' : 'error' }, seconds);
+    if (!ok) this.indexErrors.inc({ operation });
+  }
+
+  auth(result: AuthResult): void {
+    this.authAttempts.inc({ result });
+  }
+
+  received(listener: ListenerKind, bytes: number): void {
+    this.receivedBytes.inc({ listener }, bytes);
+  }
+
+  stored(bytes: number): void {
+    this.storedBytes.inc(bytes);
+  }
+
+  outboundRecipient(outcome: OutboundOutcome, reason: ReasonClass, local: boolean): void {
+    this.outboundRecipients.inc({ outcome, reason, destination: local ? 'local' : 'remote' });
+  }
+
+  inboundRecipient(listener: ListenerKind, outcome: InboundOutcome, reason: InboundReason): void {
+    this.inboundRecipients.inc({ listener, outcome, reason });
+  }
+
+  outboundAttempt(outcome: 'completed' | 'deferred' | 'expired', local: boolean): void {
+    this.outboundAttempts.inc({ outcome, destination: local ? 'local' : 'remote' });
   }
 
   lookup = (map: string, result: string, seconds: number): void => {
@@ -145,39 +212,22 @@ export class Metrics {
 
   /** Where the outbox lag is read from at scrape time (the store's outboxLength). */
   setOutboxSource(source: GaugeSource): void {
-    this.outboxSource = source;
+    this.sources.outbox = source;
   }
 
-  /** For the outbound queue, once it exists: jobs per state (waiting, active, delayed, failed …). */
-  setQueueDepthSource(source: () => Promise<Record<string, number>>): void {
-    this.queueSource = source;
+  /** Where the indexer lag in seconds is read from at scrape time. */
+  setIndexLagSource(source: GaugeSource): void {
+    this.sources.indexLag = source;
   }
 
-  /** The gauges read at scrape time; returns the queue depth family. */
-  private sourcedGauges(): Gauge<'state'> {
-    const registers = [this.registry];
-    const outbox = () => this.outboxSource;
-    const queue = () => this.queueSource;
-    new Gauge({
-      name: 'hermod_outbox_lag_items',
-      help: 'Store outbox items not yet applied to the search index',
-      registers,
-      async collect() {
-        const source = outbox();
-        if (source) this.set(await source());
-      },
-    });
-    return new Gauge({
-      name: 'hermod_queue_depth',
-      help: 'Outbound queue jobs by state (no series until an outbound queue is configured)',
-      labelNames: ['state'],
-      registers,
-      async collect() {
-        const source = queue();
-        if (!source) return;
-        for (const [state, depth] of Object.entries(await source())) this.set({ state }, depth);
-      },
-    });
+  /** The outbound queue's jobs, listed at scrape time for hermod_queue_depth*. */
+  setQueueSource(source: () => Promise<QueueJob[]>): void {
+    this.sources.queue = source;
+  }
+
+  /** The readiness probes, run at scrape time for hermod_ready and hermod_readiness_check. */
+  setReadinessSource(source: ReadinessSource): void {
+    this.sources.readiness = source;
   }
 
   private counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {

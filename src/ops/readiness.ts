@@ -1,3 +1,4 @@
+import type { OutboundQueue } from '../queue/outbound-queue.js';
 import type { SearchIndex } from '../search/search-index.js';
 import type { MailDirectory, OutboxStore } from '../store/roles.js';
 
@@ -24,13 +25,15 @@ export interface ReadinessReport {
 /**
  * The probes of a Hermod node: the store (reads the outbox length) and the search index (reads
  * the versions of a mailbox that never exists). Both are real round trips to the backend, cheap
- * on every adapter. The outbound queue adds its own probe once it exists.
+ * on every adapter. With an outbound queue, a third probe reads a job that never exists.
  */
-export function coreChecks(store: (MailDirectory & OutboxStore), search: SearchIndex): ReadinessCheck[] {
-  return [
+export function coreChecks(store: MailDirectory & OutboxStore, search: SearchIndex, queue?: OutboundQueue): ReadinessCheck[] {
+  const checks: ReadinessCheck[] = [
     { name: 'store', check: () => store.outboxLength() },
     { name: 'search', check: () => search.versions('hermod-readyz-probe') },
   ];
+  if (queue) checks.push({ name: 'queue', check: () => queue.get('hermod-readyz-probe.0') });
+  return checks;
 }
 
 /** Runs the checks in parallel, each bounded by `timeoutMs`; never throws. */

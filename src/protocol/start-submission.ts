@@ -2,6 +2,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
+import { instrumentAuth } from '../ops/instrument.js';
+import type { Metrics } from '../ops/metrics.js';
 import { Listener } from './listener.js';
 import type { PeerInfo } from './session-state.js';
 import { SubmissionHandler } from './submission-handler.js';
@@ -24,6 +26,7 @@ export async function startSubmission(
   accounts: SubmissionAccounts,
   outbound: () => MessageSubmitter,
   log: Logger,
+  metrics?: Metrics,
 ): Promise<RunningSubmission | undefined> {
   const s = config.submission;
   if (!s.enabled) return undefined;
@@ -31,6 +34,7 @@ export async function startSubmission(
   if (s.implicitTlsPort !== null && !tls) throw new ConfigError('submission.implicitTlsPort needs tls.key and tls.cert');
   const peers = new Map<string, PeerInfo>();
   const handler = new SubmissionHandler({ config, accounts, outbound, log: log.child({ listener: 'submission' }), peers });
+  if (metrics) instrumentAuth(handler, metrics);
   const serverOptions = {
     authMethods: ['PLAIN', 'LOGIN'],
     authOptional: true,

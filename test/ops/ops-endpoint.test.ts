@@ -102,8 +102,9 @@ describe('ops endpoint', () => {
     expect(sample(text, 'hermod_store_duration_seconds_count{operation="deliver",result="ok"}')).toBe(1);
     expect(sample(text, 'hermod_transaction_duration_seconds_count{listener="lmtp"}')).toBe(1);
     expect(sample(text, 'hermod_outbox_lag_items')).toBe(0);
-    // The outbound queue does not exist yet: the family is there, without series.
-    expect(text).toContain('# TYPE hermod_queue_depth gauge');
+    // An empty outbound queue still has a series per state.
+    expect(sample(text, 'hermod_queue_depth{state="queued"}')).toBe(0);
+    expect(sample(text, 'hermod_queue_depth{state="deferred"}')).toBe(0);
     expect(text).toContain('process_cpu_seconds_total');
   });
 

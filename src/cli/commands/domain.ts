@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { listDomains } from '../../admin/directory.js';
 import { loadCliConfig, withServices } from '../context.js';
 import { formatDate, formatTable, print, printJson } from '../format.js';
 import { checkDomain } from '../validate.js';
@@ -39,13 +40,7 @@ function registerList(domain: Command): void {
     .option('--json', 'print JSON (an array of {name, createdAt, mailboxes}) instead of a table')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       await withServices(loadCliConfig(cmd), async ({ store }) => {
-        const [domains, mailboxes] = await Promise.all([store.listDomains(), store.listMailboxes()]);
-        const counts = new Map<string, number>();
-        for (const m of mailboxes) {
-          const d = m.address.slice(m.address.lastIndexOf('@') + 1);
-          counts.set(d, (counts.get(d) ?? 0) + 1);
-        }
-        const rows = domains.map((d) => ({ ...d, mailboxes: counts.get(d.name) ?? 0 }));
+        const rows = await listDomains(store);
         if (opts.json) return printJson(rows);
         if (rows.length === 0) return print('no domains (add one with: hermod domain add NAME)');
         print(

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { verifyIndex } from '../../admin/spam-index.js';
 import { HermodError } from '../../errors.js';
 import type { DriftReport, MailboxDrift } from '../../search/index-drift.js';
 import type { MessageStore } from '../../store/message-store.js';
@@ -42,10 +43,9 @@ export function registerIndexCommands(program: Command): void {
     .action(async (opts: VerifyOptions, cmd: Command) => {
       const address = opts.mailbox === undefined ? undefined : checkAddress(opts.mailbox, '--mailbox');
       const config = loadCliConfig(cmd);
-      const { measureDrift, hasDrift } = await import('../../search/index-drift.js');
+      const { hasDrift } = await import('../../search/index-drift.js');
       await withServices(config, async ({ store, search }) => {
-        const mailboxes = await selectMailboxes(store, address);
-        const report = await measureDrift(store, search, mailboxes, address === undefined);
+        const report = await verifyIndex(store, search, address === undefined ? undefined : await findMailbox(store, address));
         if (opts.json) printJson(report);
         else printReport(report);
         if (hasDrift(report)) throw new IndexDriftError(driftSummary(report, address));

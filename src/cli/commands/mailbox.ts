@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { listMailboxes } from '../../admin/directory.js';
 import { loadCliConfig, withServices } from '../context.js';
 import { formatDate, formatQuota, formatSize, formatTable, print, printJson } from '../format.js';
 import { parseSize } from '../parse-size.js';
@@ -73,10 +74,7 @@ function registerList(mailbox: Command): void {
     .action(async (opts: ListOptions, cmd: Command) => {
       const domain = opts.domain === undefined ? undefined : checkDomain(opts.domain, '--domain');
       await withServices(loadCliConfig(cmd), async ({ store }) => {
-        const mailboxes = await store.listMailboxes(domain);
-        const rows = await Promise.all(
-          mailboxes.map(async (m) => ({ ...m, usedBytes: await store.mailboxUsage(m.id) })),
-        );
+        const rows = await listMailboxes(store, domain);
         if (opts.json) return printJson(rows);
         if (rows.length === 0) return print(domain ? `no mailboxes under ${domain}` : 'no mailboxes');
         print(

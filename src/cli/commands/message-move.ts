@@ -1,21 +1,13 @@
 import type { Command } from 'commander';
-import type { HermodConfig } from '../../config/schema.js';
-import { InputError, NotFoundError } from '../../errors.js';
-import { thresholdsFor } from '../../pipeline/decision.js';
-import { checkFolder } from '../../store/input-checks.js';
-import type { MessageStore } from '../../store/message-store.js';
-import type { BayesLabel, BayesLearnResult, LedgerLine, Mailbox, MailboxEntry } from '../../store/types.js';
-import { loadCliConfig, withServices } from '../context.js';
-import { cleanText, print } from '../format.js';
+import { checkFolderName, moveMessage } from '../../admin/message-move.js';
+import { createCliLogger, loadCliConfig, withServices } from '../context.js';
+import { print } from '../format.js';
 import { checkMessageId } from '../validate.js';
 
 interface MoveOptions {
   /** commander's `--no-learn` sets this false. */
   learn: boolean;
 }
-
-/** The tag the scorer gives mail it files into Junk; a move keeps it in step with the folder. */
-const SPAM_TAG = 'spam';
 
 const MOVE_HELP = `
 Moving a message into the junk folder (scoring.junkFolder, default Junk, or the mailbox's own
@@ -28,23 +20,6 @@ Examples:
   hermod message move 01J9Z3K4QY3V6S8T2W1X0Y9Z8A Junk
   hermod message move 01J9Z3K4QY3V6S8T2W1X0Y9Z8A INBOX --no-learn`;
 
-/** What a move between two folders teaches: into Junk spam, out of Junk ham, else nothing. */
-export function moveLabel(from: string, to: string, junkFolder: string): BayesLabel | null {
-  if (to === junkFolder && from !== junkFolder) return 'spam';
-  if (from === junkFolder && to !== junkFolder) return 'ham';
-  return null;
-}
-
-/** The folder argument in its one spelling (INBOX in any case is INBOX); a bad name is a usage error. */
-function checkFolderArgument(folder: string): string {
-  try {
-    return checkFolder(folder);
-  } catch (err) {
-    if (err instanceof InputError) throw new InputError(`invalid FOLDER "${cleanText(folder)}": ${err.message.replace(/^folder: /, '')}`);
-    throw err;
-  }
-}
-
 /** Registers `hermod message move ID FOLDER`. */
 export function registerMove(message: Command): void {
   message
@@ -55,73 +30,13 @@ export function registerMove(message: Command): void {
     .option('--no-learn', 'only move; do not teach the Bayesian filter')
     .addHelpText('after', MOVE_HELP)
     .action(async (id: string, folder: string, opts: MoveOptions, cmd: Command) => {
-      const target = checkFolderArgument(folder);
+      const target = checkFolderName(folder);
       const entryId = checkMessageId(id, 'message id');
       const config = loadCliConfig(cmd);
       await withServices(config, async ({ store }) => {
-        const entry = await store.getEntry(entryId);
-        if (!entry) throw new NotFoundError(`unknown message id "${id}"`);
-        if (entry.folder === target) return print(`message ${entry.id} is already in ${target}`);
-        const mailbox = await store.resolveAddress(entry.mailboxAddress);
-        if (!mailbox) throw new NotFoundError(`message ${entry.id}: mailbox ${entry.mailboxAddress} no longer exists`);
-        // The junk folder may be the mailbox's own (scoring.mailboxes).
-        const junk = thresholdsFor(config.scoring, { address: mailbox.address, mailbox }).junkFolder;
-        const label = moveLabel(entry.folder, target, junk);
-        const learned = label && opts.learn ? await learnFromMove(config, store, entry, mailbox, label) : '';
-        await applyMove(store, entry, target, label, learned);
-        print(`moved ${entry.id} from ${entry.folder} to ${target}${learned ? `; ${learned}` : ''}`);
+        const r = await moveMessage(config, store, createCliLogger(), { id: entryId, folder: target, learn: opts.learn });
+        if (!r.moved) return print(`message ${r.id} is already in ${r.to}`);
+        print(`moved ${r.id} from ${r.from} to ${r.to}${r.learned ? `; ${r.learned}` : ''}`);
       });
     });
-}
-
-/** Teaches the filter the message's new label; returns what happened, for the output and ledger. */
-async function learnFromMove(
-  config: HermodConfig,
-  store: MessageStore,
-  entry: MailboxEntry,
-  mailbox: Mailbox,
-  label: BayesLabel,
-): Promise<string> {
-  const raw = await store.getRaw(entry.sha256);
-  if (!raw) throw new NotFoundError(`message ${entry.id}: raw bytes missing (sha256 ${entry.sha256}); use --no-learn`);
-  const { SpamLearner } = await import('../spam-learning.js');
-  const learner = await SpamLearner.open(config, store);
-  try {
-    return describeLearning(label, await learner.learn(raw, mailbox, label), mailbox.address);
-  } finally {
-    await learner.close();
-  }
-}
-
-function describeLearning(label: BayesLabel, results: BayesLearnResult[], address: string): string {
-  const where = results.map((r) => (r.scope === 'global' ? 'global' : address)).join(' and ');
-  const first = results[0];
-  if (!first || !first.changed) return `already learned as ${label}`;
-  return first.previous ? `relearned as ${label} (was ${first.previous}) in ${where}` : `learned as ${label} in ${where}`;
-}
-
-/** Moves; a move into or out of Junk also sets or clears the spam tag, as the scorer would have. */
-async function applyMove(
-  store: MessageStore,
-  entry: MailboxEntry,
-  target: string,
-  label: BayesLabel | null,
-  learned: string,
-): Promise<void> {
-  const note: LedgerLine = {
-    plugin: 'operator',
-    stage: 'move',
-    verdict: 'continue',
-    score: 0,
-    reason: `moved from ${entry.folder} to ${target}${learned ? `; ${learned}` : ''}`,
-    durationMs: 0,
-    details: { from: entry.folder, to: target, learned: learned ? label : null },
-  };
-  if (label === null) {
-    await store.moveEntry(entry.id, target, note);
-    return;
-  }
-  const others = entry.tags.filter((t) => t !== SPAM_TAG);
-  const tags = label === 'spam' ? [...others, SPAM_TAG].sort() : others;
-  await store.updateClassification(entry.id, { tags, importance: entry.importance, folder: target, note });
 }

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { getMessage, listMessages, messageLedger, showMessage } from '../../admin/messages.js';
 import { NotFoundError } from '../../errors.js';
 import { checkFolder } from '../../store/input-checks.js';
 import type { MessageStore } from '../../store/message-store.js';
@@ -6,7 +7,6 @@ import type { LedgerLine, MailboxEntry } from '../../store/types.js';
 import { loadCliConfig, withServices } from '../context.js';
 import { findMailbox, formatScore, printEntries } from '../entries.js';
 import { cleanText, formatDate, formatFields, formatSize, formatTable, print, printJson } from '../format.js';
-import { headerBlock, parseHeaders } from '../headers.js';
 import { checkAddress, checkMessageId, parsePositiveInt } from '../validate.js';
 import { registerDelete } from './message-delete.js';
 import { registerMove } from './message-move.js';
@@ -60,7 +60,7 @@ function registerList(message: Command): void {
       const folder = opts.folder === undefined ? undefined : checkFolder(opts.folder);
       await withServices(loadCliConfig(cmd), async ({ store }) => {
         const mailbox = await findMailbox(store, address);
-        const entries = await store.listEntries({
+        const entries = await listMessages(store, {
           mailboxId: mailbox.id,
           folder,
           limit: opts.limit,
@@ -89,10 +89,9 @@ function registerShow(message: Command): void {
     .action(async (id: string, opts: ShowOptions, cmd: Command) => {
       const entryId = checkMessageId(id, 'message id');
       await withServices(loadCliConfig(cmd), async ({ store }) => {
-        const entry = await store.getEntry(entryId);
-        if (!entry) throw new NotFoundError(`unknown message id "${id}"`);
+        if (opts.ledger) return showLedger(await messageLedger(store, entryId), opts.json);
+        const entry = await getMessage(store, entryId);
         if (opts.raw) return writeRaw(store, entry);
-        if (opts.ledger) return showLedger(await store.getLedger(entry.id), opts.json);
         return showSummary(store, entry, opts.json);
       });
     });
@@ -131,14 +130,13 @@ function formatMs(ms: number): string {
 }
 
 async function showSummary(store: MessageStore, entry: MailboxEntry, json: boolean | undefined): Promise<void> {
-  const full = await store.getFullMessage(entry.id);
-  const block = full ? headerBlock(full) : '';
-  if (json) return printJson({ ...entry, headers: parseHeaders(block) });
+  const view = await showMessage(store, entry);
+  if (json) return printJson(view);
   print(formatFields(summaryFields(entry)));
   print('');
   print('headers:');
-  if (!full) return print('  (raw message missing)');
-  for (const h of parseHeaders(block)) print(`  ${cleanText(h.name)}: ${cleanText(h.value)}`);
+  if (view.headers.length === 0) return print('  (raw message missing)');
+  for (const h of view.headers) print(`  ${cleanText(h.name)}: ${cleanText(h.value)}`);
 }
 
 /** The label/value pairs `message show` prints above the headers. */

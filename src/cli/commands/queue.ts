@@ -1,14 +1,9 @@
 import type { Command } from 'commander';
-import type { HermodConfig } from '../../config/schema.js';
-import { NotFoundError } from '../../errors.js';
-import { Bouncer } from '../../queue/bouncer.js';
-import { headerText } from '../../mail/message-headers.js';
-import type { OutboundQueue } from '../../queue/outbound-queue.js';
-import { RetryPolicy } from '../../queue/retry-policy.js';
+import { changeJobs, showJob, type QueueAction } from '../../admin/queue-actions.js';
 import type { QueueJob } from '../../queue/types.js';
 import { loadCliConfig } from '../context.js';
 import { cleanText, formatDate, formatFields, formatSize, formatTable, print, printJson } from '../format.js';
-import { formatAge, withQueue, type QueueServices } from '../queue-context.js';
+import { formatAge, withQueue } from '../queue-context.js';
 import { registerQueueStats } from './queue-stats.js';
 import { requireKnownIds, selectorFrom, selectorOptions, type SelectorOptions } from './queue-select.js';
 import { checkJobId } from '../validate.js';
@@ -73,11 +68,9 @@ function registerShow(queue: Command): void {
     .action(async (id: string, opts: { json?: boolean }, cmd: Command) => {
       const jobId = checkJobId(id, 'job id');
       await withQueue(loadCliConfig(cmd), async ({ queue: q }) => {
-        const job = await q.get(jobId);
-        if (!job) throw new NotFoundError(`queue job ${id} does not exist`);
-        const body = await q.readBody(job.messageId);
-        const headers = body ? headerText(body) : '';
-        if (opts.json) return printJson({ ...job, headers });
+        const view = await showJob(q, jobId);
+        const { headers, ...job } = view;
+        if (opts.json) return printJson(view);
         print(describeJob(job) + '\n' + formatTable(
           [{ header: 'recipient' }, { header: 'status' }, { header: 'last reply', maxWidth: 80 }, { header: 'remote mta' }],
           job.recipients.map((r) => [r.address, r.status, r.lastResponse ?? '-', r.remoteMta ?? '-']),
@@ -103,8 +96,7 @@ function describeJob(job: QueueJob): string {
   ]);
 }
 
-type ChangeName = 'retry' | 'hold' | 'release' | 'bounce' | 'delete';
-const CHANGES: [ChangeName, string][] = [
+const CHANGES: [QueueAction, string][] = [
   ['retry', 'make deferred or held jobs due now (postqueue -f / postsuper -r)'],
   ['hold', 'put jobs on hold: never tried until released (postsuper -h)'],
   ['release', 'release held jobs, due now (postsuper -H)'],
@@ -112,54 +104,19 @@ const CHANGES: [ChangeName, string][] = [
   ['delete', 'remove jobs silently, no bounce (postsuper -d)'],
 ];
 
-function registerChange(queue: Command, name: ChangeName, description: string): void {
+function registerChange(queue: Command, name: QueueAction, description: string): void {
   selectorOptions(queue.command(name).description(description).argument('[ids...]', 'job or message ids'), true).action(
     async (ids: string[], opts: SelectorOptions, cmd: Command) => {
       const selector = selectorFrom(ids, opts, true);
       const config = loadCliConfig(cmd);
       await withQueue(config, async (services) => {
         await requireKnownIds(services.queue, selector);
-        const selected = (await services.queue.list(selector)).filter((j) => j.state !== 'active');
-        const chosen = selected.map((j) => j.id);
-        const changed = opts.dryRun ? chosen : await apply(name, selected, services, config);
-        if (opts.json) return printJson({ action: name, dryRun: !!opts.dryRun, jobs: changed });
+        const change = await changeJobs(name, selector, !!opts.dryRun, services, config);
+        const changed = change.jobs;
+        if (opts.json) return printJson(change);
         const verb = opts.dryRun ? `would ${name}` : `${name}:`;
         print(changed.length === 0 ? `no job to ${name}` : `${verb} ${changed.length} job(s)\n${changed.join('\n')}`);
       });
     },
   );
-}
-
-async function apply(name: ChangeName, jobs: QueueJob[], s: QueueServices, config: HermodConfig): Promise<string[]> {
-  const ids = jobs.map((j) => j.id);
-  const q: OutboundQueue = s.queue;
-  switch (name) {
-    case 'retry':
-      return q.retryNow(ids);
-    case 'hold':
-      return q.hold(ids);
-    case 'release':
-      return q.release(ids);
-    case 'delete':
-      return q.remove(ids);
-    case 'bounce':
-      return bounceJobs(jobs, s, config.hostname, new RetryPolicy(config.queue.retry, config.queue.delayWarningMs));
-  }
-}
-
-/** Reads each body first (removing the last job drops it), removes the job, then bounces. */
-async function bounceJobs(jobs: QueueJob[], s: QueueServices, hostname: string, policy: RetryPolicy): Promise<string[]> {
-  const bouncer = new Bouncer((submission) => s.outbound.prepare(submission), policy, hostname, s.log);
-  const done: string[] = [];
-  for (const job of jobs) {
-    const body = (await s.queue.readBody(job.messageId)) ?? Buffer.alloc(0);
-    if ((await s.queue.remove([job.id])).length === 0) continue;
-    const pending = job.recipients
-      .filter((r) => r.status === 'pending')
-      .map((r) => ({ ...r, status: 'failed' as const, action: 'failed' as const, lastResponse: `${r.lastResponse ? `${r.lastResponse}; ` : ''}removed from the queue by the administrator` }));
-    const notices = await bouncer.notices(job, pending, body);
-    for (const message of notices.messages) await s.queue.enqueue(message);
-    done.push(job.id);
-  }
-  return done;
 }

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import type { MailboxEntry } from '../../store/types.js';
+import { searchMessages } from '../../admin/messages.js';
 import { loadCliConfig, withServices } from '../context.js';
 import { findMailbox, printEntries } from '../entries.js';
 import { checkAddress, parsePositiveInt } from '../validate.js';
@@ -42,14 +42,12 @@ export function registerSearchCommand(program: Command): void {
     .action(async (words: string[], opts: SearchOptions, cmd: Command) => {
       const address = checkAddress(opts.mailbox, '--mailbox');
       const config = loadCliConfig(cmd);
+      // Parsed before the store opens, so a bad query is a usage error without touching storage.
       const { parseSearchQuery } = await import('../../search/query-parser.js');
-      const query = parseSearchQuery(words.join(' '));
+      parseSearchQuery(words.join(' '));
       await withServices(config, async ({ store, search }) => {
         const mailbox = await findMailbox(store, address);
-        const hits = await search.search(mailbox.id, query, opts.limit);
-        const entries = await Promise.all(hits.map((h) => store.getEntry(h.entryId)));
-        // A hit whose entry is gone means the index lags the store; skip it rather than fail.
-        const found = entries.filter((e): e is MailboxEntry => e !== null);
+        const found = await searchMessages(store, search, mailbox.id, words.join(' '), opts.limit);
         printEntries(found, opts.json, 'no messages match');
       });
     });

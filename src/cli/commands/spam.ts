@@ -1,16 +1,17 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { spamStats } from '../../admin/spam-index.js';
 import { InputError } from '../../errors.js';
 import type { MessageStore } from '../../store/message-store.js';
 import { BAYES_GLOBAL_SCOPE, type BayesLabel, type Mailbox } from '../../store/types.js';
-import { loadCliConfig, withServices } from '../context.js';
+import { createCliLogger, loadCliConfig, withServices } from '../context.js';
 import { findMailbox } from '../entries.js';
 import { scanEntries } from '../entry-scan.js';
 import { formatTable, print, printJson } from '../format.js';
 import { startProgress } from '../progress.js';
-import { tally, type LearnTally } from '../learn-tally.js';
-import type { SpamLearner } from '../spam-learning.js';
+import { learnEntries, tally, type LearnTally } from '../../admin/learn-tally.js';
+import type { SpamLearner } from '../../admin/spam-learning.js';
 import { checkAddress } from '../validate.js';
 
 interface TrainOptions {
@@ -61,9 +62,9 @@ function registerTrain(spam: Command): void {
       const source = trainSource(paths, opts);
       const files = source.kind === 'files' ? collectMessageFiles(source.paths) : [];
       const config = loadCliConfig(cmd);
-      const { SpamLearner } = await import('../spam-learning.js');
+      const { SpamLearner } = await import('../../admin/spam-learning.js');
       await withServices(config, async ({ store }) => {
-        const learner = await SpamLearner.open(config, store);
+        const learner = await SpamLearner.open(config, store, createCliLogger());
         try {
           if (source.kind === 'files') await trainFiles(store, learner, files, label);
           else await trainFolder(store, learner, await findMailbox(store, source.mailbox), source.folder, label);
@@ -83,12 +84,9 @@ function registerStats(spam: Command): void {
     .action(async (opts: StatsOptions, cmd: Command) => {
       const address = opts.mailbox === undefined ? undefined : checkAddress(opts.mailbox, '--mailbox');
       await withServices(loadCliConfig(cmd), async ({ store }) => {
-        const rows: [string, { spam: number; ham: number }][] = [['global', await store.bayesTotals(BAYES_GLOBAL_SCOPE)]];
-        if (address) {
-          const mailbox = await findMailbox(store, address);
-          rows.push([mailbox.address, await store.bayesTotals(mailbox.id)]);
-        }
-        if (opts.json) return printJson(Object.fromEntries(rows));
+        const stats = await spamStats(store, address ? await findMailbox(store, address) : undefined);
+        if (opts.json) return printJson(stats);
+        const rows = Object.entries(stats);
         const columns = [{ header: 'statistics' }, { header: 'spam', align: 'right' as const }, { header: 'ham', align: 'right' as const }];
         print(formatTable(columns, rows.map(([scope, t]) => [scope, String(t.spam), String(t.ham)])));
       });
@@ -182,19 +180,14 @@ async function trainFolder(
 ): Promise<void> {
   const entries = await scanEntries(store, { mailboxId: mailbox.id, folder });
   if (entries.length === 0) throw new InputError(`--folder: no messages in ${mailbox.address} folder "${folder}"`);
-  const count: LearnTally = { learned: 0, relearned: 0, already: 0 };
   const progress = startProgress(`learning ${label}`, entries.length);
-  let missing = 0;
+  let learned;
   try {
-    for (const entry of entries) {
-      const raw = await store.getRaw(entry.sha256);
-      if (raw) tally(count, await learner.learn(raw, mailbox, label));
-      else missing++;
-      progress.tick();
-    }
+    learned = await learnEntries(store, learner, mailbox, entries, label, () => progress.tick());
   } finally {
     progress.stop();
   }
+  const { count, missing } = learned;
   const scopes = learner.scopes(mailbox.id);
   const where = scopes.length > 1 ? `${mailbox.address} and global` : mailbox.address;
   printSummary(entries.length - missing, label, where, count);

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { bayesConfigSchema, learnMessage, learnScopes, type BayesConfig } from '../../plugins/bayes/index.js';
 import { builtinPlugins } from '../../plugins/index.js';
 import type { HermodConfig } from '../config/schema.js';
@@ -6,7 +7,6 @@ import { PluginReplay } from '../pipeline/replay.js';
 import type { RecipientState } from '../pipeline/types.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { BayesLabel, BayesLearnResult, Mailbox } from '../store/types.js';
-import { createCliLogger } from './context.js';
 
 /**
  * The Bayes settings learning must share with classification (tokenizer, scopes): the `bayes`
@@ -34,10 +34,11 @@ export class SpamLearner {
     readonly settings: BayesConfig,
   ) {}
 
-  static async open(config: HermodConfig, store: MessageStore): Promise<SpamLearner> {
+  /** @param log where the parse plugin's replay logs (the CLI's stderr logger, or the server's) */
+  static async open(config: HermodConfig, store: MessageStore, log: Logger): Promise<SpamLearner> {
     const settings = bayesSettings(config);
     const replay = await PluginReplay.open(config, builtinPlugins, ['parse'], {
-      log: createCliLogger(),
+      log,
       hostname: config.hostname,
       dataDir: config.dataDir,
       store,
