@@ -1,36 +1,16 @@
+import { decodeEntities, scanHtml } from '../spam/html-scan.js';
 import { urlTokens, type Emit } from './text-tokens.js';
 
 /** Tags whose presence is evidence of its own: images, forms, scripts, fonts, tables, frames. */
 const TELLING_TAGS = new Set(['img', 'form', 'input', 'script', 'iframe', 'font', 'table', 'map', 'object', 'embed', 'style']);
-/** Tags that break a line when rendered; any other tag joins its neighbours (spam splits words with <b></b>). */
-const BLOCK_TAGS = /^(?:p|br|div|tr|td|th|li|ul|ol|h[1-6]|table|hr|blockquote|pre|title|center|body|html|head)$/;
-
-const ENTITIES: Record<string, string> = { nbsp: ' ', amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-/** Decodes the common named entities and numeric character references. */
-function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, ref: string) => {
-    if (ref[0] === '#') {
-      const code = ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-      return Number.isFinite(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : ' ';
-    }
-    return ENTITIES[ref.toLowerCase()] ?? whole;
-  });
-}
-
 /**
  * HTML to the text a reader sees: scripts, styles and comments dropped (a comment inside a word
- * joins it back: `Vi<!-- x -->agra`), block tags become spaces, inline tags vanish, entities decoded.
- * Used when the parse step left no text (HTML-to-text turned off).
+ * joins it back: `Vi<!-- x -->agra`), block tags become spaces, inline tags vanish, entities
+ * decoded. The spam plugin's linear scanner, so hostile markup costs one pass; at most
+ * `maxChars` of the HTML are read.
  */
-export function htmlToPlainText(html: string): string {
-  const withoutCode = html
-    .replace(/<!--[\s\S]*?-->/g, '')
-    .replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, ' ');
-  const text = withoutCode.replace(/<\/?([a-z][a-z0-9]*)\b[^>]*>/gi, (_tag, name: string) =>
-    BLOCK_TAGS.test(name.toLowerCase()) ? ' ' : '',
-  );
-  return decodeEntities(text);
+export function htmlToPlainText(html: string, maxChars?: number): string {
+  return scanHtml(html, maxChars).text;
 }
 
 /**
