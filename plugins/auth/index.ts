@@ -2,6 +2,7 @@ import { authenticate } from 'mailauth';
 import type { HookContext, PluginDeps, PluginManifest } from '../../src/pipeline/types.js';
 import { createDnsClient, NetworkList, normalizeAddress, type DnsClient, type DnsLookup } from '../../src/net/index.js';
 import { authConfigSchema, type AuthConfig } from './config.js';
+import { forgedAuthResults } from './forged.js';
 import { toFinding } from './score.js';
 import { splitHeaders, summarize } from './summary.js';
 
@@ -56,7 +57,7 @@ async function onData(ctx: HookContext<AuthConfig, AuthState>): Promise<void> {
   const summary = summarize(result);
   txn.auth = summary;
   if (config.addHeaders) txn.addedHeaders.push(...splitHeaders(result.headers));
-  ctx.report(toFinding(summary, config));
+  ctx.report(toFinding(summary, config, forgedAuthResults(txn.raw, state.authservId)));
 }
 
 /**
