@@ -9,6 +9,7 @@ import { headerBlock, parseHeaders } from '../headers.js';
 import { checkAddress, parsePositiveInt } from '../validate.js';
 import { registerMove } from './message-move.js';
 import { registerReclassify } from './message-reclassify.js';
+import { withSpamFields } from '../spam-fields.js';
 
 interface ListOptions {
   mailbox: string;
@@ -45,7 +46,7 @@ function registerList(message: Command): void {
       new Option('--limit <n>', 'show at most n messages').argParser(parsePositiveInt).default(50),
     )
     .option('--before <id>', 'page back: only messages older than this message id')
-    .option('--json', 'print JSON (an array of mailbox entries) instead of a table')
+    .option('--json', 'print JSON (an array of mailbox entries, each with spam: { score, bayes: { verdict, probability } })')
     .addHelpText(
       'after',
       '\nColumns: id, date, folder, from, subject, size, tags, spam score.\n' +
@@ -61,7 +62,9 @@ function registerList(message: Command): void {
           limit: opts.limit,
           before: opts.before,
         });
-        printEntries(entries, opts.json, `no messages in ${mailbox.address}${opts.folder ? ` (${opts.folder})` : ''}`);
+        // --json carries the spam score and the Bayes verdict and probability of each message.
+        const listed = opts.json ? await withSpamFields(store, entries) : entries;
+        printEntries(listed, opts.json, `no messages in ${mailbox.address}${opts.folder ? ` (${opts.folder})` : ''}`);
       });
     });
 }
