@@ -101,7 +101,9 @@ export class HermodEngine implements EvalEngine {
 
   /** Hits per rule of the spam plugin (and the Bayes band) since resetRuleHits. */
   ruleHits(): Hits & { rules: Record<string, Hits> } {
-    return { ...this.tested, rules: Object.fromEntries([...this.hits].sort(([a], [b]) => a.localeCompare(b))) };
+    // Copies: the counters go on counting in later test parts.
+    const rules = [...this.hits].sort(([a], [b]) => a.localeCompare(b)).map(([name, h]) => [name, { ...h }]);
+    return { ...this.tested, rules: Object.fromEntries(rules) };
   }
 
   private countHits(sample: Sample, findings: { plugin: string; finding: { details?: Record<string, unknown> } }[]): string[] {
