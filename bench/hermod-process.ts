@@ -156,8 +156,8 @@ export interface StoredCount {
  * (listEntries without a folder, paged). Call after Hermod has stopped.
  */
 export async function countStored(configFile: string, addresses: string[]): Promise<Record<string, StoredCount>> {
-  const configMod = await import(pathToFileURL(resolve('dist/src/config/index.js')).href);
-  const storeMod = await import(pathToFileURL(resolve('dist/src/store/index.js')).href);
+  const configMod = await import(pathToFileURL(resolve('dist/src/config/load.js')).href);
+  const storeMod = await import(pathToFileURL(resolve('dist/src/store/open-store.js')).href);
   const config = configMod.loadConfig({ file: configFile, env: {} });
   const store = (await storeMod.openMessageStore(config)) as StoreApi;
   const counts: Record<string, StoredCount> = {};

@@ -1,4 +1,4 @@
-import type { PluginManifest } from '../src/pipeline/types.js';
+import type { PluginManifest } from '../src/plugin-api.js';
 import auth from './auth/index.js';
 import bayes from './bayes/index.js';
 import classify from './classify/index.js';

@@ -3,17 +3,19 @@ import type { Logger } from 'pino';
 import { builtinPlugins } from '../plugins/index.js';
 import type { HermodConfig } from './config/schema.js';
 import { closePlugins, loadPlugins, type LoadedPlugin } from './pipeline/registry.js';
-import { MessageProcessor } from './pipeline/message-processor.js';
 import { PluginRunner } from './pipeline/runner.js';
 import { Listener } from './protocol/listener.js';
 import { SessionHandler } from './protocol/session-handler.js';
 import type { PeerInfo } from './protocol/session-state.js';
 import { Indexer } from './search/indexer.js';
-import { startLookup, type RunningLookup } from './lookup/index.js';
-import { instrumentSearch, instrumentStore, Metrics, startOps, type RunningOps } from './ops/index.js';
+import { startLookup, type RunningLookup } from './lookup/start-lookup.js';
+import { instrumentSearch, instrumentStore } from './ops/instrument.js';
+import { Metrics } from './ops/metrics.js';
+import { startOps, type RunningOps } from './ops/start-ops.js';
 import { openServices, type HermodServices } from './services.js';
 import { startSubmission } from './protocol/start-submission.js';
 import { startOutbound, type RunningOutbound } from './queue/start-outbound.js';
+import { TransactionCore } from './transaction/transaction-core.js';
 
 /** A started Hermod: its services, where it listens, and how to stop it gracefully. */
 export interface RunningServer {
@@ -63,12 +65,12 @@ export async function startServer(config: HermodConfig, log: Logger, options: St
       store: services.store,
     });
     const runner = new PluginRunner(plugins, log, metrics);
-    const processor = new MessageProcessor({ runner, store, config, log });
+    const transactions = new TransactionCore({ directory: store, entries: store, runner, config, log });
     const running: RunningServer = { services, close: async () => undefined };
     for (const kind of ['lmtp', 'smtp'] as const) {
       if (!config[kind].enabled) continue;
       const peers = new Map<string, PeerInfo>();
-      const handler = new SessionHandler({ listener: kind, config, store, runner, processor, log, peers, metrics });
+      const handler = new SessionHandler({ listener: kind, config, transactions, log, peers, metrics });
       const listener = new Listener({ kind, host: config[kind].host, port: config[kind].port, config, handler, peers, log });
       running[kind] = await listener.listen();
       listeners.push(listener);
@@ -77,7 +79,7 @@ export async function startServer(config: HermodConfig, log: Logger, options: St
     side.ops = await startOps(config, { store, search, metrics, log });
     running.lookup = side.lookup?.address;
     running.ops = side.ops?.address;
-    side.outbound = running.outbound = await startOutbound({ config, store, processor, log });
+    side.outbound = running.outbound = await startOutbound({ config, store, transactions, log });
     const submission = await startSubmission(config, store, () => side.outbound!.service, log);
     listeners.push(...(submission?.listeners ?? []));
     running.submission = submission?.address;

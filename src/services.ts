@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { HermodConfig } from './config/schema.js';
-import { openSearchIndex, type SearchIndex } from './search/index.js';
-import { openMessageStore, type MessageStore } from './store/index.js';
+import { openSearchIndex } from './search/open-index.js';
+import type { SearchIndex } from './search/search-index.js';
+import type { MessageStore } from './store/message-store.js';
+import { openMessageStore } from './store/open-store.js';
 
 /** The backends one Hermod process works with; the CLI and the listeners both use these. */
 export interface HermodServices {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cidrListSchema, dnsConfigSchema } from '../../src/net/index.js';
+import { cidrListSchema, dnsConfigSchema } from '../../src/plugin-api.js';
 
 /** The scored outcomes, in the order they are checked and listed. */
 export const AUTH_RULES = [

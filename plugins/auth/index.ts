@@ -1,6 +1,6 @@
 import { authenticate } from 'mailauth';
-import type { HookContext, PluginDeps, PluginManifest } from '../../src/pipeline/types.js';
-import { createDnsClient, NetworkList, normalizeAddress, type DnsClient, type DnsLookup } from '../../src/net/index.js';
+import type { HookContext, PluginDeps, PluginManifest } from '../../src/plugin-api.js';
+import { createDnsClient, NetworkList, normalizeAddress, type DnsClient, type DnsLookup } from '../../src/plugin-api.js';
 import { authConfigSchema, type AuthConfig } from './config.js';
 import { forgedAuthResults } from './forged.js';
 import { toFinding } from './score.js';

@@ -1,4 +1,4 @@
-import type { AuthSummary, PluginFinding } from '../../src/pipeline/types.js';
+import type { AuthSummary, PluginFinding } from '../../src/plugin-api.js';
 import { authScore, type AuthConfig, type AuthRule } from './config.js';
 import { describe } from './summary.js';
 

@@ -1,5 +1,5 @@
 import type { AuthenticateResult, AuthStatus } from 'mailauth';
-import type { AuthResult, AuthSummary } from '../../src/pipeline/types.js';
+import type { AuthResult, AuthSummary } from '../../src/plugin-api.js';
 
 const KNOWN: ReadonlySet<string> = new Set(['pass', 'fail', 'softfail', 'neutral', 'none', 'temperror', 'permerror', 'policy']);
 

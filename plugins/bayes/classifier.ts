@@ -1,5 +1,5 @@
-import type { MessageStore } from '../../src/store/message-store.js';
-import { BAYES_GLOBAL_SCOPE, type BayesCounts } from '../../src/store/types.js';
+import type { BayesTokenStore } from '../../src/plugin-api.js';
+import { BAYES_GLOBAL_SCOPE, type BayesCounts } from '../../src/plugin-api.js';
 import type { BayesConfig } from './config.js';
 import { fisherCombine, selectClues, type Clue } from './robinson.js';
 
@@ -37,7 +37,7 @@ const add = (a: BayesCounts, b: BayesCounts): BayesCounts => ({ spam: a.spam + b
  * it has learned `mailbox.minTrained` of each label (DSPAM-like), `merge` sums mailbox and global,
  * `global` (or no mailbox) uses the global scope.
  */
-export async function chooseStats(store: MessageStore, mailboxId: string | null, config: BayesConfig): Promise<Stats> {
+export async function chooseStats(store: BayesTokenStore, mailboxId: string | null, config: BayesConfig): Promise<Stats> {
   const global = await store.bayesTotals(BAYES_GLOBAL_SCOPE);
   const globalStats: Stats = { source: 'global', scopes: [BAYES_GLOBAL_SCOPE], totals: global };
   if (mailboxId === null || config.mailbox.mode === 'global') return globalStats;
@@ -51,7 +51,7 @@ export async function chooseStats(store: MessageStore, mailboxId: string | null,
 }
 
 /** Token counts summed over the scopes. */
-async function lookupAll(store: MessageStore, scopes: string[], tokens: string[]): Promise<Map<string, BayesCounts>> {
+async function lookupAll(store: BayesTokenStore, scopes: string[], tokens: string[]): Promise<Map<string, BayesCounts>> {
   if (scopes.length === 1) return store.bayesLookup(scopes[0], tokens);
   const sum = new Map<string, BayesCounts>();
   for (const scope of scopes) {
@@ -101,7 +101,7 @@ export function bandOf(probability: number): string {
  * Until those statistics hold `minTrained` spam and ham messages the verdict is `untrained`.
  */
 export async function classifyTokens(
-  store: MessageStore,
+  store: BayesTokenStore,
   tokens: string[],
   mailboxId: string | null,
   config: BayesConfig,
@@ -111,7 +111,7 @@ export async function classifyTokens(
 
 /** Classifies with statistics already chosen (several recipients may share them). */
 export async function classifyWith(
-  store: MessageStore,
+  store: BayesTokenStore,
   tokens: string[],
   stats: Stats,
   config: BayesConfig,

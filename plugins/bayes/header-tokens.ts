@@ -1,5 +1,5 @@
 import { parseAddressHeader } from 'mailparser';
-import type { ParsedMessage } from '../../src/pipeline/types.js';
+import type { ParsedMessage } from '../../src/plugin-api.js';
 import { domainSuffixes, emailTokens, wordTokens, type Emit } from './text-tokens.js';
 
 /** Bytes of the raw message scanned for MIME part headers (content types, charsets, encodings). */

@@ -1,7 +1,7 @@
-import { PluginError } from '../../src/errors.js';
-import type { HookContext, PluginFinding, PluginManifest } from '../../src/pipeline/types.js';
-import type { MessageStore } from '../../src/store/message-store.js';
-import { BAYES_GLOBAL_SCOPE } from '../../src/store/types.js';
+import { PluginError } from '../../src/plugin-api.js';
+import type { HookContext, PluginFinding, PluginManifest } from '../../src/plugin-api.js';
+import type { BayesTokenStore } from '../../src/plugin-api.js';
+import { BAYES_GLOBAL_SCOPE } from '../../src/plugin-api.js';
 import { bandOf, chooseStats, classifyWith, scoreOf, type BayesResult, type Stats } from './classifier.js';
 import { bayesConfigSchema, type BayesConfig } from './config.js';
 import { tokenize } from './tokenizer.js';
@@ -13,7 +13,7 @@ export { tokenize } from './tokenizer.js';
 
 /** The plugin's state: the store that holds the token statistics. */
 export interface BayesState {
-  store: MessageStore;
+  store: BayesTokenStore;
 }
 
 /** Clues listed in the ledger: enough to see why, few enough to read. */

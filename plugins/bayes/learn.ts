@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { ParsedMessage } from '../../src/pipeline/types.js';
-import type { MessageStore } from '../../src/store/message-store.js';
-import { BAYES_GLOBAL_SCOPE, type BayesLabel, type BayesLearnResult } from '../../src/store/types.js';
+import type { ParsedMessage } from '../../src/plugin-api.js';
+import type { BayesTokenStore } from '../../src/plugin-api.js';
+import { BAYES_GLOBAL_SCOPE, type BayesLabel, type BayesLearnResult } from '../../src/plugin-api.js';
 import type { BayesConfig } from './config.js';
 import { tokenize } from './tokenizer.js';
 
@@ -32,7 +32,7 @@ export interface Lesson {
  * learning it with the other label moves its counts over.
  */
 export async function learnMessage(
-  store: MessageStore,
+  store: BayesTokenStore,
   lesson: Lesson,
   config: Pick<BayesConfig, 'mailbox' | 'tokenizer'>,
 ): Promise<BayesLearnResult[]> {

@@ -2,7 +2,7 @@
  * The statistics of the filter: Robinson's token probability f(w) and Fisher's method of
  * combining them through the inverse chi-square (as in SpamBayes' chi2_spamprob).
  */
-import type { BayesCounts } from '../../src/store/types.js';
+import type { BayesCounts } from '../../src/plugin-api.js';
 
 /** Parameters of {@link tokenProbability} and {@link selectClues}. */
 export interface RobinsonParams {

@@ -1,4 +1,4 @@
-import type { ParsedMessage } from '../../src/pipeline/types.js';
+import type { ParsedMessage } from '../../src/plugin-api.js';
 import type { TokenizerOptions } from './config.js';
 import { headerTokens } from './header-tokens.js';
 import { htmlMarkupTokens, htmlToPlainText } from './html-text.js';

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuthSummary, PluginFinding } from '../../src/pipeline/types.js';
 import { loadMailFixtures, makeTransaction, runHook } from '../../test/helpers/plugin-context.js';
 import parse from '../parse/index.js';
+import { compileRegex } from './conditions.js';
 import classify, { classifyConfigSchema } from './index.js';
 
 const fixtures = loadMailFixtures();
@@ -132,6 +133,25 @@ describe('classify config', () => {
     });
     expect(result.success).toBe(false);
     expect(result.error?.issues[0].message).toMatch(/classify rule "broken-one": bad regex \/\(\[a-z\//);
+  });
+
+  // Patterns run on a linear-time engine: what only a backtracking engine can run is refused at
+  // config check, naming the rule, instead of stalling delivery on a crafted message.
+  it.each([
+    ['a backreference', '(a)\\1'],
+    ['a lookahead', 'invoice(?=s)'],
+  ])('refuses %s at config check', (_what, source) => {
+    const result = classifyConfigSchema.safeParse({ rules: [{ name: 'slow', if: { subject: source } }] });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0].message).toMatch(/classify rule "slow": bad regex/);
+  });
+
+  it('matches a catastrophic-backtracking pattern against a hostile subject', () => {
+    const [rule] = classifyConfigSchema.parse({ rules: [{ name: 'nested', if: { subject: '^(a+)+$' } }] }).rules;
+    const pattern = compileRegex((rule.if as { subject: string }).subject);
+    // 100,000 'a' then 'b': exponential on a backtracking engine, one pass on RE2.
+    expect(pattern.test('a'.repeat(100_000) + 'b')).toBe(false);
+    expect(pattern.test('A'.repeat(100_000))).toBe(true);
   });
 
   it('needs exactly one of if, all, any', () => {

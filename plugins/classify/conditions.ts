@@ -1,5 +1,6 @@
+import { RE2JS } from 're2js';
 import { z } from 'zod';
-import type { AuthResult, AuthSummary, ParsedMessage } from '../../src/pipeline/types.js';
+import type { AuthResult, AuthSummary, ParsedMessage } from '../../src/plugin-api.js';
 
 const AUTH_RESULTS = ['pass', 'fail', 'softfail', 'neutral', 'none', 'temperror', 'permerror', 'policy'] as const;
 
@@ -98,9 +99,24 @@ export function regexSources(condition: Condition): string[] {
   return [];
 }
 
-/** Compiles a rule regex: case-insensitive, JavaScript syntax. Throws on a bad pattern. */
-export function compileRegex(source: string): RegExp {
-  return new RegExp(source, 'i');
+/** A compiled rule pattern: does it match anywhere in the text. */
+export interface RulePattern {
+  test(text: string): boolean;
+}
+
+/**
+ * Compiles a rule regex, case-insensitive, with RE2 syntax on a linear-time engine (re2js).
+ *
+ * Rule patterns are written by operators but run on senders' text: on JavaScript's backtracking
+ * engine a pattern such as `(a+)+$` or `.*x.*y` takes exponential or quadratic time on a crafted
+ * subject or body, and the synchronous match blocks every connection (a plugin timeout cannot
+ * interrupt it). RE2 guarantees time linear in the text; what it cannot run in linear time
+ * (backreferences, lookaround) it refuses, so such a pattern fails config check, naming the rule.
+ * Throws on a bad or unsupported pattern.
+ */
+export function compileRegex(source: string): RulePattern {
+  const pattern = RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
+  return { test: (text) => pattern.test(text) };
 }
 
 /** What a compiled condition reads. */

@@ -1,4 +1,4 @@
-import type { AuthSummary, ParsedMessage, PluginFinding, RecipientState } from '../../src/pipeline/types.js';
+import type { AuthSummary, ParsedMessage, PluginFinding, RecipientState } from '../../src/plugin-api.js';
 import { compileCondition, type Predicate } from './conditions.js';
 import { ruleCondition, type ClassifyRule } from './config.js';
 

@@ -1,5 +1,5 @@
-import type { HookContext, ParsedMessage, PluginManifest, Transaction } from '../../src/pipeline/types.js';
-import { authservIdOf } from '../auth/forged.js';
+import type { HookContext, ParsedMessage, PluginManifest, Transaction } from '../../src/plugin-api.js';
+import { authservIdOf } from './authserv-id.js';
 import { BUILTIN_RULES } from './builtins.js';
 import { classifyConfigSchema, type ClassifyConfig } from './config.js';
 import { classify as runRules, compileRules, type CompiledRule } from './evaluate.js';

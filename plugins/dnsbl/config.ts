@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cidrListSchema, dnsConfigSchema, LOOPBACK } from '../../src/net/index.js';
+import { cidrListSchema, dnsConfigSchema, LOOPBACK } from '../../src/plugin-api.js';
 
 const PRIVATE = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', 'fc00::/7', 'fe80::/10'];
 

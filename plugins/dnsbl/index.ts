@@ -1,5 +1,5 @@
-import type { HookContext, PluginFinding, PluginManifest } from '../../src/pipeline/types.js';
-import { createDnsClient, NetworkList, type DnsClient, type DnsLookup } from '../../src/net/index.js';
+import type { HookContext, PluginFinding, PluginManifest } from '../../src/plugin-api.js';
+import { createDnsClient, NetworkList, type DnsClient, type DnsLookup } from '../../src/plugin-api.js';
 import { dnsblConfigSchema, type DnsblConfig } from './config.js';
 import { lookupZone, type ZoneResult } from './lookup.js';
 

@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import { isNoRecord, normalizeAddress, type DnsLookup } from '../../src/net/index.js';
+import { isNoRecord, normalizeAddress, type DnsLookup } from '../../src/plugin-api.js';
 import type { DnsblZone } from './config.js';
 
 /** What one zone said about the client. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cidrListSchema, LOOPBACK, redisConfigSchema } from '../../src/net/index.js';
+import { cidrListSchema, LOOPBACK, redisConfigSchema } from '../../src/plugin-api.js';
 
 export const greylistConfigSchema = z.strictObject({
   /** Where triplets live: `sqlite` (a file in dataDir, one node) or `redis` (shared by all nodes). @defaultValue "sqlite" */

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import type { HookContext, PluginDeps, PluginManifest, Verdict } from '../../src/pipeline/types.js';
-import { NetworkList } from '../../src/net/index.js';
+import type { HookContext, PluginDeps, PluginManifest, Verdict } from '../../src/plugin-api.js';
+import { NetworkList } from '../../src/plugin-api.js';
 import { greylistConfigSchema, type GreylistConfig } from './config.js';
 import { RedisGreylistStore } from './redis-store.js';
 import { SqliteGreylistStore } from './sqlite-store.js';

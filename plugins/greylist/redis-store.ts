@@ -1,4 +1,4 @@
-import { createRedis, type Redis, type RedisConfig } from '../../src/net/index.js';
+import { createRedis, type Redis, type RedisConfig } from '../../src/plugin-api.js';
 import type { GreylistStore } from './store.js';
 import type { TripletRecord } from './triplet.js';
 

@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import { normalizeAddress } from '../../src/net/index.js';
+import { normalizeAddress } from '../../src/plugin-api.js';
 import type { GreylistConfig } from './config.js';
 
 /** What the store keeps per triplet. Times are epoch milliseconds. */

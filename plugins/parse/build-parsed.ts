@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Attachment, ParsedMail } from 'mailparser';
-import type { ParsedMessage } from '../../src/pipeline/types.js';
-import type { AttachmentMeta } from '../../src/store/types.js';
+import type { ParsedMessage } from '../../src/plugin-api.js';
+import type { AttachmentMeta } from '../../src/plugin-api.js';
 import { formatAddresses, splitRawAddresses } from './addresses.js';
 import { firstValue, headerMap, parseDate, splitHeaderBlock } from './headers.js';
 import { deriveThreadId, normalizeMessageId } from './thread-id.js';

@@ -1,6 +1,6 @@
 import { simpleParser } from 'mailparser';
 import { z } from 'zod';
-import type { HookContext, ParsedMessage, PluginManifest } from '../../src/pipeline/types.js';
+import type { HookContext, ParsedMessage, PluginManifest } from '../../src/plugin-api.js';
 import { fallbackParsed, fromParsedMail } from './build-parsed.js';
 
 export const parseConfigSchema = z.strictObject({
@@ -40,6 +40,7 @@ async function onData(ctx: HookContext<ParseConfig>): Promise<void> {
   }
   const { parsed, error } = await parseRaw(raw, ctx.config);
   ctx.transaction.parsed = parsed;
+  ctx.transaction.summary = parsed;
   const details = {
     attachments: parsed.attachments.length,
     textChars: parsed.text.length,

@@ -1,4 +1,4 @@
-import type { HookContext, PluginManifest } from '../../src/pipeline/types.js';
+import type { HookContext, PluginManifest } from '../../src/plugin-api.js';
 import { privacyConfigSchema, type PrivacyConfig } from './config.js';
 import { detectE2e } from './e2e.js';
 import { toFinding, type PrivacyInput } from './score.js';

@@ -1,4 +1,4 @@
-import type { AuthSummary, PluginFinding } from '../../src/pipeline/types.js';
+import type { AuthSummary, PluginFinding } from '../../src/plugin-api.js';
 import type { PrivacyWeights } from './config.js';
 import type { E2eProtection } from './e2e.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cidrListSchema, LOOPBACK, redisConfigSchema } from '../../src/net/index.js';
+import { cidrListSchema, LOOPBACK, redisConfigSchema } from '../../src/plugin-api.js';
 
 const limitFields = (points: number, durationSeconds: number) => ({
   /** Set false to turn this limit off. @defaultValue true */

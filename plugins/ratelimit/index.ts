@@ -1,6 +1,6 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { HookContext, PluginManifest, Verdict } from '../../src/pipeline/types.js';
-import { createRedis, NetworkList, type Redis } from '../../src/net/index.js';
+import type { HookContext, PluginManifest, Verdict } from '../../src/plugin-api.js';
+import { createRedis, NetworkList, type Redis } from '../../src/plugin-api.js';
 import { ratelimitConfigSchema, type RatelimitConfig } from './config.js';
 
 export { ratelimitConfigSchema, type RatelimitConfig } from './config.js';

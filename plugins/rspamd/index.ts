@@ -1,4 +1,4 @@
-import type { HookContext, PluginFinding, PluginManifest } from '../../src/pipeline/types.js';
+import type { HookContext, PluginFinding, PluginManifest } from '../../src/plugin-api.js';
 import { checkV2, type RspamdReply } from './client.js';
 import { rspamdConfigSchema, type RspamdConfig } from './config.js';
 

@@ -3,7 +3,7 @@
  * and charsets. Each is a named rule with a score (config.ts); each reads bounded slices of the
  * message with linear scans.
  */
-import type { ParsedMessage } from '../../src/pipeline/types.js';
+import type { ParsedMessage } from '../../src/plugin-api.js';
 import type { SpamConfig } from './config.js';
 import { scanHtml, type HtmlScan } from './html-scan.js';
 import { linkEvidence, type LinkEvidence } from './links.js';

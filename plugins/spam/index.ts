@@ -1,4 +1,4 @@
-import type { HookContext, PluginManifest } from '../../src/pipeline/types.js';
+import type { HookContext, PluginManifest } from '../../src/plugin-api.js';
 import { spamConfigSchema, type SpamConfig } from './config.js';
 import { gatherEvidence } from './evidence.js';
 import { compilePhrases, type PhraseMatcher } from './phrases.js';

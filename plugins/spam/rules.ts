@@ -1,5 +1,5 @@
 import { parseAddressHeader } from 'mailparser';
-import type { ParsedMessage } from '../../src/pipeline/types.js';
+import type { ParsedMessage } from '../../src/plugin-api.js';
 import type { RuleName, SpamConfig } from './config.js';
 import {
   hasForgedOutlookMessageId, hasInvisibleCharacters, hasMalformedMessageId, hasMixedScriptWord, hasRiskyAttachment, hasUndeclared8bitBody,

@@ -1,4 +1,4 @@
-import type { PluginFinding } from '../../src/pipeline/types.js';
+import type { PluginFinding } from '../../src/plugin-api.js';
 import { ruleScore, type RuleName } from './config.js';
 import { findPhrases, type PhraseMatcher } from './phrases.js';
 import { phraseText, RULES, type RuleInput } from './rules.js';

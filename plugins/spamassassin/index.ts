@@ -1,4 +1,4 @@
-import type { HookContext, PluginFinding, PluginManifest } from '../../src/pipeline/types.js';
+import type { HookContext, PluginFinding, PluginManifest } from '../../src/plugin-api.js';
 import { spamassassinConfigSchema, type SpamassassinConfig } from './config.js';
 import { checkWithSpamd, type SpamdResult } from './spamd-client.js';
 

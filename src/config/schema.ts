@@ -29,8 +29,11 @@ const limitsSchema = z
     maxMessageBytes: z.number().int().positive().default(25 * 1024 * 1024),
     /** Most recipients in one transaction; the next RCPT gets 452 4.5.3. @defaultValue 100 */
     maxRecipients: z.number().int().positive().default(100),
-    /** Most simultaneous connections from one client address; more get 421. @defaultValue 20 */
-    maxConnectionsPerClient: z.number().int().positive().default(20),
+    /**
+     * Most simultaneous connections from one client address (as Postfix's smtpd_client_connection_count_limit);
+     * more get 421. The MTAs in proxy.trusted / xforward.trusted are not limited per address. @defaultValue 50
+     */
+    maxConnectionsPerClient: z.number().int().positive().default(50),
     /** Most simultaneous connections in all, per listener. @defaultValue 500 */
     maxConnections: z.number().int().positive().default(500),
     /** Idle socket timeout in milliseconds. @defaultValue 60000 */

@@ -1,4 +1,4 @@
-import type { MessageStore } from '../store/message-store.js';
+import type { MailDirectory } from '../store/roles.js';
 import type { SocketmapLookup } from './socketmap-server.js';
 
 /** Longest address SMTP allows (RFC 5321: 64 local part + @ + 255 domain). */
@@ -15,7 +15,7 @@ const MAX_ADDRESS = 320;
  * Postfix also probes wildcard keys (`@domain`, a bare local part, `.parent.domain`); those are
  * never in these maps, so an unknown address stays unknown and is refused at RCPT.
  */
-export function hermodMaps(store: MessageStore): Record<string, SocketmapLookup> {
+export function hermodMaps(store: MailDirectory): Record<string, SocketmapLookup> {
   return {
     domain: async (key) => {
       const domain = key.trim().toLowerCase();

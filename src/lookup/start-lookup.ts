@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
 import type { Metrics } from '../ops/metrics.js';
-import type { MessageStore } from '../store/message-store.js';
+import type { MailDirectory } from '../store/roles.js';
 import { hermodMaps } from './hermod-maps.js';
 import { SocketmapServer } from './socketmap-server.js';
 
@@ -15,7 +15,7 @@ export interface RunningLookup {
 /** Starts the Postfix socketmap service when `lookup.enabled`; resolves to undefined otherwise. */
 export async function startLookup(
   config: HermodConfig,
-  store: MessageStore,
+  store: MailDirectory,
   log: Logger,
   metrics?: Metrics,
 ): Promise<RunningLookup | undefined> {

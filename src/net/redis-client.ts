@@ -15,7 +15,7 @@ export type RedisConfig = z.infer<typeof redisConfigSchema>;
 
 /**
  * A client that connects on first use and fails a command quickly while Redis is away (one retry),
- * so a hook throws and the runner answers 451 4.3.0, or continues when the plugin is failOpen.
+ * so a hook throws and the runner answers with a tempfail, or continues when the plugin is failOpen.
  */
 export function createRedis(config: RedisConfig): Redis {
   const redis = new Redis(config.url, {

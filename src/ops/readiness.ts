@@ -1,5 +1,5 @@
 import type { SearchIndex } from '../search/search-index.js';
-import type { MessageStore } from '../store/message-store.js';
+import type { MailDirectory, OutboxStore } from '../store/roles.js';
 
 /** One dependency /readyz probes; `check` resolves when the dependency answers. */
 export interface ReadinessCheck {
@@ -26,7 +26,7 @@ export interface ReadinessReport {
  * the versions of a mailbox that never exists). Both are real round trips to the backend, cheap
  * on every adapter. The outbound queue adds its own probe once it exists.
  */
-export function coreChecks(store: MessageStore, search: SearchIndex): ReadinessCheck[] {
+export function coreChecks(store: (MailDirectory & OutboxStore), search: SearchIndex): ReadinessCheck[] {
   return [
     { name: 'store', check: () => store.outboxLength() },
     { name: 'search', check: () => search.versions('hermod-readyz-probe') },

@@ -1,4 +1,5 @@
 import type { ScoringConfig } from '../config/schema.js';
+import { REPLIES, replyCodes } from '../mail/replies.js';
 import type { RecipientState, Transaction } from './types.js';
 
 /** The thresholds one recipient's copy is judged by: the global ones, or its mailbox's override. */
@@ -16,7 +17,7 @@ export interface Thresholds {
 /** What the scorer decided for one recipient's copy, from the evidence plugins reported. */
 export interface Decision {
   score: number;
-  /** Spam verdict by threshold: below addHeader → ham; tempfail → 451 4.7.1; reject → 550 5.7.1. */
+  /** Spam verdict by threshold: below addHeader → ham; tempfail → REPLIES.spamDeferred; reject → REPLIES.spamRejected. */
   spam: 'ham' | 'flagged' | 'junk' | 'tempfail' | 'reject';
   folder: string;
   tags: string[];
@@ -112,11 +113,16 @@ function spamLevel(score: number, t: Thresholds): Decision['spam'] {
 /**
  * The scorer's ledger reason, short enough for `message show --ledger`'s column:
  * "junk → Junk; add 5 junk 8 reject 15" (+ "tempfail N" when set, "(mailbox)" for an override;
- * "reject 550 5.7.1; …" and "tempfail 451 4.7.1; …" when the copy is refused).
+ * "reject" or "tempfail" and the reply's codes when the copy is refused).
  */
 export function describeDecision(d: Decision): string {
   const t = d.thresholds;
   const bands = [`add ${t.addHeader}`, `junk ${t.junk}`, ...(t.tempfail !== null ? [`tempfail ${t.tempfail}`] : []), `reject ${t.reject}`];
-  const outcome = d.spam === 'reject' ? 'reject 550 5.7.1' : d.spam === 'tempfail' ? 'tempfail 451 4.7.1' : `${d.spam} → ${d.folder}`;
+  const outcome =
+    d.spam === 'reject'
+      ? `reject ${replyCodes(REPLIES.spamRejected)}`
+      : d.spam === 'tempfail'
+        ? `tempfail ${replyCodes(REPLIES.spamDeferred)}`
+        : `${d.spam} → ${d.folder}`;
   return `${outcome}; ${bands.join(' ')}${t.source === 'mailbox' ? ' (mailbox)' : ''}`;
 }

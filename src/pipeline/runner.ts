@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { pluginFailureVerdict } from '../mail/replies.js';
 import type { LedgerLine } from '../store/types.js';
 import type { LoadedPlugin } from './registry.js';
 import type {
@@ -29,7 +30,7 @@ class HookTimeout extends Error {}
 /**
  * Runs the hooks of one stage in configured order. The first verdict that is not `continue`
  * and is not narrowed to some recipients ends the stage; narrowed verdicts are collected.
- * A throw or timeout is a tempfail (451 4.3.0) unless the plugin is configured fail-open.
+ * A throw or timeout is a tempfail (the reply table's pluginFailure) unless the plugin is configured fail-open.
  */
 export class PluginRunner {
   /** @param metrics optional: when given, every hook call's latency and verdict is reported */
@@ -82,7 +83,7 @@ export class PluginRunner {
       this.log.warn({ plugin: name, stage, err, failOpen: plugin.entry.failOpen }, `plugin ${what}`);
       verdict = plugin.entry.failOpen
         ? { action: 'continue' }
-        : { action: 'tempfail', text: 'Temporary processing failure, try again later', code: 451, enhanced: '4.3.0' };
+        : pluginFailureVerdict();
     }
     const elapsed = performance.now() - started;
     input.ledger.push(ledgerLine(name, stage, verdict, findings, reason, elapsed, input.recipient));

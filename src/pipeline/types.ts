@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
-import type { MessageStore } from '../store/message-store.js';
-import type { AttachmentMeta, Mailbox } from '../store/types.js';
+import type { BayesTokenStore } from '../store/roles.js';
+import type { AttachmentMeta, LedgerLine, Mailbox } from '../store/types.js';
+
+export type { LedgerLine };
 
 /** The fixed stages, in the order a transaction passes them. */
 export const STAGES = ['connect', 'helo', 'mail', 'rcpt', 'data', 'message', 'stored'] as const;
@@ -55,8 +57,12 @@ export interface RecipientState {
   mailbox: Mailbox;
 }
 
-/** The parsed form of the message, filled by the `parse` plugin at the data stage. */
-export interface ParsedMessage {
+/**
+ * The fields of a message a mailbox entry lists without reading the raw bytes. A plugin that
+ * parses the message (the `parse` plugin) fills `Transaction.summary`; without one the entry
+ * carries the envelope sender and the SHA-256 thread id.
+ */
+export interface MessageSummary {
   subject: string;
   from: string;
   to: string[];
@@ -64,46 +70,34 @@ export interface ParsedMessage {
   date: Date | null;
   messageId: string | null;
   threadId: string;
-  text: string;
-  html: string;
   attachments: AttachmentMeta[];
-  /** Header name (lower case) → raw values, in order. */
-  headers: Map<string, string[]>;
 }
 
-export interface Transaction {
+/**
+ * What plugins add to the transaction, by declaration merging: a plugin that shares a result with
+ * later plugins declares its field here from its own folder, e.g.
+ * `declare module 'hermod/plugin' { interface TransactionExtensions { greeting?: string } }` (a plugin
+ * inside this repository names the module by its path, '../../src/plugin-api.js').
+ */
+export interface TransactionExtensions {}
+
+export interface Transaction extends TransactionExtensions {
   id: string;
   mailFrom: string;
   recipients: RecipientState[];
   /** Set from the data stage on: the bytes as received. */
   raw?: Buffer;
   sha256?: string;
-  /** Set by the parse plugin. */
-  parsed?: ParsedMessage;
+  /** What the mailbox entry lists; set by a plugin that parses the message (parse). */
+  summary?: MessageSummary;
   /** Headers Hermod adds in front of the raw message, in order. */
   addedHeaders: [string, string][];
   /** Evidence collected so far, by plugin name. */
   findings: { plugin: string; finding: PluginFinding }[];
-  /** Set by the `auth` plugin: SPF, DKIM, DMARC and ARC results, for later plugins (classify, privacy). */
-  auth?: AuthSummary;
 }
 
-/** A result word of RFC 8601 (Authentication-Results), as the checks report it. */
+/** A result word of RFC 8601 (Authentication-Results): the vocabulary plugins share about checks. */
 export type AuthResult = 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'temperror' | 'permerror' | 'policy';
-
-/** What the `auth` plugin found, in a form later plugins can test without knowing mailauth. */
-export interface AuthSummary {
-  /** SPF of the MAIL FROM domain (or the HELO name for a null sender), checked against the client address. */
-  spf: { result: AuthResult; domain: string };
-  /** One entry per DKIM-Signature; `aligned` when its domain aligns with the From domain (DMARC relaxed/strict). */
-  dkim: { result: AuthResult; domain: string; selector: string; aligned: boolean }[];
-  /** DMARC of the From domain; `policy` is the published p=/sp= that applies (none when no record). */
-  dmarc: { result: AuthResult; domain: string; policy: 'none' | 'quarantine' | 'reject' };
-  /** ARC chain validation; `sealer` is the signing domain of the latest ARC-Seal. */
-  arc: { result: AuthResult; sealer?: string };
-  /** The From header domain the checks were aligned against ('' when none or several). */
-  fromDomain: string;
-}
 
 export interface HookContext<C = unknown, S = unknown> {
   stage: Stage;
@@ -128,8 +122,8 @@ export interface PluginDeps {
   hostname: string;
   /** Hermod's data directory, for plugins that keep an embedded file (greylist). */
   dataDir?: string;
-  /** The message store, for plugins that keep state in it (Bayes token statistics). */
-  store?: MessageStore;
+  /** The store's Bayes token role, for plugins that keep statistics in it (the only role a plugin gets). */
+  store?: BayesTokenStore;
 }
 
 /**

@@ -1,22 +1,20 @@
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import { REPLIES, replyError, type Reply } from '../mail/replies.js';
+import { singleReply, type RecipientOutcome } from '../transaction/recipient-outcome.js';
 import { InFlightWork, readMessage } from './data-intake.js';
-import type { RecipientOutcome } from '../pipeline/message-processor.js';
-import { receivedHeader } from './received-header.js';
-import { replyError, replyForOutcome, type Reply } from './replies.js';
-import type { SessionHandlerDeps } from './session-handler.js';
-import type { SessionState } from './session-state.js';
+import type { ListenerDeps, SessionState } from './session-state.js';
 
 type DataDone = (err: Error | null, message?: unknown) => void;
 
 /**
- * DATA: reads the message, hands it to the processor, and answers: in LMTP one reply per
- * recipient in RCPT order; in SMTP one reply, 250 only when every recipient's copy is stored.
+ * DATA: reads the message, hands it to the transaction core, and answers: in LMTP one reply per
+ * recipient in RCPT order; in SMTP the one reply the core's rule gives (see singleReply).
  */
 export class DataHandler {
   private readonly inFlight = new InFlightWork();
 
   constructor(
-    private readonly deps: SessionHandlerDeps,
+    private readonly deps: ListenerDeps,
     private readonly stateOf: (sessionId: string) => SessionState | undefined,
   ) {}
 
@@ -37,35 +35,36 @@ export class DataHandler {
   private async collectAndProcess(stream: SMTPServerDataStream, session: SMTPServerSession, done: DataDone): Promise<void> {
     const started = performance.now();
     const state = this.stateOf(session.id)!;
-    const txn = state.transaction!;
+    const open = state.open!;
+    const txn = open.transaction;
     let raw: Buffer;
     try {
       raw = await readMessage(stream, this.deps.config.limits.maxMessageBytes);
     } catch (err) {
       return done(err as Error);
     }
-    // smtp-server answers 552 5.3.4 itself for an oversized message; nothing is processed.
+    // smtp-server refuses an oversized message itself (message too big); nothing is processed.
     if (stream.sizeExceeded) {
       this.logTransaction(state, raw.length, started, [], 'too-big');
       this.deps.metrics?.transaction(this.deps.listener, 'too_big', (performance.now() - started) / 1000);
       return done(null);
     }
     try {
-      const received = receivedHeader(state.info, this.deps.config.hostname, txn.id, txn.recipients.map((r) => r.address));
-      const prior = [...state.sessionLedger, ...state.transactionLedger];
-      const result = await this.deps.processor.process(state.info, txn, raw, received, prior);
-      const replies = result.outcomes.map((o) => replyForOutcome(o));
-      this.logTransaction(state, raw.length, started, result.outcomes.map((o, i) => [o, replies[i]]));
-      this.countTransaction(result.outcomes, replies, started);
-      if (this.deps.listener === 'lmtp') return done(null, replies.map(toLmtpResponse));
-      const response = smtpResponse(replies);
+      const { outcomes, replies } = await this.deps.transactions.deliver(open, raw);
+      this.countTransaction(outcomes, replies, started);
+      if (this.deps.listener === 'lmtp') {
+        this.logTransaction(state, raw.length, started, outcomes.map((o, i) => [o, replies[i]]));
+        return done(null, replies.map(toLmtpResponse));
+      }
+      const { reply, dropped } = singleReply(outcomes, replies);
+      this.logTransaction(state, raw.length, started, outcomes.map((o, i) => [o, replies[i]]), dropped.length ? 'refused copies dropped' : undefined, dropped);
       // smtp-server takes an SMTP refusal as the error argument, an acceptance as the message.
-      if (response instanceof Error) done(response);
-      else done(null, response);
+      if (reply.code >= 400) done(replyError(reply));
+      else done(null, `${reply.enhanced} ${reply.text}`);
     } catch (err) {
       this.deps.log.error({ err, txn: txn.id }, 'message processing failed');
       this.deps.metrics?.transaction(this.deps.listener, 'failed', (performance.now() - started) / 1000);
-      done(replyError(replyForOutcome({ kind: 'store-failed', recipient: txn.recipients[0], error: err as Error })));
+      done(replyError(REPLIES.storeFailure));
     }
   }
 
@@ -90,8 +89,9 @@ export class DataHandler {
     started: number,
     results: [RecipientOutcome, Reply][],
     note?: string,
+    dropped: string[] = [],
   ): void {
-    const txn = state.transaction!;
+    const txn = state.open!.transaction;
     this.deps.log.info(
       {
         txn: txn.id,
@@ -105,6 +105,7 @@ export class DataHandler {
           reply: `${r.code} ${r.enhanced}`,
           entry: o.kind === 'stored' ? o.entryId : undefined,
           duplicate: o.kind === 'stored' && o.duplicate ? true : undefined,
+          dropped: dropped.includes(o.recipient.address) ? true : undefined,
         })),
         size,
         ms: Math.round(performance.now() - started),
@@ -117,16 +118,4 @@ export class DataHandler {
 
 function toLmtpResponse(reply: Reply): Error | string {
   return reply.code >= 400 ? replyError(reply) : `${reply.enhanced} ${reply.text}`;
-}
-
-/**
- * SMTP has one reply for all recipients. All stored → 250. Otherwise, when every recipient
- * got the same refusal, that refusal; in any mixed case 451, so the client retries and the
- * copies already stored are recognised as duplicates rather than written twice.
- */
-function smtpResponse(replies: Reply[]): string | Error {
-  if (replies.every((r) => r.code < 400)) return `${replies[0].enhanced} ${replies[0].text}`;
-  const first = replies[0];
-  if (replies.every((r) => r.code === first.code && r.enhanced === first.enhanced)) return replyError(first);
-  return replyError({ code: 451, enhanced: '4.3.0', text: 'Not all recipients could take the message, try again later' });
 }

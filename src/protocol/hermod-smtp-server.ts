@@ -1,11 +1,20 @@
 import type { Socket } from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
-import type { NetworkList } from './network-list.js';
-import { formatReplyText, hasEnhancedCode, REPLIES } from './replies.js';
+import { formatReplyText, hasEnhancedCode, REPLIES } from '../mail/replies.js';
+import type { NetworkList } from '../net/network-list.js';
+import { checkParameters, MAIL_PARAMETERS, RCPT_PARAMETERS, type ParameterValidator, type ParameterValue } from './envelope-parameters.js';
+
+type Callback = () => void;
+/** The smtp-server internals the overrides below use. */
+interface ConnectionInternals {
+  _parseAddressCommand(name: string, command: Buffer | string): false | { args?: Record<string, ParameterValue> | false };
+  hostNameAppearsAs: string | false;
+  _resetSession(): void;
+}
 
 /**
- * smtp-server picks an enhanced status code from the basic code alone (550 is always 5.1.1).
+ * smtp-server picks an enhanced status code from the basic code alone (every 550 says "no such user").
  * Hermod's replies carry their own precise code at the front of the text, so a reply whose
  * text already starts with one is sent as-is; the library's few fixed replies Hermod words
  * differently are mapped here, so that replies.ts stays the one source of codes.
@@ -20,6 +29,41 @@ class HermodSmtpConnection extends SMTPConnection {
       return super.send(code, formatReplyText(REPLIES.authRequiresTls), false);
     }
     return super.send(code, data, context);
+  }
+
+  /** MAIL and RCPT parameters are checked against Hermod's table before smtp-server sees them. */
+  handler_MAIL(command: Buffer, callback: Callback): void {
+    if (!this.refuseParameters('mail from', command, MAIL_PARAMETERS, callback)) super.handler_MAIL(command, callback);
+  }
+
+  handler_RCPT(command: Buffer, callback: Callback): void {
+    if (!this.refuseParameters('rcpt to', command, RCPT_PARAMETERS, callback)) super.handler_RCPT(command, callback);
+  }
+
+  /**
+   * Postfix sends `HELO=[UNAVAILABLE]` when it does not know the client's HELO (local pickup, its
+   * own DSNs); smtp-server then forgets the session's LHLO and refuses MAIL. The forwarded HELO
+   * is read per transaction by the session handler (forwarded-attributes.ts); the LHLO the MTA
+   * itself gave stays what the protocol counts.
+   */
+  handler_XFORWARD(command: Buffer, callback: Callback): void {
+    const self = this as unknown as ConnectionInternals;
+    const ownHelo = self.hostNameAppearsAs;
+    super.handler_XFORWARD(command, callback);
+    if (!self.hostNameAppearsAs && ownHelo) {
+      self.hostNameAppearsAs = ownHelo;
+      self._resetSession();
+    }
+  }
+
+  /** Sends the refusal and returns true when a parameter is unknown or has a bad value. */
+  private refuseParameters(name: string, command: Buffer, known: Record<string, ParameterValidator>, callback: Callback): boolean {
+    const parsed = (this as unknown as ConnectionInternals)._parseAddressCommand(name, command);
+    const reply = parsed ? checkParameters(parsed.args, known) : null;
+    if (!reply) return false;
+    super.send(reply.code, formatReplyText(reply), false);
+    callback();
+    return true;
   }
 
   /**

@@ -5,12 +5,12 @@ import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import { HermodSmtpServer } from './hermod-smtp-server.js';
-import { NetworkList } from './network-list.js';
+import { NetworkList } from '../net/network-list.js';
 import { looksLikeProxyHeader, readProxyHeader } from './proxy-header.js';
 import type { SMTPServerOptions } from 'smtp-server';
 import type { SessionHandler } from './session-handler.js';
 import type { PeerInfo } from './session-state.js';
-import { formatReplyText, REPLIES } from './replies.js';
+import { formatReplyText, REPLIES } from '../mail/replies.js';
 
 /** The smtp-server callbacks a listener hands connections to (SessionHandler, SubmissionHandler). */
 export type ListenerHandler = Pick<SessionHandler, 'onConnect' | 'onMailFrom' | 'onRcptTo' | 'onData' | 'onClose'> & {

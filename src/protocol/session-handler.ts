@@ -1,41 +1,28 @@
-import type { Logger } from 'pino';
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
-import type { HermodConfig } from '../config/schema.js';
-import type { MessageProcessor } from '../pipeline/message-processor.js';
-import type { PluginRunner } from '../pipeline/runner.js';
-import type { SessionInfo, Verdict } from '../pipeline/types.js';
-import type { Metrics } from '../ops/metrics.js';
-import type { MessageStore } from '../store/message-store.js';
+import { REPLIES, replyError, type Reply } from '../mail/replies.js';
+import { NetworkList } from '../net/network-list.js';
+import type { SessionInfo } from '../pipeline/types.js';
 import { DataHandler } from './data-handler.js';
-import { replyError, replyForVerdict, REPLIES, type Reply } from './replies.js';
-import { ClientCounter, type PeerInfo, type SessionState } from './session-state.js';
+import { consumeForwarded, forwardedClient } from './forwarded-attributes.js';
+import { ClientCounter, type ListenerDeps, type SessionState } from './session-state.js';
 
 type Done = (err?: Error | null) => void;
 
-export interface SessionHandlerDeps {
-  listener: 'lmtp' | 'smtp';
-  config: HermodConfig;
-  store: MessageStore;
-  runner: PluginRunner;
-  processor: MessageProcessor;
-  log: Logger;
-  /** Peer details recorded by the accept step, by connection id. */
-  peers: Map<string, PeerInfo>;
-  /** Connection, recipient and transaction counts for /metrics; none when the ops endpoint is off. */
-  metrics?: Metrics;
-}
-
 /**
- * smtp-server's callbacks for one listener: connection limits, recipient lookup, relay and
- * quota policy, and the connect/helo/mail/rcpt stages. DATA goes to DataHandler.
+ * smtp-server's callbacks for the LMTP and SMTP listeners: connection limits, forwarded client
+ * attributes and the SMTP verbs, each handed to the transaction core for its decision. DATA
+ * goes to DataHandler.
  */
 export class SessionHandler {
   private readonly sessions = new Map<string, SessionState>();
   private readonly clients = new ClientCounter();
+  /** The MTAs in front of Hermod (proxy.trusted, xforward.trusted): not limited per address. */
+  private readonly trustedMtas: NetworkList;
   readonly data: DataHandler;
 
-  constructor(private readonly deps: SessionHandlerDeps) {
+  constructor(private readonly deps: ListenerDeps) {
     this.data = new DataHandler(deps, (id) => this.sessions.get(id));
+    this.trustedMtas = new NetworkList([...deps.config.proxy.trusted, ...deps.config.xforward.trusted], 'proxy.trusted/xforward.trusted');
   }
 
   onConnect = (session: SMTPServerSession, done: Done): void => {
@@ -51,15 +38,15 @@ export class SessionHandler {
       heloName: '',
       secure: session.secure,
     };
-    const state: SessionState = { info, sessionLedger: [], transactionLedger: [], transactionCount: 0, counted: false };
+    const own = { address: info.clientAddress, port: info.clientPort, heloName: '' };
+    const state: SessionState = { info, own, sessionLedger: [], transactionCount: 0 };
     this.sessions.set(session.id, state);
     this.deps.metrics?.connectionOpened(this.deps.listener);
-    if (!this.clients.tryAdd(info.clientAddress, this.deps.config.limits.maxConnectionsPerClient)) {
+    if (!this.admit(state)) {
       this.deps.log.warn({ session: info.id, client: info.clientAddress }, 'too many connections from client');
       return done(replyError(REPLIES.tooManyConnections));
     }
-    state.counted = true;
-    this.runStage('connect', state, undefined).then(
+    this.deps.transactions.sessionStage('connect', info, state.sessionLedger).then(
       (reply) => done(reply ? replyError(reply) : null),
       (err: Error) => done(err),
     );
@@ -67,19 +54,12 @@ export class SessionHandler {
 
   onMailFrom = (address: SMTPServerAddress, session: SMTPServerSession, done: Done): void => {
     const state = this.sessions.get(session.id)!;
+    state.own.heloName = session.hostNameAppearsAs || state.own.heloName;
     this.applyForwarded(state, session);
-    state.info.heloName = session.hostNameAppearsAs ?? '';
     state.info.secure = session.secure;
     state.transactionCount += 1;
-    state.transaction = {
-      id: `${state.info.id}.${state.transactionCount}`,
-      mailFrom: address.address,
-      recipients: [],
-      addedHeaders: [],
-      findings: [],
-    };
-    state.transactionLedger = [];
-    this.checkMail(state).then(
+    const id = `${state.info.id}.${state.transactionCount}`;
+    this.startTransaction(state, id, address.address).then(
       (reply) => done(reply ? replyError(reply) : null),
       (err: Error) => done(err),
     );
@@ -88,7 +68,7 @@ export class SessionHandler {
   onRcptTo = (address: SMTPServerAddress, session: SMTPServerSession, done: Done): void => {
     const state = this.sessions.get(session.id)!;
     const metrics = this.deps.metrics;
-    this.checkRecipient(state, address.address).then(
+    this.deps.transactions.addRecipient(state.open!, address.address).then(
       (reply) => {
         metrics?.recipient(this.deps.listener, 'rcpt', !reply ? 'accepted' : reply.code >= 500 ? 'rejected' : 'deferred');
         done(reply ? replyError(reply) : null);
@@ -111,64 +91,45 @@ export class SessionHandler {
     if (!state) return;
     this.sessions.delete(session.id);
     this.deps.metrics?.connectionClosed(this.deps.listener);
-    if (state.counted) this.clients.remove(state.relayAddress ?? state.info.clientAddress);
+    if (state.counted !== undefined) this.clients.remove(state.counted);
   };
 
   /**
-   * A trusted MTA's XFORWARD (see xforward.trusted) names the client it received the mail from;
-   * smtp-server has put that address in the session. From here on it is the client address
-   * everywhere (ledger, Received header, plugins), as with a PROXY header.
+   * Strangers are limited per client address (limits.maxConnectionsPerClient); the MTAs Hermod
+   * sits behind carry everyone's mail over many connections and are limited only by
+   * limits.maxConnections, as Postfix exempts its own relays from smtpd_client_connection_count_limit.
+   */
+  private admit(state: SessionState): boolean {
+    const address = state.info.clientAddress;
+    if (this.trustedMtas.contains(address)) return true;
+    if (!this.clients.tryAdd(address, this.deps.config.limits.maxConnectionsPerClient)) return false;
+    state.counted = address;
+    return true;
+  }
+
+  /**
+   * A trusted MTA's XFORWARD (see xforward.trusted) names the client it received the mail from.
+   * The attributes hold for this one transaction; `[UNAVAILABLE]` means unknown.
    */
   private applyForwarded(state: SessionState, session: SMTPServerSession): void {
-    if (!session.remoteAddress || session.remoteAddress === state.info.clientAddress) return;
-    state.relayAddress ??= state.info.clientAddress;
-    state.info.clientAddress = session.remoteAddress;
-    state.info.clientPort = session.remotePort;
+    const forwarded = session.xForward as Map<string, unknown> | undefined;
+    const client = forwardedClient(state.own, forwarded);
+    consumeForwarded(forwarded);
+    state.relayAddress = client.address !== state.own.address ? state.own.address : undefined;
+    state.info.clientAddress = client.address;
+    state.info.clientPort = client.port;
+    state.info.heloName = client.heloName;
   }
 
-  private async checkMail(state: SessionState): Promise<Reply | null> {
+  private async startTransaction(state: SessionState, id: string, mailFrom: string): Promise<Reply | null> {
+    const { transactions } = this.deps;
     if (state.heloChecked !== state.info.heloName) {
       state.heloChecked = state.info.heloName;
-      const reply = await this.runStage('helo', state, undefined);
+      const reply = await transactions.sessionStage('helo', state.info, state.sessionLedger);
       if (reply) return reply;
     }
-    return this.runStage('mail', state, undefined);
-  }
-
-  private async checkRecipient(state: SessionState, address: string): Promise<Reply | null> {
-    const txn = state.transaction!;
-    const { config, store } = this.deps;
-    if (txn.recipients.length >= config.limits.maxRecipients) return REPLIES.tooManyRecipients;
-    const mailbox = await store.resolveAddress(address);
-    if (!mailbox) return this.unknownRecipientReply(state, address);
-    if (mailbox.quotaBytes > 0 && (await store.mailboxUsage(mailbox.id)) >= mailbox.quotaBytes) {
-      return config.quota.overQuota === 'reject' ? REPLIES.overQuotaPerm : REPLIES.overQuotaTemp;
-    }
-    const recipient = { address, mailbox };
-    const reply = await this.runStage('rcpt', state, recipient);
-    if (!reply) txn.recipients.push(recipient);
+    const { open, reply } = await transactions.open(this.deps.listener, state.info, id, mailFrom, state.sessionLedger);
+    state.open = open;
     return reply;
-  }
-
-  /** LMTP is final delivery: unknown is unknown. On SMTP, a foreign domain is a relay attempt. */
-  private async unknownRecipientReply(state: SessionState, address: string): Promise<Reply> {
-    if (this.deps.listener === 'lmtp') return REPLIES.unknownRecipient;
-    const domain = address.slice(address.lastIndexOf('@') + 1);
-    if (await this.deps.store.isLocalDomain(domain)) return REPLIES.unknownRecipient;
-    // Outbound relaying is not offered on this listener, whoever asks.
-    this.deps.log.info({ session: state.info.id, client: state.info.clientAddress, rcpt: address }, 'relay refused');
-    return REPLIES.relayDenied;
-  }
-
-  private async runStage(
-    stage: 'connect' | 'helo' | 'mail' | 'rcpt',
-    state: SessionState,
-    recipient: { address: string; mailbox: NonNullable<Awaited<ReturnType<MessageStore['resolveAddress']>>> } | undefined,
-  ): Promise<Reply | null> {
-    const ledger = stage === 'connect' || stage === 'helo' ? state.sessionLedger : state.transactionLedger;
-    const transaction = state.transaction ?? { id: `${state.info.id}.0`, mailFrom: '', recipients: [], addedHeaders: [], findings: [] };
-    const verdicts = await this.deps.runner.run(stage, { session: state.info, transaction, recipient, ledger });
-    const verdict: Verdict | undefined = verdicts[0];
-    return verdict ? replyForVerdict(verdict) : null;
   }
 }

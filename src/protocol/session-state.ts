@@ -1,20 +1,37 @@
-import type { LedgerLine } from '../store/types.js';
-import type { SessionInfo, Transaction } from '../pipeline/types.js';
+import type { Logger } from 'pino';
+import type { HermodConfig } from '../config/schema.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { LedgerLine, SessionInfo } from '../pipeline/types.js';
+import type { OpenTransaction, TransactionCore } from '../transaction/transaction-core.js';
+import type { ClientIdentity } from './forwarded-attributes.js';
+
+/** What the LMTP and SMTP listeners' handlers share: the transaction core and the listener's setting. */
+export interface ListenerDeps {
+  listener: 'lmtp' | 'smtp';
+  config: HermodConfig;
+  transactions: TransactionCore;
+  log: Logger;
+  /** Peer details recorded by the accept step, by connection id. */
+  peers: Map<string, PeerInfo>;
+  /** Connection, recipient and transaction counts for /metrics; none when the ops endpoint is off. */
+  metrics?: Metrics;
+}
 
 /** What Hermod keeps per SMTP/LMTP connection, beside smtp-server's own session. */
 export interface SessionState {
   info: SessionInfo;
+  /** The client as the connection itself knows it (after PROXY decoding), before any XFORWARD. */
+  own: ClientIdentity;
   /** Ledger lines of the connect and helo stages, copied into every transaction's ledger. */
   sessionLedger: LedgerLine[];
   heloChecked?: string;
-  transaction?: Transaction;
-  /** Ledger lines of mail and rcpt stages for the current transaction. */
-  transactionLedger: LedgerLine[];
+  open?: OpenTransaction;
   transactionCount: number;
-  counted: boolean;
+  /** The address counted against the per-client limit; none when not counted (trusted MTAs). */
+  counted?: string;
   /**
    * The MTA's own address when its XFORWARD named the original client (which is then
-   * info.clientAddress); the per-client connection count stays on the MTA's address.
+   * info.clientAddress), for the log line.
    */
   relayAddress?: string;
 }

@@ -2,11 +2,10 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
-import type { OutboundService } from '../queue/outbound-service.js';
-import type { MessageStore } from '../store/message-store.js';
 import { Listener } from './listener.js';
 import type { PeerInfo } from './session-state.js';
 import { SubmissionHandler } from './submission-handler.js';
+import type { MessageSubmitter, SubmissionAccounts } from './submission-session.js';
 
 /** The running submission listeners. */
 export interface RunningSubmission {
@@ -22,8 +21,8 @@ export interface RunningSubmission {
  */
 export async function startSubmission(
   config: HermodConfig,
-  store: MessageStore,
-  outbound: () => OutboundService,
+  accounts: SubmissionAccounts,
+  outbound: () => MessageSubmitter,
   log: Logger,
 ): Promise<RunningSubmission | undefined> {
   const s = config.submission;
@@ -31,7 +30,7 @@ export async function startSubmission(
   const tls = !!(config.tls.key && config.tls.cert);
   if (s.implicitTlsPort !== null && !tls) throw new ConfigError('submission.implicitTlsPort needs tls.key and tls.cert');
   const peers = new Map<string, PeerInfo>();
-  const handler = new SubmissionHandler({ config, store, outbound, log: log.child({ listener: 'submission' }), peers });
+  const handler = new SubmissionHandler({ config, accounts, outbound, log: log.child({ listener: 'submission' }), peers });
   const serverOptions = {
     authMethods: ['PLAIN', 'LOGIN'],
     authOptional: true,

@@ -1,24 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import { ownsAddress } from '../mail/address-syntax.js';
+import { headerAddresses, headerValues, withoutBcc } from '../mail/message-headers.js';
+import { receivedHeader } from '../mail/received-header.js';
+import { formatReplyText, replyError, REPLIES } from '../mail/replies.js';
 import { InFlightWork, readMessage } from './data-intake.js';
-import { headerAddresses, headerValues, withoutBcc } from '../queue/message-headers.js';
-import type { Mailbox } from '../store/types.js';
-import { receivedHeader } from './received-header.js';
-import { replyError, REPLIES } from './replies.js';
-import type { SubmissionHandlerDeps } from './submission-handler.js';
-import { ownsAddress } from './submission-handler.js';
-
-/** What the submission listener keeps per connection. */
-export interface SubmissionSession {
-  client: string;
-  /** The client is in submission.trustedNetworks: may relay without AUTH, as any sender. */
-  trusted: boolean;
-  mailbox?: Mailbox;
-  secure?: boolean;
-  sender?: string;
-  recipients: string[];
-  counted: boolean;
-}
+import type { SubmissionHandlerDeps, SubmissionSession } from './submission-session.js';
 
 type DataDone = (err: Error | null, message?: unknown) => void;
 
@@ -68,7 +55,7 @@ export class SubmissionData {
     try {
       const prepared = this.prepare(raw, state, session);
       const { messageId } = await this.deps.outbound().submit({ sender: state.sender ?? '', recipients: state.recipients, raw: prepared });
-      done(null, `${REPLIES.queued.enhanced} ${REPLIES.queued.text} as ${messageId}`);
+      done(null, `${formatReplyText(REPLIES.queued)} as ${messageId}`);
     } catch (err) {
       this.deps.log.error({ err, session: session.id }, 'submission could not be queued');
       done(replyError(REPLIES.queueFailure));

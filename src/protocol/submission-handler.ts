@@ -1,27 +1,17 @@
 import type { Logger } from 'pino';
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
-import type { HermodConfig } from '../config/schema.js';
-import type { OutboundService } from '../queue/outbound-service.js';
-import type { MessageStore } from '../store/message-store.js';
-import type { Mailbox } from '../store/types.js';
+import { ownsAddress } from '../mail/address-syntax.js';
 import { AuthThrottle } from './auth-throttle.js';
-import { NetworkList } from './network-list.js';
+import { NetworkList } from '../net/network-list.js';
 import { dummyHash, verifyPassword } from './password-hash.js';
-import { replyError, REPLIES, type Reply } from './replies.js';
-import { ClientCounter, type PeerInfo } from './session-state.js';
-import { SubmissionData, type SubmissionSession } from './submission-data.js';
+import { replyError, REPLIES, type Reply } from '../mail/replies.js';
+import { ClientCounter } from './session-state.js';
+import { SubmissionData } from './submission-data.js';
+import type { SubmissionAccount, SubmissionHandlerDeps, SubmissionSession } from './submission-session.js';
 
 type Done = (err?: Error | null) => void;
 type AuthDone = (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void;
 
-export interface SubmissionHandlerDeps {
-  config: HermodConfig;
-  store: MessageStore;
-  /** The outbound queue's way in; resolved lazily so the listener can exist before the queue. */
-  outbound: () => OutboundService;
-  log: Logger;
-  peers: Map<string, PeerInfo>;
-}
 
 const LOOPBACK = new NetworkList(['127.0.0.0/8', '::1/128'], 'loopback');
 
@@ -104,8 +94,8 @@ export class SubmissionHandler {
   };
 
   /** Resolves the mailbox on success; rejects with the reply otherwise. */
-  private async authenticate(auth: SMTPServerAuthentication, session: SMTPServerSession, state: SubmissionSession): Promise<Mailbox> {
-    const { config, store, log } = this.deps;
+  private async authenticate(auth: SMTPServerAuthentication, session: SMTPServerSession, state: SubmissionSession): Promise<SubmissionAccount> {
+    const { config, accounts, log } = this.deps;
     const loopbackOk = config.submission.allowPlaintextAuthOnLoopback && LOOPBACK.contains(state.client);
     // smtp-server refuses AUTH before STARTTLS itself; this also covers a listener without TLS.
     if (!session.secure && !loopbackOk) throw REPLIES.authRequiresTls;
@@ -114,8 +104,8 @@ export class SubmissionHandler {
       log.warn({ session: session.id, client: state.client, user }, 'submission login throttled');
       throw REPLIES.authThrottled;
     }
-    const mailbox = user ? await store.resolveAddress(user) : null;
-    const hash = mailbox ? await store.getPasswordHash(mailbox.address) : null;
+    const mailbox = user ? await accounts.resolveAddress(user) : null;
+    const hash = mailbox ? await accounts.getPasswordHash(mailbox.address) : null;
     const ok = await verifyPassword(String(auth.password ?? ''), hash ?? (await dummyHash()));
     if (!ok || !mailbox || !hash) {
       this.throttle.fail(state.client, user);
@@ -135,18 +125,9 @@ export class SubmissionHandler {
     if (!state.mailbox && !state.trusted) return REPLIES.authRequired;
     if (state.recipients.length >= this.deps.config.limits.maxRecipients) return REPLIES.tooManyRecipients;
     const domain = address.slice(address.lastIndexOf('@') + 1);
-    if (await this.deps.store.isLocalDomain(domain)) {
-      if (!(await this.deps.store.resolveAddress(address))) return REPLIES.unknownRecipient;
+    if (await this.deps.accounts.isLocalDomain(domain)) {
+      if (!(await this.deps.accounts.resolveAddress(address))) return REPLIES.unknownRecipient;
     }
     return null;
   }
-}
-
-/** The mailbox's address or one of its aliases, also with a `+tag` sub-address; never the null sender. */
-export function ownsAddress(mailbox: Mailbox, address: string): boolean {
-  const lower = address.toLowerCase();
-  if (!lower) return false;
-  const base = lower.replace(/\+[^@]*@/, '@');
-  const own = [mailbox.address, ...mailbox.aliases].map((a) => a.toLowerCase());
-  return own.includes(lower) || own.includes(base);
 }

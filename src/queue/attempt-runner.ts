@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { formatReplyLine, REPLIES } from '../mail/replies.js';
 import type { Bouncer } from './bouncer.js';
 import type { LocalDeliverer } from './delivery/local-deliverer.js';
 import type { RemoteAttempt } from './delivery/remote-deliverer.js';
@@ -87,8 +88,9 @@ export class AttemptRunner {
     } catch (err) {
       // Anything unexpected (store down, signer bug) is a temporary failure for every recipient.
       this.deps.log.error({ err, queueId: job.id }, 'delivery attempt failed');
-      const response = `451 4.3.0 ${(err as Error).message}`;
-      return { replies: pending.map((address) => ({ address, code: 451, response })) };
+      const reply = { ...REPLIES.deliveryFailure, text: (err as Error).message };
+      const response = formatReplyLine(reply);
+      return { replies: pending.map((address) => ({ address, code: reply.code, response })) };
     }
   }
 

@@ -1,7 +1,7 @@
 import { dkimSign } from 'mailauth';
 import type { Logger } from 'pino';
 import type { DkimKeys } from './dkim-keys.js';
-import { domainOf, headerAddresses } from './message-headers.js';
+import { domainOf, headerAddresses } from '../mail/message-headers.js';
 
 /**
  * Signs outbound mail with the key of its sender domain: the From header's domain (what DMARC

@@ -1,8 +1,8 @@
 import { ulid } from 'ulid';
 import type { Logger } from 'pino';
 import { InputError } from '../errors.js';
-import type { MessageStore } from '../store/message-store.js';
-import { domainOf } from './message-headers.js';
+import type { MailDirectory } from '../store/roles.js';
+import { domainOf } from '../mail/message-headers.js';
 import type { OutboundQueue } from './outbound-queue.js';
 import type { QueueJob } from './types.js';
 
@@ -28,7 +28,7 @@ export interface Submitted {
 export class OutboundService {
   constructor(
     readonly queue: OutboundQueue,
-    private readonly store: MessageStore,
+    private readonly store: MailDirectory,
     private readonly log: Logger,
   ) {}
 

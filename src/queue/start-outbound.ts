@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
-import type { MessageProcessor } from '../pipeline/message-processor.js';
 import type { MessageStore } from '../store/message-store.js';
+import type { TransactionCore } from '../transaction/transaction-core.js';
 import { AttemptRunner, type Remote } from './attempt-runner.js';
 import { Bouncer } from './bouncer.js';
 import { LocalDeliverer } from './delivery/local-deliverer.js';
@@ -29,7 +29,8 @@ export interface RunningOutbound {
 export interface OutboundDeps {
   config: HermodConfig;
   store: MessageStore;
-  processor: MessageProcessor;
+  /** Local recipients are delivered through the same transaction core as inbound mail. */
+  transactions: TransactionCore;
   log: Logger;
   /** Replaces the remote deliverer (benchmarks of the queue alone); tests use the real one. */
   remote?: Remote;
@@ -37,7 +38,7 @@ export interface OutboundDeps {
 
 /** Opens the queue and starts the delivery worker. */
 export async function startOutbound(deps: OutboundDeps): Promise<RunningOutbound> {
-  const { config, store, processor } = deps;
+  const { config, store, transactions } = deps;
   const log = deps.log.child({ component: 'outbound' });
   const queue = await openOutboundQueue(config);
   const limiter = createLimiter(config);
@@ -46,7 +47,7 @@ export async function startOutbound(deps: OutboundDeps): Promise<RunningOutbound
   const signer = config.dkim.enabled ? new DkimSigner(new DkimKeys(join(config.dataDir, config.dkim.keyDir)), log) : undefined;
   const runner = new AttemptRunner({
     queue,
-    local: new LocalDeliverer(store, processor, config.hostname),
+    local: new LocalDeliverer(transactions, config.hostname),
     remote: deps.remote ?? new RemoteDeliverer(config, log),
     signer,
     policy,

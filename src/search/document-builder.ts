@@ -1,5 +1,6 @@
 import { simpleParser, type AddressObject, type EmailAddress, type ParsedMail } from 'mailparser';
 import type { MailboxEntry } from '../store/types.js';
+import { stripHtml } from './html-text.js';
 import type { SearchDocument } from './search-index.js';
 
 /**
@@ -78,21 +79,6 @@ function bodyText(parsed: ParsedMail): string {
   if (parsed.text && parsed.text.trim() !== '') return parsed.text;
   if (typeof parsed.html === 'string') return stripHtml(parsed.html);
   return '';
-}
-
-/** A crude HTML → text: enough for indexing words, not for display. */
-export function stripHtml(html: string): string {
-  return html
-    .replace(/<(script|style|head)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, ' ')
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/&nbsp;/gi, ' ')
-    .replace(/&lt;/gi, '<')
-    .replace(/&gt;/gi, '>')
-    .replace(/&quot;/gi, '"')
-    .replace(/&#39;|&apos;/gi, "'")
-    .replace(/&amp;/gi, '&')
-    .replace(/\s+/g, ' ')
-    .trim();
 }
 
 /** `Name <addr>` (or just `addr`) for every address, groups flattened. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { MessageStore } from '../store/message-store.js';
+import type { EntryStore } from '../store/roles.js';
 import type { MailboxEntry } from '../store/types.js';
 import { buildSearchDocument, summaryDocument } from './document-builder.js';
 import type { SearchDocument } from './search-index.js';
@@ -10,7 +10,7 @@ import type { SearchDocument } from './search-index.js';
  * back the indexer or a reindex. Shared by the Indexer and `hermod reindex`.
  */
 export async function entryDocument(
-  store: MessageStore,
+  store: EntryStore,
   entry: MailboxEntry,
   version: number,
   log: Logger,

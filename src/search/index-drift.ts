@@ -1,4 +1,4 @@
-import type { MessageStore } from '../store/message-store.js';
+import type { EntryStore, MailDirectory, OutboxStore } from '../store/roles.js';
 import type { Mailbox, MailboxEntry } from '../store/types.js';
 import type { IndexedEntry, SearchIndex } from './search-index.js';
 
@@ -43,7 +43,7 @@ export function hasDrift(report: DriftReport): boolean {
  * mailboxes only the index still knows).
  */
 export async function measureDrift(
-  store: MessageStore,
+  store: (MailDirectory & EntryStore & OutboxStore),
   index: SearchIndex,
   mailboxes: Mailbox[],
   all: boolean,
@@ -62,7 +62,7 @@ export async function measureDrift(
  * One mailbox. The index is read first, then the store: an entry delivered in between shows as
  * missing (true for a moment) rather than an indexed entry showing as orphaned.
  */
-export async function mailboxDrift(store: MessageStore, index: SearchIndex, mailbox: Mailbox): Promise<MailboxDrift> {
+export async function mailboxDrift(store: (MailDirectory & EntryStore & OutboxStore), index: SearchIndex, mailbox: Mailbox): Promise<MailboxDrift> {
   const indexed = await index.inventory(mailbox.id);
   const drift: MailboxDrift = {
     mailboxId: mailbox.id,
@@ -94,7 +94,7 @@ export function sameState(entry: MailboxEntry, state: IndexedEntry): boolean {
 }
 
 /** Every entry of a mailbox, newest first, a page at a time (`after` resumes below that id). */
-export async function* entriesOf(store: MessageStore, mailboxId: string, after?: string): AsyncGenerator<MailboxEntry> {
+export async function* entriesOf(store: (MailDirectory & EntryStore & OutboxStore), mailboxId: string, after?: string): AsyncGenerator<MailboxEntry> {
   let before = after;
   for (;;) {
     const page = await store.listEntries({ mailboxId, limit: PAGE, before });

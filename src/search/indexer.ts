@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { MessageStore } from '../store/message-store.js';
+import type { EntryStore, OutboxStore } from '../store/roles.js';
 import type { MailboxEntry, OutboxItem } from '../store/types.js';
 import { entryDocument } from './entry-document.js';
 import { SearchIndexError } from './search-error.js';
@@ -7,7 +7,7 @@ import type { SearchDocument, SearchIndex } from './search-index.js';
 
 /** Options for {@link Indexer}. */
 export interface IndexerOptions {
-  store: MessageStore;
+  store: (OutboxStore & EntryStore);
   index: SearchIndex;
   log: Logger;
   /** Outbox items taken per batch. @defaultValue 200 */
@@ -36,7 +36,7 @@ interface BatchResult {
  * delivery goes on and the index catches up when it comes back.
  */
 export class Indexer {
-  private readonly store: MessageStore;
+  private readonly store: (OutboxStore & EntryStore);
   private readonly index: SearchIndex;
   private readonly log: Logger;
   private readonly batchSize: number;

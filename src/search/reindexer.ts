@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { MessageStore } from '../store/message-store.js';
+import type { EntryStore, MailDirectory } from '../store/roles.js';
 import type { Mailbox } from '../store/types.js';
 import { entryDocument } from './entry-document.js';
 import type { SearchIndex } from './search-index.js';
@@ -30,7 +30,7 @@ export interface CheckpointStore {
 
 /** Options for {@link Reindexer}. */
 export interface ReindexOptions {
-  store: MessageStore;
+  store: (MailDirectory & EntryStore);
   index: SearchIndex;
   log: Logger;
   mailboxes: Mailbox[];

@@ -239,6 +239,17 @@ export function describeMessageStoreContract(name: string, makeStore: MakeStore)
         expect(await store.outboxLength()).toBe(1);
       });
 
+      it('finds the entry an earlier delivery of the same bytes made in that mailbox, and only there', async () => {
+        const box = await alice();
+        const bob = await store.addMailbox({ address: 'bob@example.com', quotaBytes: 0 });
+        const raw = rawMessage();
+        expect(await store.findDelivered(box.id, sha256Hex(raw))).toBeNull();
+        const { entryId } = await store.deliver(makeDelivery(box.id, { raw }));
+        expect(await store.findDelivered(box.id, sha256Hex(raw))).toBe(entryId);
+        expect(await store.findDelivered(box.id, sha256Hex(raw).toUpperCase())).toBe(entryId);
+        expect(await store.findDelivered(bob.id, sha256Hex(raw))).toBeNull();
+      });
+
       it('makes one entry per mailbox, sharing the bytes, when two mailboxes get the same message', async () => {
         const box = await alice();
         const bob = await store.addMailbox({ address: 'bob@example.com', quotaBytes: 0 });

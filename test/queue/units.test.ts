@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { statusOf } from '../../src/queue/dsn-builder.js';
 import { RetryPolicy } from '../../src/queue/retry-policy.js';
 import { hashPassword, verifyPassword } from '../../src/protocol/password-hash.js';
-import { withoutBcc } from '../../src/queue/message-headers.js';
+import { withoutBcc } from '../../src/mail/message-headers.js';
 
 describe('retry schedule (defaults: 5 min doubling, at most 4 h apart, give up after 5 days)', () => {
   const policy = new RetryPolicy({ firstMs: 300_000, factor: 2, maxIntervalMs: 14_400_000, giveUpMs: 432_000_000 }, 14_400_000);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildSearchDocument, MAX_BODY_CHARS, stripHtml } from '../../src/search/document-builder.js';
+import { buildSearchDocument, MAX_BODY_CHARS } from '../../src/search/document-builder.js';
+import { stripHtml } from '../../src/search/html-text.js';
 import { bareEntry, CORPUS, readFixture } from './search-corpus.js';
 
 const spec = (fixture: string) => CORPUS.find((entry) => entry.fixture === fixture)!;
@@ -102,7 +103,25 @@ describe('stripHtml', () => {
     ['<p>a <b>b</b></p>', 'a b'],
     ['<style>p{}</style><script>x()</script>text', 'text'],
     ['a&nbsp;&amp;&lt;b&gt;&quot;c&quot;&#39;', 'a &<b>"c"\''],
+    ['<SCRIPT type=x>a<b</Script >after', 'after'],
+    ['a < b and c > d', 'a d'],
+    ['x <a href="y"', 'x <a href="y"'],
+    ['<style>unclosed <p>text', 'unclosed text'],
   ])('%j → %j', (html, text) => {
     expect(stripHtml(html)).toBe(text);
+  });
+
+  // Hostile bodies: a tag-stripping regex with the global flag rescans to the end from every '<'
+  // (quadratic). These inputs are large enough that such a scan would not finish within the test's
+  // timeout; the assertions are on the output, which must keep the unclosed text.
+  it('keeps 4 MiB of unclosed < as text', () => {
+    const html = '<'.repeat(4 * 1024 * 1024);
+    expect(stripHtml(html)).toBe(html);
+  });
+
+  it('drops 1 MiB of <a tags and 200,000 unclosed <script elements', () => {
+    expect(stripHtml('<a>'.repeat(350_000) + 'end')).toBe('end');
+    const scripts = '<script>x'.repeat(200_000);
+    expect(stripHtml(scripts)).toBe('x '.repeat(200_000).trim());
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SearchIndexError } from '../../src/search/search-error.js';
-import { FtsSearchIndex } from '../../src/search/sqlite-fts/fts-search-index.js';
+import { FtsSearchIndex, openIndexDatabase } from '../../src/search/sqlite-fts/fts-search-index.js';
 import { parseSearchQuery } from '../../src/search/query-parser.js';
 import { describeSearchIndexContract } from '../contract/search-index.contract.js';
 import { buildCorpus, MAILBOX_A } from './search-corpus.js';
@@ -26,6 +26,20 @@ describeSearchIndexContract('SQLite FTS5 (file)', async () => {
 });
 
 describe('FtsSearchIndex specifics', () => {
+  // The indexer acknowledges outbox items once the index has committed: that commit must survive a
+  // power cut (synchronous=FULL, 2), or an acknowledged entry could vanish from search.
+  it('opens the index file in WAL mode with synchronous=FULL', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hermod-fts-sync-'));
+    const db = openIndexDatabase(join(dir, 'index.sqlite'));
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('folds diacritics, so cafe finds Café', async () => {
     const index = new FtsSearchIndex({ file: ':memory:' });
     await index.init();

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { HermodConfig } from '../../config/schema.js';
 import { NotFoundError } from '../../errors.js';
 import { Bouncer } from '../../queue/bouncer.js';
-import { headerText } from '../../queue/message-headers.js';
+import { headerText } from '../../mail/message-headers.js';
 import type { OutboundQueue } from '../../queue/outbound-queue.js';
 import { RetryPolicy } from '../../queue/retry-policy.js';
 import type { QueueJob } from '../../queue/types.js';

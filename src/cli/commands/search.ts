@@ -42,7 +42,7 @@ export function registerSearchCommand(program: Command): void {
     .action(async (words: string[], opts: SearchOptions, cmd: Command) => {
       const address = checkAddress(opts.mailbox, '--mailbox');
       const config = loadCliConfig(cmd);
-      const { parseSearchQuery } = await import('../../search/index.js');
+      const { parseSearchQuery } = await import('../../search/query-parser.js');
       const query = parseSearchQuery(words.join(' '));
       await withServices(config, async ({ store, search }) => {
         const mailbox = await findMailbox(store, address);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Option, type Command } from 'commander';
 import { InputError } from '../../errors.js';
-import { headerAddresses, withoutBcc } from '../../queue/message-headers.js';
+import { headerAddresses, withoutBcc } from '../../mail/message-headers.js';
 import { loadCliConfig } from '../context.js';
 import { print, printJson } from '../format.js';
 import { withQueue } from '../queue-context.js';

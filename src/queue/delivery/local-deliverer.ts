@@ -1,42 +1,36 @@
-import type { MessageProcessor } from '../../pipeline/message-processor.js';
-import type { RecipientState, SessionInfo, Transaction } from '../../pipeline/types.js';
-import { receivedHeader } from '../../protocol/received-header.js';
-import { REPLIES, replyForOutcome, type Reply } from '../../protocol/replies.js';
-import type { MessageStore } from '../../store/message-store.js';
+import { formatReplyLine, REPLIES, type Reply } from '../../mail/replies.js';
+import type { SessionInfo } from '../../pipeline/types.js';
+import type { TransactionCore } from '../../transaction/transaction-core.js';
 import type { QueueJob } from '../types.js';
 import type { RecipientReply } from './smtp-session.js';
 
 /**
- * Delivers a queued message to recipients in Hermod's own domains straight into the store,
- * through the same pipeline as inbound mail (plugins, scorer, quota, one durable write per
- * recipient). Each recipient's outcome is turned into a reply by replies.ts, so a full mailbox
- * defers (452) and an unknown address bounces (550 5.1.1) exactly as over LMTP.
+ * Delivers a queued message to recipients in Hermod's own domains: a thin adapter over the
+ * transaction core, as the LMTP listener is (resolution, duplicate check, plugins, scorer, quota,
+ * one durable write per recipient), so a full mailbox defers and an unknown address bounces
+ * exactly as over LMTP.
  */
 export class LocalDeliverer {
   constructor(
-    private readonly store: MessageStore,
-    private readonly processor: MessageProcessor,
+    private readonly transactions: TransactionCore,
     private readonly hostname: string,
   ) {}
 
   async deliver(job: QueueJob, recipients: string[], body: Buffer): Promise<RecipientReply[]> {
+    const session = this.session(job);
+    const { open } = await this.transactions.open('local', session, `${job.id}.${job.attempts + 1}`, job.sender);
     const replies = new Map<string, Reply>();
-    const found: RecipientState[] = [];
     for (const address of recipients) {
-      const mailbox = await this.store.resolveAddress(address);
-      if (mailbox) found.push({ address, mailbox });
-      else replies.set(address, REPLIES.unknownRecipient);
+      const refused = await this.transactions.addRecipient(open, address);
+      if (refused) replies.set(address, refused);
     }
-    if (found.length > 0) {
-      const session = this.session(job);
-      const txn: Transaction = { id: `${job.id}.${job.attempts + 1}`, mailFrom: job.sender, recipients: found, addedHeaders: [], findings: [] };
-      const received = receivedHeader(session, this.hostname, txn.id, found.map((r) => r.address));
-      const result = await this.processor.process(session, txn, body, received);
-      for (const outcome of result.outcomes) replies.set(outcome.recipient.address, replyForOutcome(outcome));
+    if (open.transaction.recipients.length > 0) {
+      const report = await this.transactions.deliver(open, body);
+      report.outcomes.forEach((outcome, i) => replies.set(outcome.recipient.address, report.replies[i]));
     }
     return recipients.map((address) => {
       const reply = replies.get(address) ?? REPLIES.storeFailure;
-      return { address, code: reply.code, response: `${reply.code} ${reply.enhanced} ${reply.text}` };
+      return { address, code: reply.code, response: formatReplyLine(reply) };
     });
   }
 

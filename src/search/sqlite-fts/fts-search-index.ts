@@ -4,6 +4,24 @@ import type { IndexedEntry, SearchDocument, SearchHit, SearchIndex, SearchQuery 
 import { buildFilter, joinList } from './fts-query.js';
 import { SCHEMA_SQL, SEP } from './schema.js';
 
+/**
+ * Opens the index file with its durability settings and schema.
+ *
+ * synchronous=FULL, as in the store: the indexer acknowledges an outbox item (and the store
+ * forgets it) as soon as the index has committed the document. With NORMAL, a WAL commit can be
+ * lost in a power cut after that acknowledgement, and the entry would stay unsearchable until an
+ * operator ran `hermod index verify`. The indexer commits a whole batch at once, so FULL costs one
+ * fsync per batch, not per message.
+ */
+export function openIndexDatabase(file: string): Database.Database {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA_SQL);
+  return db;
+}
+
 /** Options for {@link FtsSearchIndex}. */
 export interface FtsSearchIndexOptions {
   /** SQLite file for the index; `':memory:'` for a throw-away index (tests). */
@@ -34,14 +52,7 @@ export class FtsSearchIndex implements SearchIndex {
   async init(): Promise<void> {
     if (this.db) return;
     try {
-      const db = new Database(this.file);
-      db.pragma('journal_mode = WAL');
-      // The index can always be rebuilt from the store (hermod reindex), so it does not pay for
-      // synchronous=FULL the way the store does; NORMAL in WAL mode is still crash-consistent.
-      db.pragma('synchronous = NORMAL');
-      db.pragma('busy_timeout = 5000');
-      db.exec(SCHEMA_SQL);
-      this.db = db;
+      this.db = openIndexDatabase(this.file);
     } catch (err) {
       throw new SearchIndexError(`search index: cannot open ${this.file}: ${message(err)}`, { cause: err });
     }

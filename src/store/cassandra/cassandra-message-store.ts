@@ -140,6 +140,10 @@ export class CassandraMessageStore implements MessageStore {
     return this.run('deliver', (s) => s.writer.deliver(delivery));
   }
 
+  findDelivered(mailboxId: string, sha256: string): Promise<string | null> {
+    return this.run('findDelivered', (s) => s.writer.findDelivered(mailboxId, sha256));
+  }
+
   listEntries(options: ListEntriesOptions): Promise<MailboxEntry[]> {
     return this.run('listEntries', (s) => s.reader.list(options));
   }

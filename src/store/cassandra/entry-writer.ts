@@ -44,6 +44,7 @@ export class EntryWriter {
     this.sql = {
       claim: `INSERT INTO ${t('entries_by_sha')} (mailbox_id, sha256, entry_id, version, folder, received_at)
         VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+      delivered: `SELECT entry_id, committed FROM ${t('entries_by_sha')} WHERE mailbox_id = ? AND sha256 = ?`,
       commit: `UPDATE ${t('entries_by_sha')} SET committed = true WHERE mailbox_id = ? AND sha256 = ?`,
       usage: `UPDATE ${t('mailbox_usage')} SET bytes = bytes + ? WHERE mailbox_id = ?`,
       ledger: `INSERT INTO ${t('ledger')} (entry_id, seq, ${LEDGER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -71,6 +72,13 @@ export class EntryWriter {
     await this.writeRows({ ...delivery, sha256 }, mailbox, claim, size);
     await this.session.execute(this.sql.commit, [mailbox.id, sha256], { idempotent: true });
     return { entryId: claim.entryId, duplicate: !claim.won };
+  }
+
+  /** The entry of a committed delivery of these bytes to the mailbox; an uncommitted claim is no delivery yet. */
+  async findDelivered(mailboxId: string, sha256: string): Promise<string | null> {
+    const result = await this.session.execute(this.sql.delivered, [mailboxId, String(sha256).toLowerCase()], { idempotent: true });
+    const row = result.first();
+    return row && row.get('committed') === true ? (row.get('entry_id') as string) : null;
   }
 
   /** Inserts the claim, or reads the one a previous (or concurrent) attempt made. */

@@ -1,6 +1,6 @@
 import { ulid } from 'ulid';
 import { InputError, NotFoundError } from '../../errors.js';
-import { normalizeAddress, normalizeDomain, stripSubAddress, tryNormalizeAddress } from '../sqlite/address-syntax.js';
+import { normalizeAddress, normalizeDomain, stripSubAddress, tryNormalizeAddress } from '../../mail/address-syntax.js';
 import type { Domain, Mailbox, NewMailbox } from '../types.js';
 import { mapLimit, type CassandraSession } from './cassandra-session.js';
 import { MAILBOX_COLUMNS, toDomain, toMailbox } from './row-mappers.js';

@@ -1,5 +1,5 @@
 import { NotFoundError } from '../../errors.js';
-import { tryNormalizeAddress } from '../sqlite/address-syntax.js';
+import { tryNormalizeAddress } from '../../mail/address-syntax.js';
 import type { CassandraSession } from './cassandra-session.js';
 import type { MailboxDirectory } from './mailbox-directory.js';
 

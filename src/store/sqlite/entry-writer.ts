@@ -58,6 +58,12 @@ export class EntryWriter {
 
   private readonly writeBatch: (deliveries: Delivery[]) => (DeliveryResult | Error)[];
 
+  /** The entry a committed delivery of these bytes made in the mailbox, or null. */
+  findDelivered(mailboxId: string, sha256: string): string | null {
+    const row = this.existing.get(mailboxId, String(sha256).toLowerCase()) as { id: string } | undefined;
+    return row?.id ?? null;
+  }
+
   /** Stores one delivery; returns once committed (synchronous=FULL makes the commit durable). */
   deliver(delivery: Delivery): DeliveryResult {
     const sha256 = checkedSha256(delivery);

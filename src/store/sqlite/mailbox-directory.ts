@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { ulid } from 'ulid';
 import { InputError, NotFoundError } from '../../errors.js';
 import type { Domain, Mailbox, NewMailbox } from '../types.js';
-import { normalizeAddress, normalizeDomain, stripSubAddress, tryNormalizeAddress } from './address-syntax.js';
+import { normalizeAddress, normalizeDomain, stripSubAddress, tryNormalizeAddress } from '../../mail/address-syntax.js';
 import type { BayesTokens } from './bayes-tokens.js';
 import type { OutboxQueue } from './outbox-queue.js';
 import { toDomain, toMailbox, type DomainRow, type MailboxRow } from './row-mappers.js';

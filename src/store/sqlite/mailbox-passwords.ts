@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { NotFoundError } from '../../errors.js';
-import { tryNormalizeAddress } from './address-syntax.js';
+import { tryNormalizeAddress } from '../../mail/address-syntax.js';
 
 /**
  * Submission password hashes, kept in the nullable `mailboxes.password_hash` column of the

@@ -157,6 +157,10 @@ export class SqliteMessageStore implements MessageStore {
     }
   }
 
+  async findDelivered(mailboxId: string, sha256: string): Promise<string | null> {
+    return this.run('findDelivered', (s) => s.writer.findDelivered(mailboxId, sha256));
+  }
+
   async listEntries(options: ListEntriesOptions): Promise<MailboxEntry[]> {
     return this.run('listEntries', (s) => s.reader.list(options));
   }

@@ -1,4 +1,4 @@
-import { InputError } from '../../errors.js';
+import { InputError } from '../errors.js';
 
 /** An address split into its parts, lower-cased. */
 export interface ParsedAddress {
@@ -55,4 +55,19 @@ export function stripSubAddress(parsed: ParsedAddress): string | null {
   const plus = parsed.local.indexOf('+');
   if (plus <= 0) return null;
   return `${parsed.local.slice(0, plus)}@${parsed.domain}`;
+}
+
+/** A mailbox's own addresses, as far as sender checks need them. */
+export interface AddressOwner {
+  address: string;
+  aliases: readonly string[];
+}
+
+/** The mailbox's address or one of its aliases, also with a `+tag` sub-address; never the null sender. */
+export function ownsAddress(owner: AddressOwner, address: string): boolean {
+  const lower = address.toLowerCase();
+  if (!lower) return false;
+  const base = lower.replace(/\+[^@]*@/, '@');
+  const own = [owner.address, ...owner.aliases].map((a) => a.toLowerCase());
+  return own.includes(lower) || own.includes(base);
 }

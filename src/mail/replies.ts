@@ -1,6 +1,3 @@
-import type { RecipientOutcome } from '../pipeline/message-processor.js';
-import type { Verdict } from '../pipeline/types.js';
-
 /** One SMTP reply: basic code, RFC 3463 enhanced code, human text. */
 export interface Reply {
   code: number;
@@ -9,8 +6,8 @@ export interface Reply {
 }
 
 /**
- * The one place where outcomes become SMTP replies. Listeners and the pipeline name an outcome;
- * they never write codes themselves.
+ * The one place where outcomes become SMTP replies: every code and text Hermod sends is here.
+ * Listeners, the transaction and the pipeline name an entry; they never write codes themselves.
  */
 export const REPLIES = {
   accepted: { code: 250, enhanced: '2.0.0', text: 'Ok: delivered' },
@@ -21,14 +18,20 @@ export const REPLIES = {
   overQuotaTemp: { code: 452, enhanced: '4.2.2', text: 'Mailbox full' },
   overQuotaPerm: { code: 552, enhanced: '5.2.2', text: 'Mailbox full' },
   tooManyRecipients: { code: 452, enhanced: '4.5.3', text: 'Too many recipients' },
+  /** SMTP: a recipient judged by other spam thresholds than the first goes in its own transaction. */
+  otherPolicyRecipient: { code: 452, enhanced: '4.5.3', text: 'Recipient has its own policy, send it in a separate transaction' },
   tooManyConnections: { code: 421, enhanced: '4.7.0', text: 'Too many connections from your address' },
   storeFailure: { code: 451, enhanced: '4.3.0', text: 'Temporary storage failure, try again later' },
   pluginFailure: { code: 451, enhanced: '4.3.0', text: 'Temporary processing failure, try again later' },
   lookupFailure: { code: 451, enhanced: '4.3.0', text: 'Temporary lookup failure, try again later' },
+  partialDelivery: { code: 451, enhanced: '4.3.0', text: 'Not all recipients could take the message, try again later' },
   spamRejected: { code: 550, enhanced: '5.7.1', text: 'Message refused as spam' },
   spamDeferred: { code: 451, enhanced: '4.7.1', text: 'Message deferred as suspected spam, try again later' },
   shuttingDown: { code: 421, enhanced: '4.3.2', text: 'Service shutting down, try again later' },
   unknownCommand: { code: 500, enhanced: '5.5.1', text: 'Command not recognized' },
+  // MAIL/RCPT parameters (RFC 5321 §4.1.1.11, RFC 3463 5.5.4).
+  unknownParameter: { code: 555, enhanced: '5.5.4', text: 'Unsupported parameter' },
+  badParameterValue: { code: 501, enhanced: '5.5.4', text: 'Invalid parameter value' },
   // Submission (RFC 6409, RFC 4954, RFC 7817).
   authRequiresTls: { code: 538, enhanced: '5.7.11', text: 'Encryption required for requested authentication mechanism' },
   authSucceeded: { code: 235, enhanced: '2.7.0', text: 'Authentication successful' },
@@ -39,7 +42,19 @@ export const REPLIES = {
   fromNotOwned: { code: 553, enhanced: '5.7.1', text: 'From header address not owned by the authenticated user' },
   queued: { code: 250, enhanced: '2.0.0', text: 'Ok: queued' },
   queueFailure: { code: 451, enhanced: '4.3.0', text: 'Temporary queue failure, try again later' },
+  /** An outbound attempt that failed inside Hermod (store down, signer fault); the text is the cause. */
+  deliveryFailure: { code: 451, enhanced: '4.3.0', text: 'Temporary delivery failure' },
 } as const satisfies Record<string, Reply>;
+
+export type ReplyName = keyof typeof REPLIES;
+
+/** The part of a plugin verdict that chooses a reply (kept structural: this room imports no other). */
+export interface VerdictReply {
+  action: 'continue' | 'accept' | 'discard' | 'reject' | 'tempfail';
+  text?: string;
+  code?: number;
+  enhanced?: string;
+}
 
 const DEFAULTS = {
   reject: { code: 550, enhanced: '5.7.1' },
@@ -47,20 +62,26 @@ const DEFAULTS = {
 } as const;
 
 /** Turns a plugin verdict into a reply; `null` for verdicts that let the transaction go on. */
-export function replyForVerdict(verdict: Verdict): Reply | null {
+export function replyForVerdict(verdict: VerdictReply): Reply | null {
   switch (verdict.action) {
     case 'reject':
     case 'tempfail': {
       const base = DEFAULTS[verdict.action];
       const code = verdict.code ?? base.code;
       const enhanced = verdict.enhanced ?? (code === base.code ? base.enhanced : `${String(code)[0]}.0.0`);
-      return { code, enhanced, text: verdict.text };
+      return { code, enhanced, text: verdict.text ?? '' };
     }
     case 'discard':
       return REPLIES.discarded;
     default:
       return null;
   }
+}
+
+/** The verdict a plugin that throws or overruns its time is given (unless it fails open). */
+export function pluginFailureVerdict(): { action: 'tempfail'; text: string; code: number; enhanced: string } {
+  const { code, enhanced, text } = REPLIES.pluginFailure;
+  return { action: 'tempfail', text, code, enhanced };
 }
 
 /** The reply as an Error in the shape smtp-server sends back (responseCode + message). */
@@ -75,25 +96,17 @@ export function formatReplyText(reply: Reply): string {
   return `${reply.enhanced} ${reply.text}`;
 }
 
+/** "550 5.1.1 No such user here": the whole reply line, as a queue records it. */
+export function formatReplyLine(reply: Reply): string {
+  return `${reply.code} ${formatReplyText(reply)}`;
+}
+
 /** True when a reply text already begins with an enhanced status code. */
 export function hasEnhancedCode(text: string): boolean {
   return /^[245]\.\d{1,3}\.\d{1,3}(\s|$)/.test(text);
 }
 
-/** The reply for one recipient after DATA. */
-export function replyForOutcome(outcome: RecipientOutcome): Reply {
-  switch (outcome.kind) {
-    case 'stored':
-      return outcome.duplicate ? REPLIES.duplicate : { ...REPLIES.accepted, text: `Ok: delivered as ${outcome.entryId}` };
-    case 'verdict':
-      return replyForVerdict(outcome.verdict) ?? REPLIES.accepted;
-    case 'spam-rejected':
-      return REPLIES.spamRejected;
-    case 'spam-deferred':
-      return REPLIES.spamDeferred;
-    case 'over-quota':
-      return outcome.permanent ? REPLIES.overQuotaPerm : REPLIES.overQuotaTemp;
-    case 'store-failed':
-      return REPLIES.storeFailure;
-  }
+/** "550 5.7.1": how the scorer's ledger line names the reply a refused copy got. */
+export function replyCodes(reply: Reply): string {
+  return `${reply.code} ${reply.enhanced}`;
 }

@@ -1,20 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
-import type { MessageStore } from '../store/message-store.js';
+import { decide, describeDecision, type Decision } from '../pipeline/decision.js';
+import type { PluginRunner } from '../pipeline/runner.js';
+import type { RecipientState, SessionInfo, Transaction, Verdict } from '../pipeline/types.js';
+import type { EntryStore, MailDirectory } from '../store/roles.js';
 import type { Delivery, EntrySummary, LedgerLine } from '../store/types.js';
-import { decide, describeDecision, type Decision } from './decision.js';
-import type { PluginRunner } from './runner.js';
-import type { RecipientState, SessionInfo, Transaction, Verdict } from './types.js';
-
-/** How one recipient's copy ended; replies.ts turns it into the SMTP reply. */
-export type RecipientOutcome =
-  | { kind: 'stored'; recipient: RecipientState; entryId: string; duplicate: boolean }
-  | { kind: 'verdict'; recipient: RecipientState; verdict: Verdict }
-  | { kind: 'spam-rejected'; recipient: RecipientState }
-  | { kind: 'spam-deferred'; recipient: RecipientState }
-  | { kind: 'over-quota'; recipient: RecipientState; permanent: boolean }
-  | { kind: 'store-failed'; recipient: RecipientState; error: Error };
+import { exceedsQuota } from './quota-rule.js';
+import type { RecipientOutcome } from './recipient-outcome.js';
 
 export interface ProcessResult {
   outcomes: RecipientOutcome[];
@@ -28,14 +21,18 @@ export interface ProcessResult {
 
 export interface MessageProcessorDeps {
   runner: PluginRunner;
-  store: MessageStore;
+  /** For the quota rule. */
+  directory: Pick<MailDirectory, 'mailboxUsage'>;
+  /** The durable writes, and the duplicate check that comes before any policy. */
+  entries: Pick<EntryStore, 'deliver' | 'findDelivered'>;
   config: HermodConfig;
   log: Logger;
 }
 
 /**
- * Everything after DATA, independent of the listener: data and message stages, the scorer,
- * one durable store write per recipient, then the stored stage. Recipients are answered in
+ * Everything after DATA, independent of the listener: the duplicate check (before any policy),
+ * data and message stages, the scorer, the quota rule, one durable store write per recipient,
+ * then the stored stage. Recipients are answered in
  * RCPT order; a failure of one recipient's write touches no other recipient.
  */
 export class MessageProcessor {
@@ -54,6 +51,13 @@ export class MessageProcessor {
     txn.raw = raw;
     txn.sha256 = createHash('sha256').update(raw).digest('hex');
     const ledger: LedgerLine[] = [...priorLedger];
+    // Idempotent redelivery before policy: a copy already in its mailbox answers 250 whatever
+    // the quota or the scoring say today (an MTA retrying after a lost reply).
+    const delivered = await Promise.all(txn.recipients.map((r) => this.alreadyDelivered(r, txn.sha256!)));
+    if (delivered.every((entryId) => entryId !== null)) {
+      const outcomes = txn.recipients.map((recipient, i) => duplicateOf(recipient, delivered[i]!));
+      return { outcomes, decisions: [], ledger };
+    }
     const verdicts = await this.deps.runner.run('data', { session, transaction: txn, ledger });
     if (!isFinal(verdicts)) verdicts.push(...(await this.deps.runner.run('message', { session, transaction: txn, ledger })));
 
@@ -62,6 +66,7 @@ export class MessageProcessor {
     const scorerLines = txn.recipients.map((recipient, i) => scorerLine(decisions[i], recipient));
     const outcomes = await Promise.all(
       txn.recipients.map((recipient, i) => {
+        if (delivered[i] !== null) return duplicateOf(recipient, delivered[i]);
         const prepend = prependHeaders(receivedHeader, decisions[i], txn);
         // Each copy keeps the shared lines and its own scorer line.
         return this.deliverOne(session, txn, recipient, verdicts, decisions[i], prepend, [...ledger, scorerLines[i]]);
@@ -87,10 +92,11 @@ export class MessageProcessor {
     if (decision.spam === 'tempfail') return { kind: 'spam-deferred', recipient };
     const raw = txn.raw!;
     try {
-      if (await this.overQuota(recipient, raw.length)) {
+      const usage = recipient.mailbox.quotaBytes > 0 ? await this.deps.directory.mailboxUsage(recipient.mailbox.id) : 0;
+      if (exceedsQuota(recipient.mailbox.quotaBytes, usage, raw.length)) {
         return { kind: 'over-quota', recipient, permanent: this.deps.config.quota.overQuota === 'reject' };
       }
-      const result = await this.deps.store.deliver(
+      const result = await this.deps.entries.deliver(
         buildDelivery(session, txn, recipient, decision, prependHeaders, ledger),
       );
       return { kind: 'stored', recipient, entryId: result.entryId, duplicate: result.duplicate };
@@ -100,11 +106,19 @@ export class MessageProcessor {
     }
   }
 
-  private async overQuota(recipient: RecipientState, size: number): Promise<boolean> {
-    const quota = recipient.mailbox.quotaBytes;
-    if (quota === 0) return false;
-    return (await this.deps.store.mailboxUsage(recipient.mailbox.id)) + size > quota;
+  /** The entry of an earlier delivery of these bytes; a failed lookup is no answer (the write decides). */
+  private async alreadyDelivered(recipient: RecipientState, sha256: string): Promise<string | null> {
+    try {
+      return await this.deps.entries.findDelivered(recipient.mailbox.id, sha256);
+    } catch (err) {
+      this.deps.log.warn({ err, rcpt: recipient.address }, 'duplicate check failed');
+      return null;
+    }
   }
+}
+
+function duplicateOf(recipient: RecipientState, entryId: string): RecipientOutcome {
+  return { kind: 'stored', recipient, entryId, duplicate: true };
 }
 
 /** A verdict ends the transaction for a recipient if it is global or names that recipient. */
@@ -156,7 +170,7 @@ function buildDelivery(
   prependHeaders: string,
   ledger: LedgerLine[],
 ): Delivery {
-  const parsed = txn.parsed;
+  const parsed = txn.summary;
   const summary: EntrySummary = {
     subject: parsed?.subject ?? '',
     from: parsed?.from ?? txn.mailFrom,

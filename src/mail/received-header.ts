@@ -1,11 +1,17 @@
-import type { SessionInfo } from '../pipeline/types.js';
+/** What the trace header says about the client side of a transaction. */
+export interface ReceivedFrom {
+  listener: string;
+  heloName: string;
+  clientAddress: string;
+  secure: boolean;
+}
 
 /**
  * The Received trace header (RFC 5321 §4.4) Hermod adds. The client address is the one the
  * PROXY header named, so the trace shows the real sender, not the load balancer.
  */
 export function receivedHeader(
-  session: SessionInfo,
+  session: ReceivedFrom,
   hostname: string,
   transactionId: string,
   recipients: readonly string[],

@@ -1,0 +1,184 @@
+/**
+ * `npm run bench:hostile`: what one crafted message costs the whole server.
+ *
+ * For each case of hostile-cases.ts: a fresh Hermod (embedded default, default plugin chain, ops
+ * endpoint on), the case delivered once over LMTP while a probe client opens a new connection every
+ * 20 ms and times the greeting. Printed per case: the reply, the largest event-loop delay inside
+ * Hermod during the case (prom-client's nodejs_eventloop_lag_max_seconds, fed by
+ * perf_hooks.monitorEventLoopDelay and reset at each scrape), the probe's worst greeting latency,
+ * RSS growth, and whether Hermod still answers afterwards. Each goal is printed beside its figure.
+ * Nothing is asserted on time; the exit code is non-zero only when a case broke the server or got
+ * a reply that is neither 250 nor a 5xx with an enhanced status code.
+ *
+ * Usage: npm run bench:hostile -- [--only SUBSTRING] [--deadline-seconds 120]
+ *
+ * A case that gets no reply within the deadline is reported as such (and counts as a failure);
+ * its Hermod is then stopped (SIGTERM, then SIGKILL) before the next case starts.
+ */
+import { createConnection } from 'node:net';
+import { parseArgs } from 'node:util';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { hostileCases, type HostileCase } from './hostile-cases.js';
+import { LOAD_MAILBOX, removeDir, startHermod, type HermodHandle } from './hermod-process.js';
+import { freePort } from './net-util.js';
+import { ProcessSampler, statusMiB } from './process-stats.js';
+
+const GOAL_STALL_MS = 50;
+const GOAL_PROBE_MS = 100;
+const PROBE_EVERY_MS = 20;
+
+/** What one case measured. */
+interface HostileResult {
+  name: string;
+  sizeMiB: number;
+  reply: string;
+  maxLoopDelayMs: number;
+  worstProbeMs: number;
+  probes: number;
+  rssGrowthMiB: number;
+  aliveAfter: boolean;
+}
+
+/** Reads the loop-delay max from Hermod's /metrics, in ms (the scrape also resets it). */
+async function scrapeLoopDelayMs(opsPort: number, timeoutMs = 30_000): Promise<number> {
+  let text: string;
+  try {
+    const res = await fetch(`http://127.0.0.1:${opsPort}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
+    text = await res.text();
+  } catch {
+    return NaN; // still stalled: the row shows NaN, and the reply column says why
+  }
+  const line = text.split('\n').find((l) => l.startsWith('nodejs_eventloop_lag_max_seconds'));
+  return line ? Number(line.split(' ')[1]) * 1000 : NaN;
+}
+
+/** Connects, waits for the 220 greeting, says QUIT; resolves with the milliseconds it took. */
+function probeOnce(port: number, timeoutMs = 30_000): Promise<number> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const sock = createConnection({ host: '127.0.0.1', port });
+    const finish = (): void => {
+      sock.removeAllListeners();
+      sock.on('error', () => undefined);
+      sock.end('QUIT\r\n');
+      resolve(performance.now() - started);
+    };
+    sock.setTimeout(timeoutMs, finish);
+    sock.once('data', finish);
+    sock.once('error', finish);
+  });
+}
+
+/** A connection every PROBE_EVERY_MS until stopped; keeps the worst greeting latency. */
+function startProbe(port: number): { stop(): Promise<{ worst: number; count: number }> } {
+  const pending: Promise<number>[] = [];
+  const timer = setInterval(() => pending.push(probeOnce(port)), PROBE_EVERY_MS);
+  return {
+    async stop() {
+      clearInterval(timer);
+      const times = await Promise.all(pending);
+      return { worst: times.length ? Math.max(...times) : 0, count: times.length };
+    },
+  };
+}
+
+/**
+ * Delivers raw bytes over LMTP with nodemailer's client; resolves with the server's reply text, or
+ * with "no reply" once `deadlineMs` has passed (a case that stalls the server must not stall the
+ * bench: the server is killed after the case anyway).
+ */
+async function deliverLmtp(port: number, raw: Buffer, deadlineMs: number): Promise<string> {
+  const conn = new SMTPConnection({ host: '127.0.0.1', port, lmtp: true, socketTimeout: deadlineMs });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      conn.once('error', reject);
+      conn.connect(() => resolve());
+    });
+    return await new Promise<string>((resolve) => {
+      conn.send({ from: 'sender@hostile.test', to: [LOAD_MAILBOX] }, raw, (err, info) => {
+        if (err) resolve((err as Error & { response?: string }).response ?? err.message);
+        else resolve(info.response ?? '');
+      });
+    });
+  } catch (err) {
+    return `connection failed: ${(err as Error).message}`;
+  } finally {
+    conn.quit();
+  }
+}
+
+/** Runs one case against a fresh Hermod. */
+async function runCase(c: HostileCase, replyDeadlineMs: number): Promise<HostileResult> {
+  const opsPort = await freePort();
+  const hermod: HermodHandle = await startHermod(200, [`ops: { enabled: true, host: 127.0.0.1, port: ${opsPort} }`]);
+  try {
+    await scrapeLoopDelayMs(opsPort); // resets the max: only the case is measured
+    const rssBefore = statusMiB(hermod.pid, 'VmRSS');
+    const sampler = new ProcessSampler(hermod.pid, 50);
+    const probe = startProbe(hermod.port);
+    const reply = await deliverLmtp(hermod.port, c.raw, replyDeadlineMs);
+    const probed = await probe.stop();
+    const stats = sampler.stop();
+    const maxLoopDelayMs = await scrapeLoopDelayMs(opsPort);
+    const aliveAfter = (await probeOnce(hermod.port, 5000)) < 5000;
+    return {
+      name: c.name,
+      sizeMiB: c.raw.length / (1024 * 1024),
+      reply: reply.trim().split('\n')[0],
+      maxLoopDelayMs,
+      worstProbeMs: probed.worst,
+      probes: probed.count,
+      rssGrowthMiB: Math.max(0, stats.sampledPeakRssMiB - rssBefore),
+      aliveAfter,
+    };
+  } finally {
+    await hermod.stop();
+    removeDir(hermod.dir);
+  }
+}
+
+/** 250, or a 5xx carrying an enhanced status code (5.x.y). */
+function acceptableReply(reply: string): boolean {
+  return /^250[ -]/.test(reply) || /^5\d\d[ -]5\.\d{1,3}\.\d{1,3}\b/.test(reply);
+}
+
+/** One row of the report, each figure with its goal and a verdict. */
+function renderRow(r: HostileResult): string {
+  const mark = (ok: boolean): string => (ok ? 'ok ' : 'OVER');
+  const stall = `${r.maxLoopDelayMs.toFixed(0).padStart(6)} ms ${mark(!(r.maxLoopDelayMs >= GOAL_STALL_MS) && !Number.isNaN(r.maxLoopDelayMs))}`;
+  const probe = `${r.worstProbeMs.toFixed(0).padStart(6)} ms ${mark(r.worstProbeMs < GOAL_PROBE_MS)}`;
+  const reply = `${acceptableReply(r.reply) ? 'ok ' : 'BAD'} ${r.reply.slice(0, 60)}`;
+  return [
+    r.name.padEnd(34),
+    `${r.sizeMiB.toFixed(2).padStart(6)} MiB`,
+    stall,
+    probe,
+    `${r.rssGrowthMiB.toFixed(0).padStart(5)} MiB`,
+    r.aliveAfter ? 'alive' : 'DEAD ',
+    reply,
+  ].join(' | ');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { only: { type: 'string' }, 'deadline-seconds': { type: 'string', default: '120' } } });
+  const replyDeadlineMs = Number(values['deadline-seconds']) * 1000;
+  if (!(replyDeadlineMs > 0)) throw new Error('--deadline-seconds must be a positive number');
+  const cases = hostileCases().filter((c) => !values.only || c.name.includes(values.only));
+  console.log(`bench:hostile: ${cases.length} cases, a fresh Hermod each, probe connection every ${PROBE_EVERY_MS} ms`);
+  console.log(`goals: event-loop stall < ${GOAL_STALL_MS} ms, probe greeting < ${GOAL_PROBE_MS} ms, reply 250 or 5xx with an enhanced code, server alive after`);
+  console.log(['case'.padEnd(34), '  size    ', 'max loop delay ', 'worst probe    ', 'RSS +    ', 'after', 'reply'].join(' | '));
+  let failures = 0;
+  for (const c of cases) {
+    const result = await runCase(c, replyDeadlineMs);
+    console.log(renderRow(result));
+    if (!result.aliveAfter || !acceptableReply(result.reply)) failures++;
+  }
+  const stalls = 'see the table for the stall and probe goals (figures, not assertions)';
+  console.log(failures === 0 ? `every case answered, server alive after each; ${stalls}` : `${failures} case(s) broke the server or got a bad reply`);
+  process.exitCode = failures === 0 ? 0 : 1;
+}
+
+main().catch((err) => {
+  console.error(`bench:hostile: ${(err as Error).message}`);
+  process.exitCode = 1;
+});

@@ -1,5 +1,0 @@
-export * from './types.js';
-export { PluginRunner, type StageInput } from './runner.js';
-export { loadPlugins, closePlugins, validatePluginChain, type LoadedPlugin } from './registry.js';
-export { decide, describeDecision, thresholdsFor, type Decision, type Thresholds } from './decision.js';
-export { MessageProcessor, type RecipientOutcome, type ProcessResult } from './message-processor.js';

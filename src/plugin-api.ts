@@ -1,0 +1,54 @@
+/**
+ * The plugin API (`hermod/plugin`): everything a plugin may use of Hermod, and the only module
+ * of Hermod a plugin imports. What is not exported here is Hermod's own business and may change
+ * without notice; a dependency-rule test keeps plugins to this module and their own folder.
+ */
+
+// Manifest, hooks and what a hook sees and returns.
+export {
+  STAGES,
+  type AuthResult,
+  type Hook,
+  type HookContext,
+  type MessageSummary,
+  type PluginDeps,
+  type PluginFinding,
+  type PluginManifest,
+  type RecipientState,
+  type SessionInfo,
+  type Stage,
+  type Transaction,
+  type TransactionExtensions,
+  type Verdict,
+} from './pipeline/types.js';
+export { PluginError } from './errors.js';
+
+// The store role a plugin may be given (Bayes token statistics) and the values it deals in.
+export type { BayesTokenStore } from './store/roles.js';
+export {
+  BAYES_GLOBAL_SCOPE,
+  type AttachmentMeta,
+  type BayesCounts,
+  type BayesLabel,
+  type BayesLearning,
+  type BayesLearnResult,
+  type Mailbox,
+} from './store/types.js';
+
+// Network helpers shared by the network plugins (DNS lists, SPF, greylisting, rate limits).
+export { createDnsClient, dnsConfigSchema, isNoRecord, type DnsClient, type DnsConfig, type DnsLookup } from './net/dns-resolver.js';
+export { cidrListSchema, isAddressOrCidr, LOOPBACK } from './net/cidr-list.js';
+export { createRedis, redisConfigSchema, type Redis, type RedisConfig } from './net/redis-client.js';
+export { NetworkList, normalizeAddress } from './net/network-list.js';
+
+/**
+ * Filled by the `parse` plugin (plugins/parse/parsed-message.ts) by declaration merging, and
+ * given to later plugins as `transaction.parsed`. Empty here: its fields belong to that plugin.
+ */
+export interface ParsedMessage {}
+
+/**
+ * Filled by the `auth` plugin (plugins/auth/auth-summary.ts) by declaration merging, and given
+ * to later plugins as `transaction.auth`. Empty here: its fields belong to that plugin.
+ */
+export interface AuthSummary {}

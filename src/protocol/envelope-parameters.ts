@@ -1,0 +1,41 @@
+import { REPLIES, type Reply } from '../mail/replies.js';
+
+/** A parameter's value as smtp-server parses it: the xtext-decoded string, or `true` for a bare keyword. */
+export type ParameterValue = string | true;
+
+/** Tells whether a value is allowed for a parameter Hermod knows. */
+export type ParameterValidator = (value: ParameterValue) => boolean;
+
+const keyword: ParameterValidator = (v) => v === true;
+const text: ParameterValidator = (v) => typeof v === 'string' && v.length > 0 && v.length <= 500;
+
+/**
+ * The MAIL FROM parameters Hermod knows, each with its value check. An extension that adds a
+ * parameter (DSN's RET and ENVID, say) adds its entry here; whatever is not listed is unknown.
+ */
+export const MAIL_PARAMETERS: Record<string, ParameterValidator> = {
+  SIZE: (v) => typeof v === 'string' && /^\d{1,20}$/.test(v), // RFC 1870
+  BODY: (v) => typeof v === 'string' && /^(7BIT|8BITMIME)$/i.test(v), // RFC 6152
+  SMTPUTF8: keyword, // RFC 6531
+  AUTH: text, // RFC 4954 §5, on the submission listener
+};
+
+/** The RCPT TO parameters Hermod knows (DSN's NOTIFY and ORCPT are added here when offered). */
+export const RCPT_PARAMETERS: Record<string, ParameterValidator> = {};
+
+/**
+ * The refusal for a command's parameters, or null when all are known and well formed:
+ * an unknown parameter is 555 5.5.4 (RFC 5321 §4.1.1.11), a bad value of a known one 501 5.5.4.
+ */
+export function checkParameters(
+  args: Record<string, ParameterValue> | false | undefined,
+  known: Record<string, ParameterValidator>,
+): Reply | null {
+  if (!args) return null;
+  for (const [key, value] of Object.entries(args)) {
+    const valid = Object.hasOwn(known, key) ? known[key] : undefined;
+    if (!valid) return { ...REPLIES.unknownParameter, text: `${REPLIES.unknownParameter.text} ${key}` };
+    if (!valid(value)) return { ...REPLIES.badParameterValue, text: `${REPLIES.badParameterValue.text} for ${key}` };
+  }
+  return null;
+}

@@ -1,3 +1,0 @@
-export type { MessageStore } from './message-store.js';
-export * from './types.js';
-export { openMessageStore } from './open-store.js';
