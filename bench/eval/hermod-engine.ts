@@ -10,7 +10,10 @@ import { builtinPlugins } from '../../plugins/index.js';
 import { configSchema, type HermodConfig } from '../../src/config/schema.js';
 import { decide } from '../../src/pipeline/decision.js';
 import { PluginReplay } from '../../src/pipeline/replay.js';
-import type { ParsedMessage } from '../../src/pipeline/types.js';
+import type { ParsedMessage } from '../../src/plugin-api.js';
+// The parse and auth plugins declare what they add to the transaction (declaration merging).
+import type {} from '../../plugins/parse/parsed-message.js';
+import type {} from '../../plugins/auth/auth-summary.js';
 import { SqliteMessageStore } from '../../src/store/sqlite/sqlite-message-store.js';
 import type { Sample } from './corpus.js';
 import type { EvalEngine } from './engine.js';
