@@ -20,6 +20,15 @@ import type { Prediction } from './metrics.js';
 export interface HermodEngineOptions {
   /** The bayes plugin's config (defaults otherwise). */
   bayes?: Record<string, unknown>;
+  /** The spam plugin's config (defaults otherwise). */
+  spam?: Record<string, unknown>;
+}
+
+/** One rule's hits on the test messages. */
+interface Hits {
+  spam: number;
+  ham: number;
+  hardHam: number;
 }
 
 /**
@@ -36,14 +45,17 @@ export class HermodEngine implements EvalEngine {
   private store?: SqliteMessageStore;
   private parser?: PluginReplay;
   private chain?: PluginReplay;
+  private hits = new Map<string, Hits>();
+  private tested: Hits = { spam: 0, ham: 0, hardHam: 0 };
+  /** Per test message since resetRuleHits (for --dump): what each plugin said. */
+  readonly records: { id: string; label: string; group: string; probability: number | null; rules: string[]; score: number }[] = [];
 
   constructor(options: HermodEngineOptions = {}) {
     this.bayesConfig = bayesConfigSchema.parse(options.bayes ?? {});
     this.config = configSchema.parse({
       plugins: [
         { name: 'parse' },
-        // The corpus is from 2002: date rules measured against today would fire on every message.
-        { name: 'spam', config: { disabled: ['DATE_IN_PAST', 'DATE_IN_FUTURE'] } },
+        { name: 'spam', config: options.spam ?? {} },
         { name: 'bayes', config: options.bayes ?? {} },
       ],
     });
@@ -72,10 +84,49 @@ export class HermodEngine implements EvalEngine {
     const verdict = bayes?.details?.verdict;
     const probability = bayes?.details?.probability;
     const decision = decide(transaction, this.config.scoring);
+    const rules = this.countHits(sample, transaction.findings);
+    this.records.push({ id: sample.id, label: sample.label, group: sample.group, probability: typeof probability === 'number' ? probability : null, rules, score: decision.score });
     return [
       { spam: verdict === 'spam', unsure: verdict === 'unsure', score: typeof probability === 'number' ? probability : undefined },
       { spam: decision.spam !== 'ham', score: decision.score },
     ];
+  }
+
+  /** Starts counting rule hits afresh (for one test part). */
+  resetRuleHits(): void {
+    this.hits = new Map();
+    this.tested = { spam: 0, ham: 0, hardHam: 0 };
+    this.records.length = 0;
+  }
+
+  /** Hits per rule of the spam plugin (and the Bayes band) since resetRuleHits. */
+  ruleHits(): Hits & { rules: Record<string, Hits> } {
+    // Copies: the counters go on counting in later test parts.
+    const rules = [...this.hits].sort(([a], [b]) => a.localeCompare(b)).map(([name, h]) => [name, { ...h }]);
+    return { ...this.tested, rules: Object.fromEntries(rules) };
+  }
+
+  private countHits(sample: Sample, findings: { plugin: string; finding: { details?: Record<string, unknown> } }[]): string[] {
+    const bump = (h: Hits): void => {
+      if (sample.label === 'spam') h.spam++;
+      else {
+        h.ham++;
+        if (sample.group === 'hard-ham-1') h.hardHam++;
+      }
+    };
+    bump(this.tested);
+    const names = new Set<string>();
+    for (const { plugin, finding } of findings) {
+      const rules = finding.details?.rules;
+      if (Array.isArray(rules)) for (const r of rules as { name: string }[]) names.add(r.name);
+      if (plugin === 'bayes' && typeof finding.details?.rule === 'string') names.add(finding.details.rule);
+    }
+    for (const name of names) {
+      const h = this.hits.get(name) ?? { spam: 0, ham: 0, hardHam: 0 };
+      bump(h);
+      this.hits.set(name, h);
+    }
+    return [...names];
   }
 
   async stop(): Promise<void> {

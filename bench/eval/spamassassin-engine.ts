@@ -27,7 +27,7 @@ function localCf(bayesPath: string): string {
     'bayes_file_mode 0777',
     'bayes_learn_to_journal 0',
     'bayes_auto_expire 0',
-    // The same floor as Hermod's minTrained, so a quick run with --limit still uses Bayes.
+    // A low floor, so a quick run with --limit still uses Bayes (Hermod's default minTrained is 200).
     'bayes_min_ham_num 10',
     'bayes_min_spam_num 10',
     'dns_available no',

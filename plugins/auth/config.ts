@@ -17,6 +17,7 @@ export const AUTH_RULES = [
   'DMARC_FAIL_REJECT',
   'DMARC_ARC_OVERRIDE',
   'ARC_FAIL',
+  'AUTH_RESULTS_FORGED',
 ] as const;
 
 export type AuthRule = (typeof AUTH_RULES)[number];
@@ -40,6 +41,7 @@ export const DEFAULT_AUTH_SCORES: Readonly<Record<AuthRule, number>> = {
   DMARC_FAIL_REJECT: 8,
   DMARC_ARC_OVERRIDE: 0,
   ARC_FAIL: 1,
+  AUTH_RESULTS_FORGED: 3,
 };
 
 export const authConfigSchema = z.strictObject({

@@ -5,6 +5,7 @@ import { createDnsClient, NetworkList, normalizeAddress, type DnsClient, type Dn
 // puts it in every program that loads the plugin, not only in the whole-tree build.
 import type {} from './auth-summary.js';
 import { authConfigSchema, type AuthConfig } from './config.js';
+import { forgedAuthResults } from './forged.js';
 import { toFinding } from './score.js';
 import { splitHeaders, summarize } from './summary.js';
 
@@ -59,7 +60,7 @@ async function onData(ctx: HookContext<AuthConfig, AuthState>): Promise<void> {
   const summary = summarize(result);
   txn.auth = summary;
   if (config.addHeaders) txn.addedHeaders.push(...splitHeaders(result.headers));
-  ctx.report(toFinding(summary, config));
+  ctx.report(toFinding(summary, config, forgedAuthResults(txn.raw, state.authservId)));
 }
 
 /**

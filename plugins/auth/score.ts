@@ -39,9 +39,17 @@ export function firedRules(summary: AuthSummary, config: AuthConfig): AuthRule[]
   return rules;
 }
 
-/** Evidence only: the score of the outcomes, and the summary for the ledger. */
-export function toFinding(summary: AuthSummary, config: AuthConfig): PluginFinding {
-  const rules = firedRules(summary, config).map((name) => ({ name, score: authScore(config, name) }));
+/**
+ * Evidence only: the score of the outcomes, and the summary for the ledger. `forged` are incoming
+ * Authentication-Results headers claiming our authserv-id: listed, scored, never believed.
+ */
+export function toFinding(summary: AuthSummary, config: AuthConfig, forged: readonly string[] = []): PluginFinding {
+  const names = firedRules(summary, config);
+  if (forged.length > 0) names.push('AUTH_RESULTS_FORGED');
+  const rules = names.map((name) => ({ name, score: authScore(config, name) }));
   const score = Math.round(rules.reduce((sum, r) => sum + r.score, 0) * 100) / 100;
-  return { score, reason: describe(summary), details: { auth: summary, rules } };
+  const details: Record<string, unknown> = { auth: summary, rules };
+  if (forged.length > 0) details.forgedAuthResults = forged;
+  const note = forged.length > 0 ? `; ${forged.length} forged Authentication-Results claiming our authserv-id ignored` : '';
+  return { score, reason: `${describe(summary)}${note}`, details };
 }

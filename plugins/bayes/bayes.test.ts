@@ -9,6 +9,7 @@ import { SqliteMessageStore } from '../../src/store/sqlite/sqlite-message-store.
 import { BAYES_GLOBAL_SCOPE, type BayesLabel, type Mailbox } from '../../src/store/types.js';
 import { createHookContext, MAIL_FIXTURE_DIR, makeTransaction, runHook } from '../../test/helpers/plugin-context.js';
 import parse from '../parse/index.js';
+import { bandOf, scoreOf } from './classifier.js';
 import bayes, { bayesConfigSchema, learnMessage, type BayesConfig, type BayesState } from './index.js';
 
 const TRAINING_DIR = fileURLToPath(new URL('../../test/fixtures/bayes/', import.meta.url));
@@ -69,14 +70,14 @@ const details = (f: PluginFinding) => f.details as Record<string, any>;
 describe('bayes plugin on the fixture corpus', () => {
   it.each([
     ['07-heuristic-spam.eml', 'spam', 8],
-    ['01-personal.eml', 'ham', -2],
-    ['02-reply.eml', 'ham', -2],
+    ['01-personal.eml', 'ham', -1],
+    ['02-reply.eml', 'ham', -1],
   ])('%s → %s (score %d)', async (name, verdict, score) => {
     await train();
     const finding = await classify(mail(name));
     expect(details(finding).verdict).toBe(verdict);
-    expect(finding.score).toBe(score);
-    expect(finding.reason).toMatch(new RegExp(`^bayes ${verdict} p=\\d\\.\\d{3} \\(global, \\d+ tokens\\)$`));
+    expect(finding.score).toBeCloseTo(score, 1);
+    expect(finding.reason).toMatch(new RegExp(`^bayes ${verdict} p=\\d\\.\\d{3} BAYES_\\d+ \\(global, \\d+ tokens\\)$`));
     expect(details(finding)).toMatchObject({ statistics: 'global', trained: { spam: 4, ham: 4 } });
     expect(details(finding).tokensUsed).toBeGreaterThan(0);
     expect(details(finding).topTokens.length).toBeLessThanOrEqual(10);
@@ -92,16 +93,25 @@ describe('bayes plugin on the fixture corpus', () => {
   it('says nothing (score 0, untrained) before it has learned minTrained of each', async () => {
     const finding = await classify(mail('07-heuristic-spam.eml'));
     expect(finding).toMatchObject({ score: 0, details: { verdict: 'untrained', probability: null, tokensUsed: 0 } });
-    expect(finding.reason).toBe('bayes untrained (0 spam / 0 ham learned, need 2 each)');
+    expect(finding.reason).toBe('bayes untrained, contributes nothing (0 spam / 0 ham learned, need 2 each)');
   });
 
-  it('maps each verdict to its configured score', async () => {
+  it('is untrained by default until it has learned 200 spam and 200 ham', () => {
+    expect(bayesConfigSchema.parse({}).minTrained).toBe(200);
+  });
+
+  it('scores the probability on the configured scale, unsure band included', async () => {
     await train();
-    const scores = { spam: 12, unsure: 1, ham: -5 };
-    expect((await classify(mail('07-heuristic-spam.eml'), { ...BASE, scores })).score).toBe(12);
-    expect((await classify(mail('01-personal.eml'), { ...BASE, scores })).score).toBe(-5);
-    const unsure = await classify(mail('01-personal.eml'), { ...BASE, scores, unsureLow: 0, unsureHigh: 1 });
-    expect(unsure).toMatchObject({ score: 1, details: { verdict: 'unsure' } });
+    const scale = [[0, -5], [0.5, 0], [1, 12]];
+    const spam = await classify(mail('07-heuristic-spam.eml'), { ...BASE, scale });
+    const p = details(spam).probability as number;
+    expect(spam.score).toBeCloseTo(p <= 0.5 ? -5 + 10 * p : 24 * (p - 0.5), 1);
+    expect(details(spam).rule).toMatch(/^BAYES_\d+$/);
+    const ham = await classify(mail('01-personal.eml'), { ...BASE, scale });
+    expect(ham.score).toBeLessThan(0);
+    // A message in the unsure band still contributes (what a verdict-only score never did).
+    const unsure = await classify(mail('01-personal.eml'), { ...BASE, scale: [[0, 3], [1, 3]], unsureLow: 0, unsureHigh: 1 });
+    expect(unsure).toMatchObject({ score: 3, details: { verdict: 'unsure' } });
   });
 
   it('skips a message the parse step did not parse', async () => {
@@ -166,9 +176,38 @@ describe('manifest', () => {
     [{ x: 1 }, 'x'],
     [{ mailbox: { mode: 'team' } }, 'mailbox'],
     [{ tokenizer: { bigram: true } }, 'tokenizer'],
+    [{ scale: [[0.5, 1], [0.2, 2]] }, 'scale'],
+    [{ scale: [[0, 1]] }, 'scale'],
+    [{ scores: { spam: 8 } }, undefined],
   ])('refuses the config %j (at %s)', (config, key) => {
     const result = bayes.configSchema.safeParse(config);
     expect(result.success).toBe(false);
     expect(result.error!.issues[0].path[0]).toBe(key);
+  });
+});
+
+describe('graded score', () => {
+  const config = bayesConfigSchema.parse({});
+
+  it('grows with the probability over the whole range', () => {
+    const probabilities = Array.from({ length: 101 }, (_, i) => i / 100);
+    const scores = probabilities.map((p) => scoreOf(p, config));
+    for (let i = 1; i < scores.length; i++) expect(scores[i]).toBeGreaterThanOrEqual(scores[i - 1]);
+    expect(scores[0]).toBeLessThan(0);
+    expect(scores[100]).toBeGreaterThan(scores[50]);
+    expect(scores[45]).toBeGreaterThan(scores[35]);
+  });
+
+  it('interpolates between the points and holds the ends', () => {
+    const scale = { scale: [[0.2, -2], [0.6, 2], [0.8, 6]] as [number, number][] };
+    expect(scoreOf(0, scale)).toBe(-2);
+    expect(scoreOf(0.4, scale)).toBe(0);
+    expect(scoreOf(0.7, scale)).toBe(4);
+    expect(scoreOf(1, scale)).toBe(6);
+    expect(scoreOf(null, scale)).toBe(0);
+  });
+
+  it('names the band as SpamAssassin names its Bayes rules', () => {
+    expect([0, 0.03, 0.5, 0.97, 0.995, 0.9999].map(bandOf)).toEqual(['BAYES_00', 'BAYES_05', 'BAYES_50', 'BAYES_95', 'BAYES_99', 'BAYES_999']);
   });
 });

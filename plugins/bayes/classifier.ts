@@ -69,9 +69,31 @@ export function verdictOf(probability: number, config: Pick<BayesConfig, 'unsure
   return 'unsure';
 }
 
-/** The score contribution of a verdict (untrained contributes nothing). */
-export function scoreOf(verdict: BayesVerdict, config: Pick<BayesConfig, 'scores'>): number {
-  return verdict === 'untrained' ? 0 : config.scores[verdict];
+/** The score for a probability on the configured scale (linear between its points); null (untrained) scores 0. */
+export function scoreOf(probability: number | null, config: Pick<BayesConfig, 'scale'>): number {
+  if (probability === null) return 0;
+  const points = config.scale;
+  if (probability <= points[0][0]) return points[0][1];
+  for (let i = 1; i < points.length; i++) {
+    const [p1, s1] = points[i];
+    if (probability <= p1) {
+      const [p0, s0] = points[i - 1];
+      return Math.round((s0 + ((probability - p0) / (p1 - p0)) * (s1 - s0)) * 100) / 100;
+    }
+  }
+  return points[points.length - 1][1];
+}
+
+/** Bands named as SpamAssassin names its Bayes rules, for the ledger and the rule tables. */
+const BANDS: ReadonlyArray<[number, string]> = [
+  [0.01, 'BAYES_00'], [0.05, 'BAYES_05'], [0.2, 'BAYES_20'], [0.4, 'BAYES_40'], [0.6, 'BAYES_50'],
+  [0.8, 'BAYES_60'], [0.95, 'BAYES_80'], [0.99, 'BAYES_95'], [0.999, 'BAYES_99'],
+];
+
+/** The band of a probability: BAYES_00 (below 0.01) … BAYES_999 (0.999 and up). */
+export function bandOf(probability: number): string {
+  for (const [below, name] of BANDS) if (probability < below) return name;
+  return 'BAYES_999';
 }
 
 /**

@@ -13,16 +13,26 @@ const tokenizerSchema = z
   })
   .prefault({});
 
-const scoresSchema = z
-  .strictObject({
-    /** Score reported when the probability is at or above `unsureHigh`. @defaultValue 8 */
-    spam: z.number().default(8),
-    /** Score reported inside the unsure band. @defaultValue 0 */
-    unsure: z.number().default(0),
-    /** Score reported when the probability is at or below `unsureLow`. @defaultValue -2 */
-    ham: z.number().default(-2),
-  })
-  .prefault({});
+/** One point of the score scale: [spam probability, score]. */
+const scalePoint = z.tuple([z.number().min(0).max(1), z.number()]);
+
+/**
+ * The score by spam probability, as points joined by straight lines (SpamAssassin's BAYES_00 …
+ * BAYES_99 as a continuous curve): every probability contributes, the unsure band included.
+ * Chosen on the development training part of the SpamAssassin corpus (see README).
+ */
+export const DEFAULT_SCALE: ReadonlyArray<readonly [number, number]> = [
+  [0, -1],
+  [0.1, -0.5],
+  [0.3, 0],
+  [0.4, 1],
+  [0.5, 4],
+  [0.6, 5],
+  [0.8, 5.5],
+  [0.9, 6],
+  [0.99, 7],
+  [1, 8],
+];
 
 const mailboxSchema = z
   .strictObject({
@@ -58,10 +68,23 @@ export const bayesConfigSchema = z
      * @defaultValue 0.85
      */
     unsureHigh: z.number().min(0).max(1).default(0.85),
-    /** Spam and ham messages the statistics need before the filter says anything. @defaultValue 10 */
-    minTrained: z.number().int().min(1).default(10),
-    /** Score contributions per verdict: detection only, the scorer decides. */
-    scores: scoresSchema,
+    /**
+     * Spam and ham messages the statistics need before the filter contributes a score; until then
+     * it reports `untrained` with score 0 and says so in the ledger. @defaultValue 200
+     */
+    minTrained: z.number().int().min(1).default(200),
+    /**
+     * Score by probability: [probability, score] points in rising probability, joined linearly;
+     * below the first point the first score holds, above the last the last. Detection only, the
+     * scorer decides. @defaultValue see DEFAULT_SCALE
+     */
+    scale: z
+      .array(scalePoint)
+      .min(2)
+      .default(DEFAULT_SCALE.map(([p, score]) => [p, score] as [number, number]))
+      .refine((points) => points.every((pt, i) => i === 0 || pt[0] > points[i - 1][0]), {
+        message: 'scale points must be in strictly rising probability',
+      }),
     mailbox: mailboxSchema,
     tokenizer: tokenizerSchema,
   })

@@ -25,12 +25,25 @@ function addressTokens(values: string[] | undefined, prefix: string, emit: Emit,
   return list.length;
 }
 
+/** Most characters of one Received header read. */
+const MAX_RECEIVED = 4096;
+
+/** A host name with a dotted, alphabetic top label (`mail.example.org`), trailing dots and hyphens trimmed; '' otherwise. */
+function hostName(run: string): string {
+  let end = run.length;
+  while (end > 0 && (run[end - 1] === '.' || run[end - 1] === '-')) end--;
+  const host = run.slice(0, end);
+  const dot = host.lastIndexOf('.');
+  return dot > 0 && /^[a-z]{2,}$/i.test(host.slice(dot + 1)) ? host : '';
+}
+
 /** Hosts and client networks named by Received headers: relays are telling, spam sources too. */
 function receivedTokens(values: string[], emit: Emit): void {
   for (const value of values) {
-    for (const match of value.matchAll(/\b(?:from|by)\s+([a-z0-9.-]+\.[a-z]{2,})\b/gi)) {
-      const suffixes = domainSuffixes(match[1]);
-      emit(`received:${suffixes[0]}`);
+    // One bounded run of host characters per from/by; no overlapping quantifiers, so linear.
+    for (const match of value.slice(0, MAX_RECEIVED).matchAll(/\b(?:from|by)\s{1,20}([a-z0-9.-]{1,253})/gi)) {
+      const host = hostName(match[1]);
+      if (host) emit(`received:${domainSuffixes(host)[0]}`);
     }
     for (const match of value.matchAll(/[[(](\d{1,3})\.(\d{1,3})\.(\d{1,3})\.\d{1,3}[\])]/g)) {
       emit(`received:ip:${match[1]}.${match[2]}`);

@@ -2,7 +2,7 @@ import { PluginError } from '../../src/plugin-api.js';
 import type { HookContext, PluginFinding, PluginManifest } from '../../src/plugin-api.js';
 import type { BayesTokenStore } from '../../src/plugin-api.js';
 import { BAYES_GLOBAL_SCOPE } from '../../src/plugin-api.js';
-import { chooseStats, classifyWith, scoreOf, type BayesResult, type Stats } from './classifier.js';
+import { bandOf, chooseStats, classifyWith, scoreOf, type BayesResult, type Stats } from './classifier.js';
 import { bayesConfigSchema, type BayesConfig } from './config.js';
 import { tokenize } from './tokenizer.js';
 
@@ -21,10 +21,11 @@ const TOP_CLUES = 10;
 
 const round = (n: number, digits: number): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
-/** The finding for one classification: score by verdict, the evidence in details. */
+/** The finding for one classification: score by probability on the scale, the evidence in details. */
 export function toFinding(result: BayesResult, config: BayesConfig): PluginFinding {
   const details: Record<string, unknown> = {
     verdict: result.verdict,
+    ...(result.probability === null ? {} : { rule: bandOf(result.probability) }),
     probability: result.probability === null ? null : round(result.probability, 4),
     statistics: result.source,
     trained: result.trained,
@@ -34,9 +35,9 @@ export function toFinding(result: BayesResult, config: BayesConfig): PluginFindi
   };
   const reason =
     result.verdict === 'untrained'
-      ? `bayes untrained (${result.trained.spam} spam / ${result.trained.ham} ham learned, need ${config.minTrained} each)`
-      : `bayes ${result.verdict} p=${result.probability!.toFixed(3)} (${result.source}, ${result.clues.length} tokens)`;
-  return { score: scoreOf(result.verdict, config), reason, details };
+      ? `bayes untrained, contributes nothing (${result.trained.spam} spam / ${result.trained.ham} ham learned, need ${config.minTrained} each)`
+      : `bayes ${result.verdict} p=${result.probability!.toFixed(3)} ${bandOf(result.probability!)} (${result.source}, ${result.clues.length} tokens)`;
+  return { score: scoreOf(result.probability, config), reason, details };
 }
 
 /**

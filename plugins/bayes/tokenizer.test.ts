@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAIL_FIXTURE_DIR, makeTransaction, runHook } from '../../test/helpers/plugin-context.js';
 import parse from '../parse/index.js';
+import { headerTokens } from './header-tokens.js';
 import { htmlMarkupTokens, htmlToPlainText } from './html-text.js';
 import { domainSuffixes, emailTokens, textTokens, urlTokens, wordTokens } from './text-tokens.js';
 import { DEFAULT_TOKENIZER, MAX_TOKEN_CHARS, tokenize } from './tokenizer.js';
@@ -152,5 +153,22 @@ describe('tokenize on the fixture corpus', () => {
     expect(limited).toHaveLength(5);
     const long = await tokensOf(`X-Mailer: ${'Z'.repeat(200)}\r\nSubject: x\r\n\r\nbody text\r\n`);
     expect(Math.max(...long.map((t) => t.length))).toBeLessThanOrEqual(MAX_TOKEN_CHARS);
+  });
+});
+
+describe('hostile input', () => {
+  const MiB = 1024 * 1024;
+
+  it('turns a MiB of "<" or an unclosed comment into text in one pass', () => {
+    expect(htmlToPlainText('<'.repeat(MiB), 2 * MiB)).toHaveLength(MiB);
+    expect(htmlToPlainText(`ok<!--${'<!--'.repeat(MiB / 4)}`, 2 * MiB)).toBe('ok');
+    expect(htmlToPlainText('x'.repeat(10), 4)).toBe('xxxx');
+  });
+
+  it('reads Received hosts from a bounded slice of a huge header', () => {
+    const received = `from mail.example.org (x) by ${'a.'.repeat(MiB / 2)}`;
+    const parsed = { subject: '', from: '', to: [], cc: [], date: null, messageId: null, threadId: '', text: '', html: '', attachments: [], headers: new Map([['received', [received]]]) };
+    const tokens = collect((emit) => headerTokens(parsed, undefined, emit));
+    expect(tokens).toContain('received:example.org');
   });
 });

@@ -37,7 +37,7 @@ export function tokenize(parsed: ParsedMessage, raw: Buffer | undefined, options
     textTokens(parsed.text, emit, textOptions);
     if (parsed.html !== '') {
       // The HTML part too: a text part may be only a stub ("your mail program does not show HTML").
-      textTokens(htmlToPlainText(parsed.html), emit, textOptions);
+      textTokens(htmlToPlainText(parsed.html, options.maxBodyChars), emit, textOptions);
       htmlMarkupTokens(parsed.html, emit, options.maxBodyChars);
     }
   } catch (err) {

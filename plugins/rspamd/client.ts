@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { domainToASCII } from 'node:url';
 import type { RspamdConfig } from './config.js';
 
 /** The part of rspamd's /checkv2 answer Hermod reads. */
@@ -24,17 +25,44 @@ export class RspamdError extends Error {
   readonly code = 'RSPAMD_UNAVAILABLE';
 }
 
+/**
+ * A header value as bytes on the wire: node writes header strings as latin1, one byte per
+ * character, and throws ERR_INVALID_CHAR on anything above U+00FF. So the UTF-8 bytes go in as
+ * latin1 characters, and control characters (never valid in a header) are dropped.
+ */
+export function headerBytes(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return Buffer.from(value.replace(/[\u0000-\u001f\u007f]/g, ''), 'utf8').toString('latin1');
+}
+
+/** An internationalized domain as rspamd's SMTP parser reads it: A-labels (punycode); as given if not a domain. */
+export function asciiDomain(domain: string): string {
+  if (/^[\x20-\x7e]*$/.test(domain)) return domain;
+  return domainToASCII(domain) || domain;
+}
+
+/**
+ * An SMTPUTF8 address for rspamd's From/Rcpt headers: the domain as A-labels (rspamd 3.4 refuses
+ * U-labels), the local part as UTF-8 bytes (there is no ASCII form of it; rspamd versions that
+ * refuse it log "bad from header" and scan without that envelope address rather than failing).
+ */
+export function envelopeAddress(address: string): string {
+  const at = address.lastIndexOf('@');
+  const mailbox = at < 0 ? address : `${address.slice(0, at)}@${asciiDomain(address.slice(at + 1))}`;
+  return headerBytes(mailbox);
+}
+
 function headers(env: ScanEnvelope, config: RspamdConfig, length: number): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {
     'Content-Length': String(length),
-    IP: env.ip,
-    'Queue-Id': env.queueId,
+    IP: headerBytes(env.ip),
+    'Queue-Id': headerBytes(env.queueId),
   };
-  if (env.helo) out.Helo = env.helo;
-  if (env.from) out.From = env.from;
+  if (env.helo) out.Helo = headerBytes(asciiDomain(env.helo));
+  if (env.from) out.From = envelopeAddress(env.from);
   // One Rcpt header per recipient (node writes an array as repeated header lines).
-  if (env.rcpt.length) out.Rcpt = env.rcpt;
-  if (config.password) out.Password = config.password;
+  if (env.rcpt.length) out.Rcpt = env.rcpt.map(envelopeAddress);
+  if (config.password) out.Password = headerBytes(config.password);
   return out;
 }
 

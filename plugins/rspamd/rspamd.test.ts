@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, hasProgram, startRspamd, type RunningDaemon } from '../../test/helpers/daemons.js';
 import { MAIL_FIXTURE_DIR, makeTransaction } from '../../test/helpers/plugin-context.js';
 import { loadTestPlugin } from '../../test/helpers/plugin-runner.js';
+import { asciiDomain, envelopeAddress, headerBytes } from './client.js';
 import rspamd, { rspamdConfigSchema } from './index.js';
 
 const fixture = (name: string): Buffer => readFileSync(`${MAIL_FIXTURE_DIR}${name}`);
@@ -65,6 +66,30 @@ describe.skipIf(!available)('rspamd plugin against a real rspamd', () => {
     expect(other).not.toContain('FROM_NEQ_ENVFROM');
   });
 
+  it('scans SMTPUTF8 mail: UTF-8 MAIL FROM, RCPT and HELO do not throw and do not bypass the scan', async () => {
+    const ascii = await scan(fixture('06-gtube.eml'), {}, ['bob@example.com'], true);
+    const plugin = await loadTestPlugin(rspamd, { config: { port: daemon.port, timeoutMs: 5000 }, failOpen: true, timeoutMs: 10_000 });
+    const transaction = makeTransaction(fixture('06-gtube.eml'), ['收件人@例子.广告'], '用户@例子.广告');
+    const { verdicts, ledger } = await plugin.runStage('message', { transaction, session: { heloName: '邮件.例子.广告' } });
+    await plugin.close();
+    expect(verdicts[0]).toBeUndefined();
+    expect(ledger[0].verdict).not.toBe('error-ignored');
+    expect(ledger[0].score).toBe(ascii.line.score);
+    expect((ledger[0].details?.rspamd as Scan['rspamd']).action).toBe('reject');
+  });
+
+  it('sends internationalized domains as A-labels, which rspamd matches against the headers', async () => {
+    const raw = Buffer.from(
+      'From: alice@example.org\r\nTo: bob@xn--fsqu00a.xn--4rr70v\r\nSubject: hi\r\nMessage-ID: <a@example.org>\r\n' +
+        `Date: ${new Date().toUTCString()}\r\n\r\nhello\r\n`,
+    );
+    const plugin = await loadTestPlugin(rspamd, { config: { port: daemon.port } });
+    const { ledger } = await plugin.runStage('message', { transaction: makeTransaction(raw, ['bob@例子.广告'], 'carol@例子.广告') });
+    await plugin.close();
+    const symbols = (ledger[0].details?.rspamd as Scan['rspamd']).symbols.map((s) => s.name);
+    expect(symbols).toEqual(expect.arrayContaining(['TO_MATCH_ENVRCPT_ALL', 'FROM_NEQ_ENVFROM']));
+  });
+
   it('multiplies rspamd scores by weight', async () => {
     const full = await scan(fixture('06-gtube.eml'));
     const half = await scan(fixture('06-gtube.eml'), { weight: 0.5 });
@@ -85,6 +110,16 @@ describe.skipIf(!available)('rspamd plugin against a real rspamd', () => {
     const open = await scan(fixture('01-personal.eml'), {}, ['bob@example.com'], true);
     expect(open.verdict).toBeUndefined();
     expect(open.line).toMatchObject({ verdict: 'error-ignored', score: 0 });
+  });
+});
+
+describe('rspamd envelope encoding', () => {
+  it('puts UTF-8 bytes on the wire, domains as A-labels, and drops control characters', () => {
+    expect(envelopeAddress('用户@例子.广告')).toBe(Buffer.from('用户@xn--fsqu00a.xn--4rr70v').toString('latin1'));
+    expect(envelopeAddress('bob@example.com')).toBe('bob@example.com');
+    expect(asciiDomain('邮件.例子.广告')).toBe('xn--5nq051n.xn--fsqu00a.xn--4rr70v');
+    expect(headerBytes('a\r\nInjected: 1')).toBe('aInjected: 1');
+    expect(Buffer.from(headerBytes('josé'), 'latin1').toString('utf8')).toBe('josé');
   });
 });
 

@@ -15,6 +15,18 @@ export const RULE_NAMES = [
   'HTML_ONLY',
   'MANY_RECIPIENTS',
   'UNDISCLOSED_RECIPIENTS',
+  'LINK_MANY_DOMAINS',
+  'LINK_IP_LITERAL',
+  'LINK_TEXT_OTHER_DOMAIN',
+  'LINK_SHORTENER',
+  'HTML_IMAGE_MOSTLY',
+  'INVISIBLE_CHARACTERS',
+  'MIXED_SCRIPT_WORD',
+  'MESSAGE_ID_MALFORMED',
+  'MESSAGE_ID_FORGED_OUTLOOK',
+  'RISKY_ATTACHMENT',
+  'HEADER_8BIT_UNENCODED',
+  'BODY_8BIT_UNDECLARED',
   'SPAM_PHRASE',
 ] as const;
 
@@ -29,12 +41,24 @@ export const DEFAULT_SCORES: Readonly<Record<RuleName, number>> = {
   FROM_NAME_HAS_OTHER_ADDRESS: 2.5,
   SUBJECT_ALL_CAPS: 1.5,
   SUBJECT_EXCESS_PUNCTUATION: 1.5,
-  DATE_IN_FUTURE: 2,
-  DATE_IN_PAST: 1,
+  DATE_IN_FUTURE: 3,
+  DATE_IN_PAST: 0.5,
   ATTACHMENT_ONLY: 1.5,
   HTML_ONLY: 1,
   MANY_RECIPIENTS: 1.5,
-  UNDISCLOSED_RECIPIENTS: 1,
+  UNDISCLOSED_RECIPIENTS: 0,
+  LINK_MANY_DOMAINS: 0,
+  LINK_IP_LITERAL: 2,
+  LINK_TEXT_OTHER_DOMAIN: 0,
+  LINK_SHORTENER: 0,
+  HTML_IMAGE_MOSTLY: 1.5,
+  INVISIBLE_CHARACTERS: 0,
+  MIXED_SCRIPT_WORD: 1.5,
+  MESSAGE_ID_MALFORMED: 1,
+  MESSAGE_ID_FORGED_OUTLOOK: 3,
+  RISKY_ATTACHMENT: 2,
+  HEADER_8BIT_UNENCODED: 1.5,
+  BODY_8BIT_UNDECLARED: 0.5,
   SPAM_PHRASE: 1,
 };
 
@@ -73,10 +97,17 @@ export const spamConfigSchema = z.strictObject({
   subjectPunctuation: z.number().int().positive().default(3),
   /** Letters a subject needs before SUBJECT_ALL_CAPS can fire. @defaultValue 6 */
   capsMinLetters: z.number().int().positive().default(6),
-  /** Date header this many hours ahead of now fires DATE_IN_FUTURE. @defaultValue 24 */
-  futureHours: z.number().positive().default(24),
-  /** Date header this many days before now fires DATE_IN_PAST. @defaultValue 30 */
+  /**
+   * Date header this many hours ahead of the receipt time fires DATE_IN_FUTURE. The receipt time
+   * is the newest Received header's date (else Delivery-Date, else the clock). @defaultValue 2
+   */
+  futureHours: z.number().positive().default(2),
+  /** Date header this many days before the receipt time fires DATE_IN_PAST. @defaultValue 30 */
   pastDays: z.number().positive().default(30),
+  /** Distinct linked sites at or above which LINK_MANY_DOMAINS fires. @defaultValue 4 */
+  linkDomains: z.number().int().positive().default(4),
+  /** Visible HTML characters below which an HTML body with images is HTML_IMAGE_MOSTLY. @defaultValue 200 */
+  imageMostlyText: z.number().int().min(0).default(200),
   /** Characters of body text scanned for GTUBE and phrases. @defaultValue 200000 */
   maxScanChars: z.number().int().positive().default(200_000),
 });

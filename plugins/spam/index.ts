@@ -1,5 +1,6 @@
 import type { HookContext, PluginManifest } from '../../src/plugin-api.js';
 import { spamConfigSchema, type SpamConfig } from './config.js';
+import { gatherEvidence } from './evidence.js';
 import { compilePhrases, type PhraseMatcher } from './phrases.js';
 import { evaluate, toFinding } from './score.js';
 
@@ -16,7 +17,9 @@ function onMessage(ctx: HookContext<SpamConfig, SpamState>): void {
     ctx.report({ score: 0, reason: 'message not parsed; spam rules skipped', details: { rules: [] } });
     return;
   }
-  const result = evaluate({ parsed, raw, config: ctx.config, now: new Date() }, ctx.state.phrases);
+  const now = new Date();
+  const evidence = gatherEvidence(parsed, ctx.config, now);
+  const result = evaluate({ parsed, raw, config: ctx.config, now, evidence }, ctx.state.phrases);
   ctx.report(toFinding(result));
 }
 

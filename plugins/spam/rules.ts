@@ -1,6 +1,10 @@
 import { parseAddressHeader } from 'mailparser';
 import type { ParsedMessage } from '../../src/plugin-api.js';
 import type { RuleName, SpamConfig } from './config.js';
+import {
+  hasForgedOutlookMessageId, hasInvisibleCharacters, hasMalformedMessageId, hasMixedScriptWord, hasRiskyAttachment, hasUndeclared8bitBody,
+  hasUnencoded8bitHeader, isImageMostly, type Evidence,
+} from './evidence.js';
 
 /** GTUBE: the standard string any filter must treat as spam. */
 export const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
@@ -11,13 +15,14 @@ export interface RuleInput {
   raw: Buffer;
   config: SpamConfig;
   now: Date;
+  /** Computed once per message (gatherEvidence). */
+  evidence: Evidence;
 }
 
 /** A rule with a fixed score: true when it fires. SPAM_PHRASE is scored apart (per phrase). */
 export type RuleCheck = (input: RuleInput) => boolean;
 
 const HOUR = 3_600_000;
-const EMAIL_IN_TEXT = /[^\s<>"'()@,;:]+@[^\s<>"'()@,;:]+\.[a-z]{2,}/i;
 
 const has = (parsed: ParsedMessage, header: string): boolean =>
   (parsed.headers.get(header) ?? []).some((v) => v.trim() !== '');
@@ -35,12 +40,33 @@ function gtube({ raw, parsed, config }: RuleInput): boolean {
   );
 }
 
+/** Characters that end an address found in free text. */
+const ADDRESS_STOP = new Set([' ', '\t', '\r', '\n', '<', '>', '"', "'", '(', ')', '@', ',', ';', ':']);
+
+/**
+ * The first `local@domain.tld` in free text, found around each `@` by bounded forward and
+ * backward scans (linear: each character is looked at a bounded number of times).
+ */
+export function emailInText(text: string): string | undefined {
+  const limit = Math.min(text.length, 4096);
+  for (let at = text.indexOf('@'); at >= 0 && at < limit; at = text.indexOf('@', at + 1)) {
+    let start = at;
+    while (start > 0 && at - start < 254 && !ADDRESS_STOP.has(text[start - 1])) start--;
+    let end = at + 1;
+    while (end < limit && end - at < 254 && !ADDRESS_STOP.has(text[end])) end++;
+    const domain = text.slice(at + 1, end);
+    const dot = domain.lastIndexOf('.');
+    if (start < at && dot > 0 && /^[a-z]{2,}$/i.test(domain.slice(dot + 1))) return text.slice(start, end);
+  }
+  return undefined;
+}
+
 /** The From display name carries an address that is not the From address (spoofing trick). */
 function fromNameHasOtherAddress({ parsed }: RuleInput): boolean {
   const raw = parsed.headers.get('from')?.[0];
   if (!raw) return false;
-  return parseAddressHeader(raw, { flatten: true }).value.some((entry) => {
-    const inName = EMAIL_IN_TEXT.exec(entry.name ?? '')?.[0];
+  return parseAddressHeader(raw.slice(0, 4096), { flatten: true }).value.some((entry) => {
+    const inName = emailInText(entry.name ?? '');
     return inName !== undefined && inName.toLowerCase() !== (entry.address ?? '').toLowerCase();
   });
 }
@@ -55,17 +81,17 @@ function subjectPunctuation({ parsed, config }: RuleInput): boolean {
   return (parsed.subject.match(/[!$]/g) ?? []).length >= config.subjectPunctuation;
 }
 
-function dateInFuture({ parsed, config, now }: RuleInput): boolean {
-  return parsed.date !== null && parsed.date.getTime() - now.getTime() > config.futureHours * HOUR;
+/** Date header ahead of the receipt time (not of today: reclassified or archived mail is old). */
+function dateInFuture({ parsed, config, evidence }: RuleInput): boolean {
+  return parsed.date !== null && parsed.date.getTime() - evidence.receivedAt.getTime() > config.futureHours * HOUR;
 }
 
-function dateInPast({ parsed, config, now }: RuleInput): boolean {
-  return parsed.date !== null && now.getTime() - parsed.date.getTime() > config.pastDays * 24 * HOUR;
+function dateInPast({ parsed, config, evidence }: RuleInput): boolean {
+  return parsed.date !== null && evidence.receivedAt.getTime() - parsed.date.getTime() > config.pastDays * 24 * HOUR;
 }
 
-function attachmentOnly({ parsed }: RuleInput): boolean {
-  const htmlText = parsed.html.replace(/<[^>]*>/g, '').trim();
-  return parsed.attachments.length > 0 && parsed.text.trim() === '' && htmlText === '';
+function attachmentOnly({ parsed, evidence }: RuleInput): boolean {
+  return parsed.attachments.length > 0 && parsed.text.trim() === '' && evidence.html.text.trim() === '';
 }
 
 /**
@@ -100,6 +126,18 @@ export const RULES: ReadonlyArray<[Exclude<RuleName, 'SPAM_PHRASE'>, RuleCheck]>
   ['HTML_ONLY', htmlOnly],
   ['MANY_RECIPIENTS', ({ parsed, config }) => recipientCount(parsed) > config.maxRecipients],
   ['UNDISCLOSED_RECIPIENTS', ({ parsed }) => recipientCount(parsed) === 0],
+  ['LINK_MANY_DOMAINS', ({ evidence, config }) => evidence.links.sites.length >= config.linkDomains],
+  ['LINK_IP_LITERAL', ({ evidence }) => evidence.links.ipLiteral],
+  ['LINK_TEXT_OTHER_DOMAIN', ({ evidence }) => evidence.links.textMismatch],
+  ['LINK_SHORTENER', ({ evidence }) => evidence.links.shortener],
+  ['HTML_IMAGE_MOSTLY', ({ evidence, config }) => isImageMostly(evidence, config.imageMostlyText)],
+  ['INVISIBLE_CHARACTERS', ({ parsed, config }) => hasInvisibleCharacters(parsed, config)],
+  ['MIXED_SCRIPT_WORD', ({ parsed, config }) => hasMixedScriptWord(`${parsed.subject}\n${parsed.text.slice(0, config.maxScanChars)}`)],
+  ['MESSAGE_ID_MALFORMED', ({ parsed }) => hasMalformedMessageId(parsed)],
+  ['MESSAGE_ID_FORGED_OUTLOOK', ({ parsed }) => hasForgedOutlookMessageId(parsed)],
+  ['RISKY_ATTACHMENT', ({ parsed }) => hasRiskyAttachment(parsed)],
+  ['HEADER_8BIT_UNENCODED', ({ raw }) => hasUnencoded8bitHeader(raw)],
+  ['BODY_8BIT_UNDECLARED', ({ parsed, raw }) => hasUndeclared8bitBody(parsed, raw)],
 ];
 
 /** Subject and body text, as scanned for phrases. */

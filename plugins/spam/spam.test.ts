@@ -85,6 +85,28 @@ describe('spam rules', () => {
     expect(ruleNames(await scan(raw, { futureHours: 72 }))).toEqual([]);
   });
 
+  it('lists the evidence rules in the ledger with their scores', async () => {
+    const html =
+      '<html><body><a href="http://198.51.100.7/x">www.bank.example</a><img src="http://198.51.100.7/a.png"></body></html>\r\n';
+    const raw = message('Content-Type: text/html\r\n', html).replace('<t@example.org>', '<002a38a20d2c$2885d7c4$1de48cb6@host>');
+    const finding = await scan(raw);
+    expect(finding.details?.rules).toEqual([
+      { name: 'HTML_ONLY', score: DEFAULT_SCORES.HTML_ONLY },
+      { name: 'LINK_IP_LITERAL', score: DEFAULT_SCORES.LINK_IP_LITERAL },
+      { name: 'LINK_TEXT_OTHER_DOMAIN', score: 0 },
+      { name: 'HTML_IMAGE_MOSTLY', score: DEFAULT_SCORES.HTML_IMAGE_MOSTLY },
+      { name: 'MESSAGE_ID_FORGED_OUTLOOK', score: DEFAULT_SCORES.MESSAGE_ID_FORGED_OUTLOOK },
+    ]);
+  });
+
+  it('measures the Date against the receipt time (newest Received), not against today', async () => {
+    const received = 'Received: from a.example by mx.example.org; Mon, 9 Sep 2002 10:49:06 +0100\r\n';
+    const old = (date: string) => `${received}${message('').replace(fixtures.now.toUTCString(), date)}`;
+    expect(ruleNames(await scan(old('Mon, 9 Sep 2002 09:40:00 +0100')))).toEqual([]);
+    expect(ruleNames(await scan(old('Mon, 9 Sep 2002 15:00:00 +0100')))).toEqual(['DATE_IN_FUTURE']);
+    expect(ruleNames(await scan(old('Mon, 1 Jul 2002 10:00:00 +0100')))).toEqual(['DATE_IN_PAST']);
+  });
+
   it('matches phrases as whole words, case-insensitively, and caps their count', async () => {
     const clean = await scan(message('', 'Please contact nowhere.\r\n'));
     expect(ruleNames(clean)).toEqual([]);

@@ -100,7 +100,8 @@ async function applyMove(store: MessageStore, entry: MailboxEntry, target: strin
     score: 0,
     reason: `moved from ${entry.folder} to ${target}${learned ? `; ${learned}` : ''}`,
     durationMs: 0,
-    details: { from: entry.folder, to: target, learned: learned ? label : null },
+    // `at`: when the user corrected the filter, for `hermod spam report`.
+    details: { from: entry.folder, to: target, learned: learned ? label : null, at: new Date().toISOString() },
   };
   if (label === null) {
     await store.moveEntry(entry.id, target, note);

@@ -212,6 +212,8 @@ export const configSchema = z
     plugins: z.array(pluginEntry).default([
       { name: 'parse', timeoutMs: 5000, failOpen: false, config: {} },
       { name: 'spam', timeoutMs: 5000, failOpen: false, config: {} },
+      // Contributes nothing until it has learned bayes.minTrained spam and ham (and says so in the ledger).
+      { name: 'bayes', timeoutMs: 5000, failOpen: false, config: {} },
       { name: 'classify', timeoutMs: 5000, failOpen: false, config: {} },
     ]),
     log: z

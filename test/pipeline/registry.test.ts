@@ -5,6 +5,7 @@ import { builtinPlugins } from '../../plugins/index.js';
 import { configSchema } from '../../src/config/schema.js';
 import { loadPlugins, validatePluginChain } from '../../src/pipeline/registry.js';
 import type { PluginManifest } from '../../src/pipeline/types.js';
+import { SqliteMessageStore } from '../../src/store/sqlite/sqlite-message-store.js';
 
 const log = pino({ level: 'silent' });
 const entry = (name: string, config: Record<string, unknown> = {}) => ({ name, timeoutMs: 1000, failOpen: false, config });
@@ -66,10 +67,16 @@ describe('plugin registry refuses a bad chain at start-up, naming plugin and key
     expect(closed).toEqual(['ok']);
   });
 
-  it('the default configuration loads the built-in chain', async () => {
+  it('the default configuration loads the built-in chain, the learning filter included', async () => {
     const config = configSchema.parse({});
-    const loaded = await loadPlugins(config.plugins, builtinPlugins, { log, hostname: 'h' });
-    expect(loaded.map((p) => p.entry.name)).toEqual(['parse', 'spam', 'classify']);
+    const store = new SqliteMessageStore({ file: ':memory:' });
+    await store.init();
+    try {
+      const loaded = await loadPlugins(config.plugins, builtinPlugins, { log, hostname: 'h', store });
+      expect(loaded.map((p) => p.entry.name)).toEqual(['parse', 'spam', 'bayes', 'classify']);
+    } finally {
+      await store.close();
+    }
   });
 
   it('an invalid built-in plugin config is named', () => {

@@ -44,8 +44,13 @@ describe('the plugin chain end to end', () => {
     expect(entry.importance).toBeLessThan(0);
     expect(entry.folder).toBe('INBOX');
     const ledger = await store.getLedger(entryId!);
-    expect(ledger.map((l) => l.plugin)).toEqual(['parse', 'spam', 'classify', 'scorer']);
+    expect(ledger.map((l) => l.plugin)).toEqual(['parse', 'spam', 'bayes', 'classify', 'scorer']);
     expect(ledger.every((l) => l.verdict && typeof l.durationMs === 'number')).toBe(true);
+    // bayes is in the default chain, but a fresh store has learned nothing: it scores 0 and says why.
+    expect(ledger.find((l) => l.plugin === 'bayes')).toMatchObject({
+      score: 0,
+      reason: 'bayes untrained, contributes nothing (0 spam / 0 ham learned, need 200 each)',
+    });
     const full = (await store.getFullMessage(entryId!))!.toString();
     expect(full).toMatch(/^Received: from mta\.test \(\[127\.0\.0\.1\]\)/);
     expect(full).toMatch(/\r\nX-Spam-Status: No, score=/);

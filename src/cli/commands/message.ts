@@ -11,6 +11,7 @@ import { checkAddress, checkMessageId, parsePositiveInt } from '../validate.js';
 import { registerDelete } from './message-delete.js';
 import { registerMove } from './message-move.js';
 import { registerReclassify } from './message-reclassify.js';
+import { withSpamFields } from '../spam-fields.js';
 
 interface ListOptions {
   mailbox: string;
@@ -48,7 +49,7 @@ function registerList(message: Command): void {
       new Option('--limit <n>', 'show at most n messages').argParser(parsePositiveInt).default(50),
     )
     .option('--before <id>', 'page back: only messages older than this message id')
-    .option('--json', 'print JSON (an array of mailbox entries) instead of a table')
+    .option('--json', 'print JSON (an array of mailbox entries, each with spam: { score, bayes: { verdict, probability } })')
     .addHelpText(
       'after',
       '\nColumns: id, date, folder, from, subject, size, tags, spam score.\n' +
@@ -66,7 +67,9 @@ function registerList(message: Command): void {
           limit: opts.limit,
           before,
         });
-        printEntries(entries, opts.json, `no messages in ${mailbox.address}${opts.folder ? ` (${opts.folder})` : ''}`);
+        // --json carries the spam score and the Bayes verdict and probability of each message.
+        const listed = opts.json ? await withSpamFields(store, entries) : entries;
+        printEntries(listed, opts.json, `no messages in ${mailbox.address}${opts.folder ? ` (${opts.folder})` : ''}`);
       });
     });
 }

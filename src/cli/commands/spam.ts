@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { spamStats } from '../../admin/spam-index.js';
 import { InputError } from '../../errors.js';
+import { thresholdsFor } from '../../pipeline/decision.js';
 import type { MessageStore } from '../../store/message-store.js';
 import { BAYES_GLOBAL_SCOPE, type BayesLabel, type Mailbox } from '../../store/types.js';
 import { createCliLogger, loadCliConfig, withServices } from '../context.js';
@@ -12,7 +13,9 @@ import { formatTable, print, printJson } from '../format.js';
 import { startProgress } from '../progress.js';
 import { learnEntries, tally, type LearnTally } from '../../admin/learn-tally.js';
 import type { SpamLearner } from '../../admin/spam-learning.js';
+import { junkMoves, ReportBuilder, type ReportRow } from '../spam-report.js';
 import { checkAddress } from '../validate.js';
+import { parseSince } from './message-reclassify.js';
 
 interface TrainOptions {
   spam?: boolean;
@@ -40,11 +43,66 @@ Examples:
   hermod spam train --ham saved-1.eml saved-2.eml
   hermod spam train --spam --mailbox alice@example.org --folder Junk`;
 
-/** Registers `hermod spam train | stats`. */
+interface ReportOptions {
+  mailbox?: string;
+  since?: Date;
+  json?: boolean;
+}
+
+const REPORT_HELP = `
+Reads the moves users (or \`hermod message move\`) made: into the junk folder is spam the filter
+let through (a false negative caught), out of it is wanted mail the filter junked (a false
+positive caught). Counted per mailbox and ISO week of the move, beside the messages that arrived
+that week. The junk folder is scoring.junkFolder or the mailbox's own (scoring.mailboxes).
+
+Examples:
+  hermod spam report
+  hermod spam report --mailbox alice@example.org --since 2026-11-01 --json`;
+
+/** Registers `hermod spam train | stats | report`. */
 export function registerSpamCommands(program: Command): void {
-  const spam = program.command('spam').description('the learning Bayesian spam filter: train it, see what it has learned');
+  const spam = program.command('spam').description('the learning Bayesian spam filter: train it, see what it has learned, see how it does');
   registerTrain(spam);
   registerStats(spam);
+  registerReport(spam);
+}
+
+function registerReport(spam: Command): void {
+  spam
+    .command('report')
+    .description("what users' corrections say: false positives and negatives caught, per week and mailbox")
+    .option('--mailbox <address>', 'only this mailbox (its address or an alias)')
+    .option('--since <date>', 'only moves and arrivals on or after this date (UTC), e.g. 2026-11-01', parseSince)
+    .option('--json', 'print JSON (an array of rows)')
+    .addHelpText('after', REPORT_HELP)
+    .action(async (opts: ReportOptions, cmd: Command) => {
+      const address = opts.mailbox === undefined ? undefined : checkAddress(opts.mailbox, '--mailbox');
+      const config = loadCliConfig(cmd);
+      await withServices(config, async ({ store }) => {
+        const mailboxes = address ? [await findMailbox(store, address)] : await store.listMailboxes();
+        const report = new ReportBuilder(opts.since);
+        for (const mailbox of mailboxes) {
+          const junk = thresholdsFor(config.scoring, { address: mailbox.address, mailbox }).junkFolder;
+          for (const entry of await scanEntries(store, { mailboxId: mailbox.id })) {
+            report.add(entry, junkMoves(await store.getLedger(entry.id), entry.receivedAt, junk));
+          }
+        }
+        printReport(report.result(), opts.json);
+      });
+    });
+}
+
+function printReport(rows: ReportRow[], json: boolean | undefined): void {
+  if (json) return printJson(rows);
+  if (rows.length === 0) return print('no messages and no moves in that time');
+  const columns = [
+    { header: 'mailbox' },
+    { header: 'week' },
+    { header: 'received', align: 'right' as const },
+    { header: 'false negatives (into Junk)', align: 'right' as const },
+    { header: 'false positives (out of Junk)', align: 'right' as const },
+  ];
+  print(formatTable(columns, rows.map((r) => [r.mailbox, r.week, String(r.received), String(r.falseNegatives), String(r.falsePositives)])));
 }
 
 function registerTrain(spam: Command): void {
