@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
-import type { NetworkList } from './network-list.js';
 import { formatReplyText, hasEnhancedCode, REPLIES } from './replies.js';
+import { adoptForwardedHelo, forwardingAllowed, type ForwardingTrust } from './xclient.js';
 
 /**
  * smtp-server picks an enhanced status code from the basic code alone (550 is always 5.1.1).
@@ -22,17 +22,14 @@ class HermodSmtpConnection extends SMTPConnection {
     return super.send(code, data, context);
   }
 
-  /**
-   * smtp-server trusts XFORWARD by exact peer address; Hermod trusts CIDRs (xforward.trusted),
-   * matched against the client address the accept step found (after PROXY decoding), so
-   * HAProxy in between does not hide which MTA is asking.
-   */
+  /** XCLIENT and XFORWARD by CIDR, each from its own trusted list (see xclient.ts). */
   override _proxyCommandAllowed(command: string, option: 'useXClient' | 'useXForward'): boolean {
-    if (option !== 'useXForward') return super._proxyCommandAllowed(command, option);
-    const trusted = (this._server as unknown as HermodSmtpServer).xforwardTrusted;
-    return (
-      !!trusted && !this._xClient.has('ADDR') && trusted.contains(this._originalRemoteAddress) && this._isSupported(command)
-    );
+    return forwardingAllowed(this, (this._server as unknown as HermodSmtpServer).forwardingTrust, option, command);
+  }
+
+  override handler_EHLO(command: Buffer, callback: () => void): void {
+    super.handler_EHLO(command, callback);
+    adoptForwardedHelo(this);
   }
 }
 
@@ -46,12 +43,12 @@ export interface HandoverOptions {
 /** smtp-server whose connections come from Hermod's accept step instead of its own socket. */
 export class HermodSmtpServer extends SMTPServer {
   /**
-   * @param xforwardTrusted MTAs whose XFORWARD is honoured; XFORWARD is only advertised to them
-   *   (smtp-server's `useXForward` must be on for the command to exist at all)
+   * @param forwardingTrust MTAs whose XFORWARD / XCLIENT is honoured; each command is only
+   *   advertised to them (smtp-server's `useXForward` / `useXClient` must be on for it to exist)
    */
   constructor(
     options: SMTPServerOptions,
-    readonly xforwardTrusted?: NetworkList,
+    readonly forwardingTrust: ForwardingTrust = {},
   ) {
     super(options);
   }
