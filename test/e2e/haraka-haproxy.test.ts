@@ -43,7 +43,7 @@ beforeAll(async () => {
   }).catch((err: Error) => {
     throw new Error(`${err.message}\n${haraka!.output().slice(-3000)}`);
   });
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   await stopChild(haraka?.child);

@@ -5,6 +5,7 @@
 // over LMTP to HAProxy, which spreads it over the Hermod nodes with PROXY v2; every LMTP
 // connection opens with XCLIENT so that Hermod records Haraka's client, not Haraka.
 
+const os = require('node:os')
 const constants = require('haraka-constants')
 const DSN = require('haraka-dsn')
 const { SocketmapClient } = require('./lib/socketmap-client')
@@ -86,6 +87,8 @@ exports.hook_get_mx = function (next, hmail) {
         priority: 0,
         exchange: lmtp.host ?? '127.0.0.1',
         port: Number(lmtp.port ?? 24),
+        // Haraka fills this in itself only outside NODE_ENV=test; an empty LHLO would be refused.
+        bind_helo: this.config.get('me') || os.hostname(),
         ...(lmtp.bind ? { bind: lmtp.bind } : {}),
     })
 }

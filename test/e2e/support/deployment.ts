@@ -92,7 +92,7 @@ export async function runPlaybook(dir: string, vars: Record<string, unknown>): P
   await runOk(
     'ansible-playbook',
     ['-i', join(dir, 'inventory.yml'), '-e', `@${join(dir, 'vars.json')}`, join(REPO, 'ansible/site.yml')],
-    { cwd: join(REPO, 'ansible'), timeoutMs: 240_000, env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0' } },
+    { cwd: join(REPO, 'ansible'), timeoutMs: 480_000, env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0' } },
   );
 }
 

@@ -75,7 +75,8 @@ export async function startHaraka(d: HarakaDeployment): Promise<{ child: ChildPr
     uid,
     gid,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: withSbin(),
+    // As the role's unit runs it (vitest's NODE_ENV=test switches Haraka to test behaviour).
+    env: { ...withSbin(), NODE_ENV: 'production' },
   });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
