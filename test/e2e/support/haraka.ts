@@ -34,7 +34,7 @@ export async function applyHarakaDeployment(dir: string): Promise<HarakaDeployme
   const d: HarakaDeployment = { ...cluster, harakaDir: join(dir, 'haraka/app'), harakaSmtp };
   await runPlaybook(dir, {
     ...hermodVars(d, HARAKA_HOPS, 'xclient'),
-    // bob's 1-byte quota is full after one message: a deferral of one recipient among several.
+    // No message fits bob's 1-byte quota: a deferral of one recipient among several.
     hermod_mailboxes: [
       { address: 'alice@example.test', aliases: ['postmaster@example.test'] },
       { address: 'bob@example.test', quota: '1' },
