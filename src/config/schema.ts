@@ -64,6 +64,19 @@ const xforwardSchema = z
   })
   .prefault({});
 
+const xclientSchema = z
+  .strictObject({
+    /**
+     * CIDRs of MTAs (Haraka with Hermod's plugin, Postfix's smtpd proxy) whose XCLIENT
+     * ADDR/NAME/PORT/HELO hand the session over to the client they received the mail from;
+     * matched against the client address after PROXY decoding. A list of its own, not
+     * xforward.trusted: XCLIENT replaces the session's identity, XFORWARD only annotates it.
+     * Never offered on the submission listener. Empty: XCLIENT is not offered.
+     */
+    trusted: z.array(z.string()).default([]),
+  })
+  .prefault({});
+
 /** A loopback-by-default side service (Postfix lookups, ops HTTP), off unless enabled. */
 const sideService = (port: number) =>
   z
@@ -170,6 +183,7 @@ export const configSchema = z
     limits: limitsSchema,
     proxy: proxySchema,
     xforward: xforwardSchema,
+    xclient: xclientSchema,
     quota: z
       .strictObject({
         /** Default mailbox quota in bytes for new mailboxes; 0 is unlimited. @defaultValue 1073741824 */

@@ -12,6 +12,7 @@ interface ConnectionInternals {
   hostNameAppearsAs: string | false;
   _resetSession(): void;
 }
+import { adoptForwardedHelo, forwardingAllowed, type ForwardingTrust } from './xclient.js';
 
 /**
  * smtp-server picks an enhanced status code from the basic code alone (every 550 says "no such user").
@@ -66,17 +67,14 @@ class HermodSmtpConnection extends SMTPConnection {
     return true;
   }
 
-  /**
-   * smtp-server trusts XFORWARD by exact peer address; Hermod trusts CIDRs (xforward.trusted),
-   * matched against the client address the accept step found (after PROXY decoding), so
-   * HAProxy in between does not hide which MTA is asking.
-   */
+  /** XCLIENT and XFORWARD by CIDR, each from its own trusted list (see xclient.ts). */
   override _proxyCommandAllowed(command: string, option: 'useXClient' | 'useXForward'): boolean {
-    if (option !== 'useXForward') return super._proxyCommandAllowed(command, option);
-    const trusted = (this._server as unknown as HermodSmtpServer).xforwardTrusted;
-    return (
-      !!trusted && !this._xClient.has('ADDR') && trusted.contains(this._originalRemoteAddress) && this._isSupported(command)
-    );
+    return forwardingAllowed(this, (this._server as unknown as HermodSmtpServer).forwardingTrust, option, command);
+  }
+
+  override handler_EHLO(command: Buffer, callback: () => void): void {
+    super.handler_EHLO(command, callback);
+    adoptForwardedHelo(this);
   }
 }
 
@@ -90,12 +88,12 @@ export interface HandoverOptions {
 /** smtp-server whose connections come from Hermod's accept step instead of its own socket. */
 export class HermodSmtpServer extends SMTPServer {
   /**
-   * @param xforwardTrusted MTAs whose XFORWARD is honoured; XFORWARD is only advertised to them
-   *   (smtp-server's `useXForward` must be on for the command to exist at all)
+   * @param forwardingTrust MTAs whose XFORWARD / XCLIENT is honoured; each command is only
+   *   advertised to them (smtp-server's `useXForward` / `useXClient` must be on for it to exist)
    */
   constructor(
     options: SMTPServerOptions,
-    readonly xforwardTrusted?: NetworkList,
+    readonly forwardingTrust: ForwardingTrust = {},
   ) {
     super(options);
   }

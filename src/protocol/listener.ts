@@ -48,6 +48,8 @@ export class Listener {
     const { config, handler, kind } = options;
     this.proxyTrusted = new NetworkList(config.proxy.trusted, 'proxy.trusted');
     const xforwardTrusted = new NetworkList(config.xforward.trusted, 'xforward.trusted');
+    // XCLIENT hands the session to another client: never on submission, where it would bypass AUTH.
+    const xclientTrusted = new NetworkList(kind === 'submission' ? [] : config.xclient.trusted, 'xclient.trusted');
     const tls = loadTls(config);
     this.smtp = new HermodSmtpServer({
       lmtp: kind === 'lmtp',
@@ -73,10 +75,11 @@ export class Listener {
       onData: handler.onData,
       onClose: handler.onClose,
       ...(handler.onAuth ? { onAuth: handler.onAuth } : {}),
-      // Offered per connection, to xforward.trusted only (HermodSmtpConnection checks the CIDRs).
+      // Offered per connection, to xforward.trusted / xclient.trusted only (see xclient.ts).
       useXForward: !xforwardTrusted.empty,
+      useXClient: !xclientTrusted.empty,
       ...(options.serverOptions ?? {}),
-    } as ConstructorParameters<typeof HermodSmtpServer>[0], xforwardTrusted);
+    } as ConstructorParameters<typeof HermodSmtpServer>[0], { xforward: xforwardTrusted, xclient: xclientTrusted });
     this.smtp.on('error', (err: Error) => options.log.debug({ err, listener: kind }, 'connection error'));
     this.server = createServer((socket) => this.accept(socket));
   }

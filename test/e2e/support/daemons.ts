@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { ADDR, REPO, type Deployment, type NodePorts } from './deployment.js';
+import { ADDR, REPO, type Cluster, type Deployment, type NodePorts } from './deployment.js';
 import { run, runOk, waitUntil, withSbin } from './tools.js';
 
 /** A Hermod node process and the JSON log lines it wrote. */
@@ -14,7 +14,7 @@ export interface HermodNode {
 }
 
 /** Starts `hermod serve` with the configuration the role wrote for `ports.name`. */
-export function startHermodNode(d: Deployment, ports: NodePorts): HermodNode {
+export function startHermodNode(d: Cluster, ports: NodePorts): HermodNode {
   const [node, ...args] = d.hermodExec;
   const child = spawn(node, [...args, '-c', d.hermodConfig(ports.name), 'serve'], {
     cwd: REPO,
@@ -34,9 +34,9 @@ export function startHermodNode(d: Deployment, ports: NodePorts): HermodNode {
 }
 
 /** GET on a node's ops endpoint; resolves to status and body. */
-export function opsGet(port: number, path: string): Promise<{ status: number; body: string }> {
+export function opsGet(port: number, path: string, host: string = ADDR.HERMOD): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: ADDR.HERMOD, port, path, agent: false, timeout: 5000 }, (res) => {
+    const req = request({ host, port, path, agent: false, timeout: 5000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -48,14 +48,14 @@ export function opsGet(port: number, path: string): Promise<{ status: number; bo
   });
 }
 
-export async function waitReady(node: HermodNode): Promise<void> {
+export async function waitReady(node: HermodNode, host: string = ADDR.HERMOD): Promise<void> {
   await waitUntil(`${node.ports.name} /readyz`, 60_000, async () =>
-    (await opsGet(node.ports.ops, '/readyz')).status === 200 ? true : undefined,
+    (await opsGet(node.ports.ops, '/readyz', host)).status === 200 ? true : undefined,
   );
 }
 
 /** HAProxy in the foreground (-db), logging to stdout, from the role's haproxy.cfg. */
-export function startHaproxy(d: Deployment): { child: ChildProcess; output: () => string } {
+export function startHaproxy(d: Cluster): { child: ChildProcess; output: () => string } {
   const child = spawn('haproxy', ['-f', d.haproxyConfig, '-db'], { stdio: ['ignore', 'pipe', 'pipe'], env: withSbin() });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
@@ -64,7 +64,7 @@ export function startHaproxy(d: Deployment): { child: ChildProcess; output: () =
 }
 
 /** One command on HAProxy's runtime API socket; resolves to its answer. */
-export function haproxyCommand(d: Deployment, command: string): Promise<string> {
+export function haproxyCommand(d: Cluster, command: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(d.haproxySocket, () => socket.end(`${command}\n`));
     let answer = '';
@@ -75,7 +75,7 @@ export function haproxyCommand(d: Deployment, command: string): Promise<string> 
 }
 
 /** Server state per backend/server from `show stat`, e.g. { 'hermod_lmtp/node1': 'UP' }. */
-export async function serverStates(d: Deployment): Promise<Record<string, string>> {
+export async function serverStates(d: Cluster): Promise<Record<string, string>> {
   const lines = (await haproxyCommand(d, 'show stat')).split('\n').filter((l) => l && !l.startsWith('#'));
   const states: Record<string, string> = {};
   for (const line of lines) {
@@ -112,15 +112,15 @@ export async function waitQueueEmpty(d: Deployment, timeoutMs: number): Promise<
 }
 
 /** swaks with the test client address; resolves to its exit code and transcript. */
-export function swaks(args: string[]): Promise<{ code: number; transcript: string }> {
-  return run('swaks', ['--local-interface', ADDR.CLIENT, '--from', 'bob@remote.test', ...args], { timeoutMs: 60_000 }).then((r) => ({
+export function swaks(args: string[], from: string = ADDR.CLIENT): Promise<{ code: number; transcript: string }> {
+  return run('swaks', ['--local-interface', from, '--from', 'bob@remote.test', ...args], { timeoutMs: 60_000 }).then((r) => ({
     code: r.code,
     transcript: r.stdout + r.stderr,
   }));
 }
 
 /** The hermod CLI against a node's configuration, JSON output parsed. */
-export async function hermodJson<T>(d: Deployment, node: string, args: string[]): Promise<T> {
+export async function hermodJson<T>(d: Cluster, node: string, args: string[]): Promise<T> {
   const [bin, ...pre] = d.hermodExec;
   const { stdout } = await runOk(bin, [...pre, '-c', d.hermodConfig(node), ...args, '--json'], { cwd: REPO });
   return JSON.parse(stdout) as T;

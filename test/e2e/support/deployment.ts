@@ -24,8 +24,8 @@ export interface NodePorts {
   ops: number;
 }
 
-/** Where the playbook put everything, and on which ports it all listens. */
-export interface Deployment {
+/** The Hermod nodes and HAProxy in front of them, as the playbook wrote them (whichever MX). */
+export interface Cluster {
   dir: string;
   nodes: NodePorts[];
   hermodConfig: (node: string) => string;
@@ -33,6 +33,10 @@ export interface Deployment {
   haproxyConfig: string;
   haproxySocket: string;
   haproxy: { lmtp: number; smtp: number; lookup: number };
+}
+
+/** Where the playbook put everything, and on which ports it all listens. */
+export interface Deployment extends Cluster {
   postfixConfigDir: string;
   postfixSmtp: number;
   postfixLog: string;
@@ -48,37 +52,48 @@ export async function applyDeployment(dir: string): Promise<Deployment> {
   // program gets a top-level directory of its own, since the roles create parents like the leaf.
   chmodSync(dir, 0o755);
   for (const sub of ['postfix', 'haproxy', 'log']) mkdirSync(join(dir, sub), { mode: 0o755 });
-  const nodes: NodePorts[] = [];
-  for (const name of ['node1', 'node2']) {
-    const [lmtp, smtp, lookup, ops] = await ports(ADDR.HERMOD, 4);
-    nodes.push({ name, lmtp, smtp, lookup, ops });
-  }
-  const [lmtp, smtp, lookup] = await ports(ADDR.HAPROXY, 3);
+  const cluster = await clusterLayout(dir, POSTFIX_HOPS);
   const [postfixSmtp] = await ports(ADDR.POSTFIX, 1);
-  // An absolute loader URL: the role runs the CLI from its own working directory.
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const hermodExec = [process.execPath, '--import', tsx, join(REPO, 'src/cli/main.ts')];
   const d: Deployment = {
-    dir,
-    nodes,
-    hermodConfig: (node) => join(dir, 'hermod/etc', `${node}.yaml`),
-    hermodExec,
-    haproxyConfig: join(dir, 'haproxy/haproxy.cfg'),
-    haproxySocket: join(dir, 'haproxy/run/admin.sock'),
-    haproxy: { lmtp, smtp, lookup },
+    ...cluster,
     postfixConfigDir: join(dir, 'postfix/etc'),
     postfixSmtp,
     postfixLog: join(dir, 'log/postfix.log'),
   };
-  const vars = await playbookVars(d);
+  await runPlaybook(dir, await playbookVars(d));
+  return d;
+}
+
+/** Two Hermod nodes and HAProxy under `dir`, on free ports of their loopback addresses. */
+export async function clusterLayout(dir: string, hops: Hops): Promise<Cluster> {
+  const nodes: NodePorts[] = [];
+  for (const name of ['node1', 'node2']) {
+    const [lmtp, smtp, lookup, ops] = await ports(hops.HERMOD, 4);
+    nodes.push({ name, lmtp, smtp, lookup, ops });
+  }
+  const [lmtp, smtp, lookup] = await ports(hops.HAPROXY, 3);
+  // An absolute loader URL: the role runs the CLI from its own working directory.
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  return {
+    dir,
+    nodes,
+    hermodConfig: (node) => join(dir, 'hermod/etc', `${node}.yaml`),
+    hermodExec: [process.execPath, '--import', tsx, join(REPO, 'src/cli/main.ts')],
+    haproxyConfig: join(dir, 'haproxy/haproxy.cfg'),
+    haproxySocket: join(dir, 'haproxy/run/admin.sock'),
+    haproxy: { lmtp, smtp, lookup },
+  };
+}
+
+/** ansible-playbook site.yml on localhost with `vars` (which choose the MX and move everything under dir). */
+export async function runPlaybook(dir: string, vars: Record<string, unknown>): Promise<void> {
   writeFileSync(join(dir, 'vars.json'), JSON.stringify(vars, null, 2));
   writeFileSync(join(dir, 'inventory.yml'), INVENTORY);
   await runOk(
     'ansible-playbook',
     ['-i', join(dir, 'inventory.yml'), '-e', `@${join(dir, 'vars.json')}`, join(REPO, 'ansible/site.yml')],
-    { cwd: join(REPO, 'ansible'), timeoutMs: 240_000, env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0' } },
+    { cwd: join(REPO, 'ansible'), timeoutMs: 480_000, env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0' } },
   );
-  return d;
 }
 
 /** localhost in the groups whose roles CI applies; the data tier's groups stay empty. */
@@ -93,7 +108,8 @@ const INVENTORY = `all:
     mx: {hosts: {localhost: {}}}
 `;
 
-async function ports(host: string, n: number): Promise<number[]> {
+/** `n` distinct ports that were free on `host` a moment ago. */
+export async function ports(host: string, n: number): Promise<number[]> {
   const out: number[] = [];
   while (out.length < n) {
     const port = await freePort(host);
@@ -112,7 +128,17 @@ async function playbookVars(d: Deployment): Promise<Record<string, unknown>> {
   return { ...hermodVars(d), ...haproxyVars(d), ...postfixVars(d, cert, key) };
 }
 
-function hermodVars(d: Deployment): Record<string, unknown> {
+/** Where each hop of a deployment sits: HERMOD nodes, HAPROXY in front, the MTA (MX) before that. */
+export interface Hops {
+  HAPROXY: string;
+  HERMOD: string;
+  MTA: string;
+}
+
+const POSTFIX_HOPS: Hops = { HAPROXY: ADDR.HAPROXY, HERMOD: ADDR.HERMOD, MTA: ADDR.POSTFIX };
+
+/** The hermod role's variables for `d`; the MTA's address is trusted for `forwarding` (Postfix: XFORWARD). */
+export function hermodVars(d: Cluster, hops: Hops = POSTFIX_HOPS, forwarding: 'xforward' | 'xclient' = 'xforward'): Record<string, unknown> {
   return {
     hermod_service_manager: 'none',
     hermod_user: 'root',
@@ -132,17 +158,19 @@ function hermodVars(d: Deployment): Record<string, unknown> {
       lookup_port: n.lookup,
       ops_port: n.ops,
     })),
-    hermod_bind_address: ADDR.HERMOD,
-    hermod_ops_address: ADDR.HERMOD,
-    hermod_proxy_trusted: [`${ADDR.HAPROXY}/32`],
-    hermod_xforward_trusted: [`${ADDR.POSTFIX}/32`],
+    hermod_bind_address: hops.HERMOD,
+    hermod_ops_address: hops.HERMOD,
+    hermod_proxy_trusted: [`${hops.HAPROXY}/32`],
+    hermod_xforward_trusted: forwarding === 'xforward' ? [`${hops.MTA}/32`] : [],
+    hermod_xclient_trusted: forwarding === 'xclient' ? [`${hops.MTA}/32`] : [],
     hermod_domains: ['example.test'],
     hermod_mailboxes: [{ address: 'alice@example.test', aliases: ['postmaster@example.test'] }],
     hermod_extra_config: { search: { pollMs: 100 } },
   };
 }
 
-function haproxyVars(d: Deployment): Record<string, unknown> {
+/** The haproxy role's variables for `d`. */
+export function haproxyVars(d: Cluster, hops: Hops = POSTFIX_HOPS): Record<string, unknown> {
   return {
     haproxy_service_manager: 'none',
     haproxy_config_dir: join(d.dir, 'haproxy'),
@@ -153,15 +181,15 @@ function haproxyVars(d: Deployment): Record<string, unknown> {
     haproxy_stats_socket: d.haproxySocket,
     haproxy_stats_http: '',
     haproxy_log_target: 'stdout',
-    haproxy_bind_address: ADDR.HAPROXY,
-    haproxy_source_address: ADDR.HAPROXY,
+    haproxy_bind_address: hops.HAPROXY,
+    haproxy_source_address: hops.HAPROXY,
     haproxy_lmtp_port: d.haproxy.lmtp,
     haproxy_smtp_port: d.haproxy.smtp,
     haproxy_lookup_port: d.haproxy.lookup,
     haproxy_check_inter: '500ms',
     haproxy_hermod_nodes: d.nodes.map((n) => ({
       name: n.name,
-      address: ADDR.HERMOD,
+      address: hops.HERMOD,
       lmtp_port: n.lmtp,
       smtp_port: n.smtp,
       lookup_port: n.lookup,
