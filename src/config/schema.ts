@@ -29,7 +29,7 @@ const limitsSchema = z
   .strictObject({
     /** Largest message accepted, in bytes (SIZE advertised in EHLO). @defaultValue 26214400 */
     maxMessageBytes: z.number().int().positive().default(25 * 1024 * 1024),
-    /** Most recipients in one transaction; the next RCPT gets 452 4.5.3. @defaultValue 100 */
+    /** Most recipients in one transaction; further RCPTs get the tooManyRecipients reply (src/mail/replies.ts). @defaultValue 100 */
     maxRecipients: z.number().int().positive().default(100),
     /**
      * Most simultaneous connections from one client address (as Postfix's smtpd_client_connection_count_limit);
@@ -95,7 +95,7 @@ const pluginEntry = z.strictObject({
   name: z.string().min(1),
   /** Hook timeout in milliseconds. @defaultValue 5000 */
   timeoutMs: z.number().int().positive().default(5000),
-  /** On a throw or timeout, continue instead of answering 451 4.3.0. @defaultValue false */
+  /** On a throw or timeout, continue instead of answering with the pluginFailure reply. @defaultValue false */
   failOpen: z.boolean().default(false),
   /** The plugin's own settings, validated by its manifest's schema. */
   config: z.record(z.string(), z.unknown()).default({}),
@@ -116,12 +116,12 @@ const scoringSchema = z
     addHeader: z.number().default(5),
     /** Score at or above which the message is filed into the Junk folder. @defaultValue 8 */
     junk: z.number().default(8),
-    /** Score at or above which the message is refused with 550 5.7.1. @defaultValue 15 */
+    /** Score at or above which the message is refused (the spamRejected reply). @defaultValue 15 */
     reject: z.number().default(15),
     /** Folder used for junk. @defaultValue "Junk" */
     junkFolder: z.string().default('Junk'),
     /**
-     * Score at or above which the copy is deferred with 451 4.7.1 (a "soft reject" band below
+     * Score at or above which the copy is deferred (the spamDeferred reply) (a "soft reject" band below
      * `reject`, as rspamd's); null: no such band. @defaultValue null
      */
     tempfail: z.number().nullable().default(null),
@@ -188,7 +188,7 @@ export const configSchema = z
       .strictObject({
         /** Default mailbox quota in bytes for new mailboxes; 0 is unlimited. @defaultValue 1073741824 */
         defaultBytes: z.number().int().min(0).default(1024 * 1024 * 1024),
-        /** Reply when over quota: tempfail (452 4.2.2) or reject (552 5.2.2). @defaultValue "tempfail" */
+        /** Reply when over quota: tempfail (overQuotaTemp) or reject (overQuotaPerm). @defaultValue "tempfail" */
         overQuota: z.enum(['tempfail', 'reject']).default('tempfail'),
       })
       .prefault({}),
@@ -200,7 +200,7 @@ export const configSchema = z
         sqlite: z
           .strictObject({
             file: z.string().default('hermod.sqlite'),
-            /** How long a write waits for a lock before failing (→ 451 4.3.0). @defaultValue 5000 */
+            /** How long a write waits for a lock before failing (→ the storeFailure reply). @defaultValue 5000 */
             busyTimeoutMs: z.number().int().min(0).default(5000),
           })
           .prefault({}),

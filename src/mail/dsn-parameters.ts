@@ -1,7 +1,7 @@
 /**
  * RFC 3461 DSN parameters of MAIL FROM (RET, ENVID) and RCPT TO (NOTIFY, ORCPT), parsed from the
  * values a listener received (already xtext-decoded) into typed values, or into the reason they
- * are refused (501 5.5.4). Pure: no SMTP, no I/O, so every listener and the queue share it.
+ * are refused (the badParameterValue reply). Pure: no SMTP, no I/O, so every listener and the queue share it.
  */
 
 /** When the sender wants a notice about a recipient (RFC 3461 §4.1). */
@@ -22,7 +22,7 @@ export interface RecipientDsn {
   orcpt?: string;
 }
 
-/** A refused parameter: the listener answers `501 5.5.4 <text>`. */
+/** A refused parameter: the listener answers with the badParameterValue reply and this text. */
 export interface DsnParameterError {
   error: string;
 }

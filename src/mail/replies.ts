@@ -48,6 +48,16 @@ export const REPLIES = {
 
 export type ReplyName = keyof typeof REPLIES;
 
+/**
+ * RFC 3464 Status values Hermod writes in its own delivery reports when the next hop's reply gave
+ * no enhanced code: delivered, delivery time expired, no answer from the host (RFC 3463).
+ */
+export const DSN_STATUS = {
+  delivered: '2.0.0',
+  expired: '5.4.7',
+  noAnswer: '4.4.1',
+} as const;
+
 /** The part of a plugin verdict that chooses a reply (kept structural: this room imports no other). */
 export interface VerdictReply {
   action: 'continue' | 'accept' | 'discard' | 'reject' | 'tempfail';

@@ -25,7 +25,7 @@ const ENHANCED = /^\d{3}[ -][245]\.(\d{1,3})\.\d{1,3}(?:\s|$)/;
 
 /**
  * The reason class of a recipient's last reply: `ok` for 2xx, `connection` for no reply at all
- * (code 0), else the enhanced status subject (`5.1.1` → addressing, `4.7.0` → policy), else
+ * (code 0), else the enhanced status subject (subject 1 → addressing, subject 7 → policy), else
  * `unclassified`.
  */
 export function reasonClass(code: number | undefined, response: string | undefined): ReasonClass {

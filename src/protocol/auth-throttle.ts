@@ -2,7 +2,7 @@ import ipaddr from 'ipaddr.js';
 
 /**
  * Counts failed logins per client and per user within a sliding window; past either limit
- * further attempts are refused without a password check (454 4.7.0), so guessing is slow
+ * further attempts are refused without a password check (the authThrottled reply), so guessing is slow
  * whether one address tries many users or many addresses try one user.
  *
  * Both keys are canonical, or the limits could be walked around: a user is counted under its

@@ -25,7 +25,7 @@ export const RCPT_PARAMETERS: Record<string, ParameterValidator> = {};
 
 /**
  * The refusal for a command's parameters, or null when all are known and well formed:
- * an unknown parameter is 555 5.5.4 (RFC 5321 §4.1.1.11), a bad value of a known one 501 5.5.4.
+ * an unknown parameter gets unknownParameter (RFC 5321 §4.1.1.11), a bad value of a known one badParameterValue.
  */
 export function checkParameters(
   args: Record<string, ParameterValue> | false | undefined,

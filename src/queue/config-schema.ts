@@ -22,9 +22,9 @@ export const submissionSchema = z
     allowPlaintextAuthOnLoopback: z.boolean().default(false),
     /** Networks that may relay without AUTH (like Postfix's mynetworks). @defaultValue [] */
     trustedNetworks: cidrListSchema([]),
-    /** Failed logins allowed per client address within `authWindowMs`; then 454 4.7.0. @defaultValue 10 */
+    /** Failed logins allowed per client address within `authWindowMs`; then the authThrottled reply. @defaultValue 10 */
     maxAuthFailuresPerClient: z.number().int().positive().default(10),
-    /** Failed logins allowed per user name within `authWindowMs`; then 454 4.7.0. @defaultValue 5 */
+    /** Failed logins allowed per user name within `authWindowMs`; then the authThrottled reply. @defaultValue 5 */
     maxAuthFailuresPerUser: z.number().int().positive().default(5),
     /** Window of the failed-login counters, in milliseconds. @defaultValue 900000 */
     authWindowMs: z.number().int().positive().default(15 * 60_000),

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { DSN_STATUS } from '../mail/replies.js';
 import type { JobRecipient } from './types.js';
 
 /**
@@ -117,17 +118,16 @@ function deliveryStatus(input: DsnInput, now: Date): string {
 
 /**
  * The RFC 3463 status of a recipient: the enhanced code of its last reply when there was one,
- * else the class of the action with a generic detail (4.4.1: no answer from host; 4.4.7/5.4.7:
- * delivery time expired).
+ * else the class of the action with a generic detail (DSN_STATUS in src/mail/replies.ts).
  */
 export function statusOf(r: JobRecipient, action: DsnAction): string {
   const enhanced = /^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})\b/.exec(r.lastResponse ?? '')?.[1];
-  if (action === 'delivered' || action === 'relayed') return enhanced?.startsWith('2') ? enhanced : '2.0.0';
+  if (action === 'delivered' || action === 'relayed') return enhanced?.startsWith('2') ? enhanced : DSN_STATUS.delivered;
   const klass = action === 'failed' ? '5' : '4';
   if (enhanced && enhanced[0] === klass) return enhanced;
   if (enhanced) return `${klass}${enhanced.slice(1)}`;
-  if (r.lastCode && r.lastCode >= 400) return `${String(r.lastCode)[0] === klass ? klass : klass}.0.0`;
-  return action === 'failed' ? '5.4.7' : '4.4.1';
+  if (r.lastCode && r.lastCode >= 400) return `${klass}.0.0`;
+  return action === 'failed' ? DSN_STATUS.expired : DSN_STATUS.noAnswer;
 }
 
 /** ORCPT as RFC 3464 §2.3.1 wants it: `addr-type; address`, the address in xtext when not 7-bit. */
@@ -139,7 +139,7 @@ function originalRecipient(orcpt: string): string {
   return `${orcpt.slice(0, semi)}; ${value}`;
 }
 
-/** `Diagnostic-Code: smtp; 550 5.1.1 ...` for a reply; `X-Hermod;` for a local reason. */
+/** `Diagnostic-Code: smtp; <the reply>` for a reply; `X-Hermod;` for a local reason. */
 function diagnostic(r: JobRecipient): string {
   const text = ascii(r.lastResponse ?? '').slice(0, 900);
   return /^\d{3}\b/.test(text) ? `Diagnostic-Code: smtp; ${text}` : `Diagnostic-Code: X-Hermod; ${text}`;

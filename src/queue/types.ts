@@ -7,7 +7,7 @@ export type RecipientStatus = 'pending' | 'delivered' | 'failed';
 export interface JobRecipient extends RecipientDsn {
   address: string;
   status: RecipientStatus;
-  /** The reply of the last attempt for this recipient, e.g. `450 4.2.0 Mailbox busy`. */
+  /** The reply of the last attempt for this recipient, as the next hop sent it (code, enhanced code, text). */
   lastResponse?: string;
   /** Basic code of that reply; 0 for a connection fault. */
   lastCode?: number;

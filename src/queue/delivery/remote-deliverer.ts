@@ -188,7 +188,7 @@ export class RemoteDeliverer {
       });
     } catch (err) {
       const e = err as Error & { temporary?: boolean; category?: string; response?: string };
-      // "No MX and no address" is permanent (5.1.2, like Postfix's "Host or domain name not found");
+      // "No MX and no address" is permanent (like Postfix's "Host or domain name not found");
       // DNS trouble, refused connections and policy failures are temporary.
       const permanent = e.category === 'dns' && !e.temporary;
       throw new DeliveryError(e.response ?? e.message, permanent ? 550 : 0, { cause: err });

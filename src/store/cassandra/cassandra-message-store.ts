@@ -67,7 +67,7 @@ interface OpenState {
  * The distributed message store on Apache Cassandra (see schema.ts for the table design). Every
  * statement is prepared and runs at `consistency` (LOCAL_QUORUM by default); a delivery resolves
  * only when all its writes were acknowledged at that level. Any failure to reach or write to the
- * cluster becomes a StoreError, which the listeners answer with 451 4.3.0. The driver reconnects
+ * cluster becomes a StoreError, which the listeners answer with the storeFailure reply. The driver reconnects
  * on its own when nodes come back.
  */
 export class CassandraMessageStore implements MessageStore {
