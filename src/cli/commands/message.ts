@@ -139,7 +139,10 @@ async function showSummary(store: MessageStore, entry: MailboxEntry, json: boole
   print('');
   print('headers:');
   if (view.headers.length === 0) return print('  (raw message missing)');
-  for (const h of view.headers) print(`  ${cleanText(h.name)}: ${cleanText(h.value)}`);
+  for (const h of view.headers) {
+    const mark = h.forged ? '   [forged: claims this server\'s authserv-id; not Hermod\'s result]' : '';
+    print(`  ${cleanText(h.name)}: ${cleanText(h.value)}${mark}`);
+  }
 }
 
 /** The label/value pairs `message show` prints above the headers. */
