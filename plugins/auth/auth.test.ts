@@ -213,6 +213,6 @@ describe('auth plugin through the configured resolver (UDP test DNS server)', ()
 
   it('refuses a relay that is not a CIDR when the config is parsed', () => {
     const result = authConfigSchema.safeParse({ relays: ['10.0.0.0/40'] });
-    expect(result.error?.issues[0]).toMatchObject({ path: ['relays', 0], message: 'not an IP address or CIDR' });
+    expect(result.error?.issues[0]).toMatchObject({ path: ['relays', 0], message: "'10.0.0.0/40' is not an IP address or CIDR" });
   });
 });

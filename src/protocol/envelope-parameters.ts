@@ -20,8 +20,23 @@ export const MAIL_PARAMETERS: Record<string, ParameterValidator> = {
   AUTH: text, // RFC 4954 §5, on the submission listener
 };
 
-/** The RCPT TO parameters Hermod knows (DSN's NOTIFY and ORCPT are added here when offered). */
+/** The RCPT TO parameters Hermod knows on a listener without DSN. */
 export const RCPT_PARAMETERS: Record<string, ParameterValidator> = {};
+
+/**
+ * RFC 3461 DSN parameters, known only where DSN is offered (the submission listener). Here they
+ * need a value; its syntax is checked by src/mail/dsn-parameters.ts, whose refusal names the
+ * fault precisely.
+ */
+export const DSN_MAIL_PARAMETERS: Record<string, ParameterValidator> = { RET: text, ENVID: text };
+export const DSN_RCPT_PARAMETERS: Record<string, ParameterValidator> = { NOTIFY: text, ORCPT: text };
+
+/** The MAIL and RCPT tables of a listener, with the DSN entries where it offers DSN. */
+export function parameterTables(offersDsn: boolean): { mail: Record<string, ParameterValidator>; rcpt: Record<string, ParameterValidator> } {
+  return offersDsn
+    ? { mail: { ...MAIL_PARAMETERS, ...DSN_MAIL_PARAMETERS }, rcpt: { ...RCPT_PARAMETERS, ...DSN_RCPT_PARAMETERS } }
+    : { mail: MAIL_PARAMETERS, rcpt: RCPT_PARAMETERS };
+}
 
 /**
  * The refusal for a command's parameters, or null when all are known and well formed:

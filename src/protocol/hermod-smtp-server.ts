@@ -3,7 +3,7 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import { formatReplyText, hasEnhancedCode, REPLIES } from '../mail/replies.js';
 import type { NetworkList } from '../net/network-list.js';
-import { checkParameters, MAIL_PARAMETERS, RCPT_PARAMETERS, type ParameterValidator, type ParameterValue } from './envelope-parameters.js';
+import { checkParameters, parameterTables, type ParameterValidator, type ParameterValue } from './envelope-parameters.js';
 
 type Callback = () => void;
 /** The smtp-server internals the overrides below use. */
@@ -32,13 +32,20 @@ class HermodSmtpConnection extends SMTPConnection {
     return super.send(code, data, context);
   }
 
-  /** MAIL and RCPT parameters are checked against Hermod's table before smtp-server sees them. */
+  /**
+   * MAIL and RCPT parameters are checked against Hermod's table before smtp-server sees them; the
+   * DSN parameters are known only on a listener that offers DSN (hideDSN off).
+   */
   handler_MAIL(command: Buffer, callback: Callback): void {
-    if (!this.refuseParameters('mail from', command, MAIL_PARAMETERS, callback)) super.handler_MAIL(command, callback);
+    if (!this.refuseParameters('mail from', command, this.parameterTables().mail, callback)) super.handler_MAIL(command, callback);
   }
 
   handler_RCPT(command: Buffer, callback: Callback): void {
-    if (!this.refuseParameters('rcpt to', command, RCPT_PARAMETERS, callback)) super.handler_RCPT(command, callback);
+    if (!this.refuseParameters('rcpt to', command, this.parameterTables().rcpt, callback)) super.handler_RCPT(command, callback);
+  }
+
+  private parameterTables(): ReturnType<typeof parameterTables> {
+    return parameterTables(!(this._server as unknown as { options: { hideDSN?: boolean } }).options.hideDSN);
   }
 
   /**

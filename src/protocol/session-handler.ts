@@ -4,7 +4,7 @@ import { NetworkList } from '../net/network-list.js';
 import type { SessionInfo } from '../pipeline/types.js';
 import { DataHandler } from './data-handler.js';
 import { tlsDetails } from '../mail/tls-details.js';
-import { consumeForwarded, forwardedClient } from './forwarded-attributes.js';
+import { consumeForwarded, forwardedClient, type ClientIdentity } from './forwarded-attributes.js';
 import { ClientCounter, type ListenerDeps, type SessionState } from './session-state.js';
 
 type Done = (err?: Error | null) => void;
@@ -115,12 +115,24 @@ export class SessionHandler {
    */
   private applyForwarded(state: SessionState, session: SMTPServerSession): void {
     const forwarded = session.xForward as Map<string, unknown> | undefined;
-    const client = forwardedClient(state.own, forwarded);
+    const client = forwardedClient(this.sessionClient(state, session), forwarded);
     consumeForwarded(forwarded);
     state.relayAddress = client.address !== state.own.address ? state.own.address : undefined;
     state.info.clientAddress = client.address;
     state.info.clientPort = client.port;
     state.info.heloName = client.heloName;
+  }
+
+  /**
+   * The client of the session: the connection's own, or the one a trusted MTA's XCLIENT (see
+   * xclient.trusted) handed the session to, for every transaction after it. Its HELO is the
+   * session's greeting name, which XCLIENT HELO= replaced where it was known (xclient.ts).
+   */
+  private sessionClient(state: SessionState, session: SMTPServerSession): ClientIdentity {
+    const xclient = session.xClient as Map<string, unknown> | undefined;
+    if (!xclient?.has('ADDR')) return state.own;
+    const { address, port } = forwardedClient(state.own, xclient);
+    return { address, port, heloName: state.own.heloName };
   }
 
   private async startTransaction(state: SessionState, id: string, mailFrom: string): Promise<Reply | null> {
