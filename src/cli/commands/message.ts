@@ -11,7 +11,7 @@ import { checkAddress, checkMessageId, parsePositiveInt } from '../validate.js';
 import { registerDelete } from './message-delete.js';
 import { registerMove } from './message-move.js';
 import { registerReclassify } from './message-reclassify.js';
-import { withSpamFields } from '../spam-fields.js';
+import { withSpamFields } from '../../admin/spam-fields.js';
 
 interface ListOptions {
   mailbox: string;

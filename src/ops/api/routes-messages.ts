@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { findMailbox } from '../../admin/directory.js';
 import { moveMessage } from '../../admin/message-move.js';
 import { getMessage, listMessages, messageLedger, searchMessages, showMessage } from '../../admin/messages.js';
+import { withSpamFields } from '../../admin/spam-fields.js';
 import { checkMessageId } from '../../cli/validate.js';
 import { deleteMessages, mailboxFolders } from '../../message-admin.js';
 import { badInput } from './api-error.js';
@@ -39,7 +40,8 @@ export const messageRoutes: Route[] = [
     handle: async ({ deps, query }) => {
       const q = parseInput(listQuery, query);
       const mailbox = await findMailbox(deps.store, q.mailbox, 'mailbox');
-      return listMessages(deps.store, { mailboxId: mailbox.id, folder: q.folder, limit: q.limit, before: q.before });
+      // As `message list --json`: each entry with its spam score and Bayes verdict.
+      return withSpamFields(deps.store, await listMessages(deps.store, { mailboxId: mailbox.id, folder: q.folder, limit: q.limit, before: q.before }));
     },
   },
   {

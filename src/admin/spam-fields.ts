@@ -1,5 +1,5 @@
 /** The spam fields `message list --json` adds to each entry, so an audit needs no call per message. */
-import type { MessageStore } from '../store/message-store.js';
+import type { EntryStore } from '../store/roles.js';
 import type { LedgerLine, MailboxEntry } from '../store/types.js';
 
 /** The Bayes filter's say on one message at delivery; null when bayes did not run. */
@@ -21,7 +21,7 @@ export function bayesFields(ledger: readonly LedgerLine[]): BayesFields | null {
 
 /** Each entry with `spam: { score, bayes }` (score is the entry's spamScore, from the scorer). */
 export async function withSpamFields(
-  store: MessageStore,
+  store: Pick<EntryStore, 'getLedger'>,
   entries: MailboxEntry[],
 ): Promise<(MailboxEntry & { spam: { score: number; bayes: BayesFields | null } })[]> {
   const out = [];
