@@ -114,22 +114,34 @@ class SocketmapConnection {
 
 /**
  * A few connections used in turn. A lookup that fails on the connection (not a TEMP reply) is
- * tried once more on a new one: behind HAProxy that reaches another Hermod node when the one
- * that held the connection went away.
+ * tried again on the next one, after a short pause, until every connection has had a turn and a
+ * new one was opened, or `timeoutMs` has passed: when a Hermod node dies, every pooled connection
+ * HAProxy had given to it breaks, and a new connection may still reach it until HAProxy's health
+ * check marks it down; the pauses give that check time, so one dead node does not turn into a
+ * 451 at RCPT.
  */
+/** Pause before the n-th retry of a failed lookup: n × this. */
+const RETRY_PAUSE_MS = 150
+
 class SocketmapClient {
     constructor({ host, port, timeoutMs = 5000, connections = 4, localAddress }) {
         const options = { host, port, timeoutMs, localAddress }
         this.connections = Array.from({ length: Math.max(1, connections) }, () => new SocketmapConnection(options))
+        this.timeoutMs = timeoutMs
         this.next = 0
     }
 
     /** Resolves to { status, value }; rejects when Hermod could not be asked. */
     async lookup(map, key) {
-        try {
-            return await this.pick().lookup(map, key)
-        } catch {
-            return this.pick().lookup(map, key)
+        const started = Date.now()
+        const attempts = this.connections.length + 1
+        for (let attempt = 1; ; attempt++) {
+            try {
+                return await this.pick().lookup(map, key)
+            } catch (err) {
+                if (attempt >= attempts || Date.now() - started >= this.timeoutMs) throw err
+                await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS * attempt))
+            }
         }
     }
 
