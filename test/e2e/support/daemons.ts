@@ -136,3 +136,30 @@ export async function stopChild(child: ChildProcess | undefined, graceMs = 5000)
   clearTimeout(timer);
 }
 
+
+/** What a sending MTA's retries made of one message: sent, and how many 4xx it met first. */
+export interface RetriedSend {
+  code: number;
+  transcript: string;
+  tempFailures: number;
+}
+
+/**
+ * Sends as an MTA would: a 4xx reply (a temporary failure, e.g. a lookup that hit a node as it
+ * died) is tried again after a pause, up to `tries` times; anything else is final. The message
+ * must then be stored exactly once: a 4xx promises that nothing was kept.
+ */
+export async function sendRetryingTempFailures(
+  send: () => Promise<{ code: number; transcript: string }>,
+  tries = 4,
+  pauseMs = 1000,
+): Promise<RetriedSend> {
+  let tempFailures = 0;
+  for (;;) {
+    const sent = await send();
+    const temporary = sent.code !== 0 && /^<\*\* +4\d\d[ -]/m.test(sent.transcript);
+    if (!temporary || tempFailures + 1 >= tries) return { ...sent, tempFailures: tempFailures + (temporary ? 1 : 0) };
+    tempFailures++;
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+}
