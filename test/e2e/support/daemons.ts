@@ -49,9 +49,12 @@ export function opsGet(port: number, path: string, host: string = ADDR.HERMOD): 
 }
 
 export async function waitReady(node: HermodNode, host: string = ADDR.HERMOD): Promise<void> {
-  await waitUntil(`${node.ports.name} /readyz`, 60_000, async () =>
-    (await opsGet(node.ports.ops, '/readyz', host)).status === 200 ? true : undefined,
-  );
+  // Generous: under a full parallel suite on two cores, a node started through tsx can take
+  // over a minute to listen. A node that exited is named in the error.
+  await waitUntil(`${node.ports.name} /readyz`, 180_000, async () => {
+    if (node.child.exitCode !== null) throw new Error(`${node.ports.name} exited with code ${node.child.exitCode} before it was ready`);
+    return (await opsGet(node.ports.ops, '/readyz', host)).status === 200 ? true : undefined;
+  });
 }
 
 /** HAProxy in the foreground (-db), logging to stdout, from the role's haproxy.cfg. */
