@@ -30,8 +30,13 @@ beforeAll(async () => {
   const started = Date.now();
   d = await applyHarakaDeployment(dir);
   console.info(`haraka e2e: playbook applied in ${Math.round((Date.now() - started) / 1000)} s`);
-  for (const ports of d.nodes) nodes.push(startHermodNode(d, ports));
-  for (const node of nodes) await waitReady(node, HERMOD);
+  // One after the other: the nodes share one SQLite file here, and two first starts at once race
+  // on its schema set-up.
+  for (const ports of d.nodes) {
+    const node = startHermodNode(d, ports);
+    nodes.push(node);
+    await waitReady(node, HERMOD);
+  }
   haproxy = startHaproxy(d);
   await waitUntil('HAProxy to see every node UP', 60_000, async () => {
     const states = Object.values(await serverStates(d));

@@ -41,8 +41,13 @@ beforeAll(async () => {
   if (!enabled) return;
   dir = mkdtempSync(join(tmpdir(), 'hermod-e2e-'));
   d = await applyDeployment(dir);
-  for (const ports of d.nodes) nodes.push(startHermodNode(d, ports));
-  for (const node of nodes) await waitReady(node);
+  // One after the other: the nodes share one SQLite file here, and two first starts at once race
+  // on its schema set-up.
+  for (const ports of d.nodes) {
+    const node = startHermodNode(d, ports);
+    nodes.push(node);
+    await waitReady(node);
+  }
   haproxy = startHaproxy(d);
   await waitUntil('HAProxy to see every node UP', 60_000, async () => {
     const states = Object.values(await serverStates(d));
