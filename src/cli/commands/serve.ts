@@ -23,7 +23,11 @@ export function registerServeCommand(program: Command): void {
         'transactions in flight, then exits 0. A second signal exits 1 at once.\n\n' +
         'Beside the listeners, when enabled in the config: lookup.* serves Postfix socketmap lookups\n' +
         '(socketmap:inet:HOST:PORT:domain for virtual_mailbox_domains, …:mailbox for virtual_mailbox_maps),\n' +
-        'ops.* serves HTTP /healthz, /readyz (503 while draining) and /metrics (Prometheus).',
+        'ops.* serves HTTP /healthz, /readyz (503 while draining) and /metrics (Prometheus).\n\n' +
+        'The delivery worker honours MTA-STS (delivery.mtaSts, RFC 8461): an enforce policy restricts\n' +
+        'delivery to the MX hosts it lists, over TLS with a certificate valid for the MX name (system CAs\n' +
+        'plus delivery.caFile), and defers the message otherwise; a testing policy only logs its failures.\n' +
+        'Policies are fetched over HTTPS from mta-sts.<domain> and cached for their max_age.',
     )
     .action(async (_opts: object, cmd: Command) => {
       // The same checks as `hermod config check` (files included), before anything is opened.
