@@ -60,7 +60,9 @@ export class Listener {
       maxCommandLength: 512,
       authOptional: true,
       disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
-      hideDSN: true,
+      // DSN (RFC 3461) on SMTP and submission. LMTP does not offer it: the MTA in front then
+      // sends the success notice for that hop itself, as it does for any next hop without DSN.
+      hideDSN: kind === 'lmtp',
       hideENHANCEDSTATUSCODES: false,
       hideREQUIRETLS: true,
       ...(tls ?? {}),
