@@ -62,6 +62,15 @@ describe('DSN on the SMTP listener', () => {
     lmtp.client.close();
   });
 
+  it('smtp.dsn: false takes DSN off the SMTP listener', async () => {
+    hermod = await startHermod({ smtp: { host: '127.0.0.1', port: 0, dsn: false } });
+    const { client, extensions } = await greet(hermod.smtpPort, 'EHLO client.test');
+    expect(extensions).not.toContain('DSN');
+    expect((await client.command('MAIL FROM:<bob@remote.test>')).code).toBe(250);
+    expect((await client.command('RCPT TO:<alice@example.test> NOTIFY=SUCCESS')).text).toMatch(/^555 5\.5\.4 /);
+    client.close();
+  });
+
   it.each([
     ['MAIL FROM:<bob@remote.test> RET=ALL', /^501 5\.5\.4 RET must be FULL or HDRS/],
     [`MAIL FROM:<bob@remote.test> ENVID=${'x'.repeat(101)}`, /^501 5\.5\.4 ENVID/],

@@ -40,7 +40,7 @@ function openssl(...args: string[]): void {
 function makeCertificates(): void {
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Hermod Test CA');
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=mx.good.test');
-  const names = ['mx.good.test', 'mta-sts.secure.test', 'mta-sts.badcert.test', 'mta-sts.testing.test', 'mta-sts.misrouted.test', 'mta-sts.fallback.test', 'mta-sts.cached.test'];
+  const names = ['mx.good.test', 'mta-sts.secure.test', 'mta-sts.badcert.test', 'mta-sts.testing.test', 'mta-sts.misrouted.test', 'mta-sts.fallback.test', 'mta-sts.cached.test', 'mta-sts.wrongname.test'];
   writeFileSync(join(dir, 'leaf.ext'), `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\n`);
   openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'leaf.pem', '-days', '2', '-extfile', 'leaf.ext');
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'rogue.key', '-out', 'rogue.pem', '-days', '2', '-subj', '/CN=mx.bad.test', '-addext', 'subjectAltName=DNS:mx.bad.test');
@@ -152,6 +152,31 @@ describe('MTA-STS policies fetched over HTTPS', () => {
     d.close();
     expect(result.replies[0]).toMatchObject({ code: 0, response: expect.stringMatching(/MTA-STS policy check failed.*mx\.evil\.test/) });
     expect(trusted.messages.length).toBe(before);
+  });
+
+  it('enforce, a trusted certificate that does not name the MX: temporary failure', async () => {
+    // mx2.good.test matches the policy's *.good.test, but the certificate names mx.good.test only.
+    dns.records.set('mx2.good.test', { A: ['127.0.0.1'] });
+    publish('wrongname.test', 'mx2.good.test', 'h1', policyText('enforce', ['*.good.test']));
+    dns.records.set('mta-sts.wrongname.test', { A: ['127.0.0.1'] });
+    const before = trusted.messages.length;
+    const d = deliverer(trusted);
+    const result = await send(d, 'wrongname.test');
+    d.close();
+    expect(result.replies[0]).toMatchObject({ code: 0, response: expect.stringMatching(/mx2\.good\.test/) });
+    expect(trusted.messages.length).toBe(before);
+  });
+
+  it('a policy host whose certificate does not name it gives no policy: delivered as without one', async () => {
+    // The policy server's certificate does not list mta-sts.unnamed.test.
+    publish('unnamed.test', 'mx.bad.test', 'i1', policyText('enforce', ['mx.good.test']));
+    const logs: Logged[] = [];
+    const d = deliverer(rogue, logs);
+    const result = await send(d, 'unnamed.test');
+    d.close();
+    expect(result).toMatchObject({ policy: 'none' });
+    expect(result.replies[0].code).toBe(250);
+    expect(logs.find((l) => l.msg === 'mta-sts: policy fetch failed')).toMatchObject({ domain: 'unnamed.test', using: 'no policy' });
   });
 
   it('testing, certificate not valid: delivered, and the failure is logged', async () => {

@@ -23,6 +23,9 @@ export interface PolicyFetchOptions {
   maxBytes: number;
 }
 
+/** A real policy has a handful of lines (version, mode, max_age, a few mx). */
+const MAX_POLICY_LINES = 1000;
+
 /** A fetch that did not give a usable policy; the reason goes to the log. */
 export class PolicyFetchError extends Error {}
 
@@ -36,6 +39,8 @@ export async function fetchStsPolicy(domain: string, options: PolicyFetchOptions
   const host = `mta-sts.${domain}`;
   const address = await policyHostAddress(host, options.lookup);
   const body = await httpsGet(host, address, options);
+  // mailauth's parser drops repeated mx lines with a scan per line: bound the lines first.
+  if (countLines(body) > MAX_POLICY_LINES) throw new PolicyFetchError(`policy from ${host} has more than ${MAX_POLICY_LINES} lines`);
   try {
     const parsed = parsePolicy(body) as { mode: StsPolicyDocument['mode']; mx?: string[]; maxAge: number };
     return { mode: parsed.mode, mx: parsed.mx ?? [], maxAge: parsed.maxAge };
@@ -103,4 +108,10 @@ function httpsGet(host: string, address: string, options: PolicyFetchOptions): P
     req.on('error', (err) => fail(err.message));
     req.end();
   });
+}
+
+function countLines(body: Buffer): number {
+  let lines = 1;
+  for (let i = body.indexOf(10); i >= 0; i = body.indexOf(10, i + 1)) lines += 1;
+  return lines;
 }
