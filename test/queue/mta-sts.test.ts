@@ -179,8 +179,8 @@ describe('MTA-STS policies fetched over HTTPS', () => {
     expect(logs.find((l) => l.msg === 'mta-sts: policy fetch failed')).toMatchObject({ domain: 'unnamed.test', using: 'no policy' });
   });
 
-  it('testing, certificate not valid: delivered, and the failure is logged', async () => {
-    publish('testing.test', 'mx.bad.test', 'd1', policyText('testing', ['mx.bad.test']));
+  it('testing, MX not listed and certificate not valid: delivered, and both failures are logged', async () => {
+    publish('testing.test', 'mx.bad.test', 'd1', policyText('testing', ['mx.other.test']));
     const logs: Logged[] = [];
     const d = deliverer(rogue, logs);
     const result = await send(d, 'testing.test');
@@ -188,8 +188,11 @@ describe('MTA-STS policies fetched over HTTPS', () => {
     expect(result).toMatchObject({ policy: 'mta-sts-testing', tls: true });
     expect(result.replies[0].code).toBe(250);
     expect(rogue.messages.some((m) => m.to.includes('bob@testing.test'))).toBe(true);
-    const warning = logs.find((l) => l.msg === 'mta-sts: testing policy not met; delivering anyway');
-    expect(warning).toMatchObject({ domain: 'testing.test', mx: 'mx.bad.test', policyId: 'd1', problem: expect.stringMatching(/not trusted/) });
+    const warnings = logs.filter((l) => l.msg === 'mta-sts: testing policy not met; delivering anyway');
+    expect(warnings).toEqual([
+      expect.objectContaining({ domain: 'testing.test', mx: 'mx.bad.test', policyId: 'd1', problem: 'MX host not listed in the policy' }),
+      expect.objectContaining({ domain: 'testing.test', mx: 'mx.bad.test', policyId: 'd1', problem: expect.stringMatching(/not trusted/) }),
+    ]);
   });
 
   it('mode none: the policy is ignored (opportunistic TLS to an untrusted certificate)', async () => {
