@@ -144,8 +144,13 @@ export const mtaStsSchema = z
      * proactively); a failed refresh keeps the cached one. @defaultValue 86400
      */
     refreshAfterSeconds: z.number().int().min(60).default(86_400),
-    /** Domains whose policy is kept in memory; the least recently used goes first. @defaultValue 10000 */
+    /** Domains whose policy is kept; the least recently used goes first. @defaultValue 10000 */
     cacheEntries: z.number().int().positive().default(10_000),
+    /**
+     * File that keeps the policy cache across restarts (under dataDir when relative); `null` keeps
+     * it in memory only. @defaultValue "mta-sts-cache.json"
+     */
+    cacheFile: z.string().min(1).nullable().default('mta-sts-cache.json'),
   })
   .prefault({});
 

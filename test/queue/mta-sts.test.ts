@@ -40,7 +40,7 @@ function openssl(...args: string[]): void {
 function makeCertificates(): void {
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Hermod Test CA');
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=mx.good.test');
-  const names = ['mx.good.test', 'mta-sts.secure.test', 'mta-sts.badcert.test', 'mta-sts.testing.test', 'mta-sts.misrouted.test', 'mta-sts.fallback.test', 'mta-sts.cached.test', 'mta-sts.wrongname.test'];
+  const names = ['mx.good.test', 'mta-sts.secure.test', 'mta-sts.badcert.test', 'mta-sts.testing.test', 'mta-sts.misrouted.test', 'mta-sts.fallback.test', 'mta-sts.cached.test', 'mta-sts.wrongname.test', 'mta-sts.persist.test'];
   writeFileSync(join(dir, 'leaf.ext'), `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\n`);
   openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'leaf.pem', '-days', '2', '-extfile', 'leaf.ext');
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'rogue.key', '-out', 'rogue.pem', '-days', '2', '-subj', '/CN=mx.bad.test', '-addext', 'subjectAltName=DNS:mx.bad.test');
@@ -90,10 +90,11 @@ interface Logged {
   [key: string]: unknown;
 }
 
-function deliverer(mta: ScriptedMta, logs: Logged[] = []): RemoteDeliverer {
+function deliverer(mta: ScriptedMta, logs: Logged[] = [], dataDir = mkdtempSync(join(tmpdir(), 'hermod-mta-sts-data-'))): RemoteDeliverer {
   const config = loadConfig({
     env: {},
     overrides: {
+      dataDir,
       delivery: {
         port: mta.port,
         dnsServers: [dns.address],
@@ -214,6 +215,30 @@ describe('MTA-STS policies fetched over HTTPS', () => {
     expect((await send(d, 'cached.test')).replies[0].code).toBe(250);
     d.close();
     expect(fetches.get('mta-sts.cached.test')).toBe(2);
+  });
+
+  it('the cache survives a restart (delivery.mtaSts.cacheFile under dataDir)', async () => {
+    publish('persist.test', 'mx.good.test', 'j1', policyText('enforce', ['mx.good.test']));
+    dns.records.set('mta-sts.persist.test', { A: ['127.0.0.1'] });
+    const dataDir = mkdtempSync(join(tmpdir(), 'hermod-mta-sts-data-'));
+    const first = deliverer(trusted, [], dataDir);
+    expect((await send(first, 'persist.test')).replies[0].code).toBe(250);
+    first.close();
+    expect(JSON.parse(readFileSync(join(dataDir, 'mta-sts-cache.json'), 'utf8'))).toEqual([
+      ['persist.test', expect.objectContaining({ id: 'j1', mode: 'enforce', mx: ['mx.good.test'] })],
+    ]);
+    // After the restart the MX is redirected and the policy host is unreachable: the policy holds.
+    dns.records.set('persist.test', { MX: [{ exchange: 'mx.evil.test', priority: 10 }] });
+    policyServerDown = true;
+    try {
+      const second = deliverer(trusted, [], dataDir);
+      const result = await send(second, 'persist.test');
+      second.close();
+      expect(result.replies[0]).toMatchObject({ code: 0, response: expect.stringMatching(/MTA-STS policy check failed/) });
+      expect(fetches.get('mta-sts.persist.test')).toBe(1);
+    } finally {
+      policyServerDown = false;
+    }
   });
 
   it('a failed fetch keeps applying the cached enforce policy', async () => {

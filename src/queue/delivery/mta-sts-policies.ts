@@ -1,6 +1,7 @@
 import { resolvePolicy } from 'mailauth/lib/mta-sts.js';
 import type { Logger } from 'pino';
 import type { DnsLookup } from '../../net/dns-resolver.js';
+import type { MtaStsCacheFile } from './mta-sts-cache-file.js';
 import { fetchStsPolicy, type PolicyFetchOptions, type StsPolicyDocument } from './mta-sts-fetch.js';
 
 /** A policy in force for a domain, as cached. */
@@ -18,13 +19,16 @@ export interface MtaStsSettings extends PolicyFetchOptions {
   refreshAfterSeconds: number;
   cacheEntries: number;
   log: Logger;
+  /** Keeps the cache across restarts; none keeps it in memory only. */
+  cacheFile?: MtaStsCacheFile;
   /** Fetches a policy document; fetchStsPolicy unless a unit test replaces it. */
   fetch?: (domain: string, options: PolicyFetchOptions) => Promise<StsPolicyDocument>;
   now?: () => number;
 }
 
 /**
- * The MTA-STS policy of each destination domain (RFC 8461 §3 and §5.1), kept in memory:
+ * The MTA-STS policy of each destination domain (RFC 8461 §3 and §5.1), kept in memory and in
+ * delivery.mtaSts.cacheFile:
  * - the `_mta-sts` TXT record is read before each new connection; a policy is fetched when none
  *   is cached, when the record's id differs from the cached one, or when the cached one is older
  *   than refreshAfterSeconds; otherwise the cached policy is used as it is;
@@ -37,7 +41,7 @@ export interface MtaStsSettings extends PolicyFetchOptions {
  * node's default CAs, and its cache logic refetches a policy that is still fresh.
  */
 export class MtaStsPolicies {
-  private readonly cache = new Map<string, StsPolicy>();
+  private readonly cache: Map<string, StsPolicy>;
   private readonly failedFetch = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<StsPolicy | null>>();
   private readonly now: () => number;
@@ -46,6 +50,7 @@ export class MtaStsPolicies {
   constructor(private readonly settings: MtaStsSettings) {
     this.now = settings.now ?? Date.now;
     this.fetch = settings.fetch ?? fetchStsPolicy;
+    this.cache = settings.cacheFile?.load(this.now()) ?? new Map();
   }
 
   /** The policy to apply to `domain` now, or null (none published, or mode none). */
@@ -109,6 +114,7 @@ export class MtaStsPolicies {
     this.cache.delete(domain);
     this.cache.set(domain, policy);
     if (this.cache.size > this.settings.cacheEntries) this.cache.delete(this.cache.keys().next().value!);
+    this.settings.cacheFile?.save(this.cache);
   }
 }
 

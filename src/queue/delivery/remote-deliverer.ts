@@ -1,5 +1,6 @@
 /// <reference path="../../types/mx-connect.d.ts" />
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Resolver } from 'node:dns';
 import { rootCertificates, type TLSSocket } from 'node:tls';
 import mxConnect, { type MxConnection, type MxConnectOptions } from 'mx-connect';
@@ -14,6 +15,7 @@ import { BeforeRecipientsError, SmtpSession, type RecipientReply, type SessionOp
 import { createTlsaResolver } from './tlsa-resolver.js';
 import { MtaStsPolicies, mxMatches, type StsPolicy } from './mta-sts-policies.js';
 import { enforcedMx, pkixProblem } from './mta-sts-route.js';
+import { MtaStsCacheFile } from './mta-sts-cache-file.js';
 
 /** The outcome of one attempt to a remote domain. */
 export interface RemoteAttempt {
@@ -85,6 +87,7 @@ export class RemoteDeliverer {
         maxAgeCapSeconds: sts.maxAgeCapSeconds,
         refreshAfterSeconds: sts.refreshAfterSeconds,
         cacheEntries: sts.cacheEntries,
+        cacheFile: sts.cacheFile === null ? undefined : new MtaStsCacheFile(resolve(config.dataDir, sts.cacheFile), log),
         log,
       });
     }
