@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import type { StsPolicy } from './mta-sts-policies.js';
+import type { StsPolicy } from './mta-sts-fetch.js';
 
 const MODES: readonly string[] = ['enforce', 'testing', 'none'];
 

@@ -12,6 +12,16 @@ export interface StsPolicyDocument {
   maxAge: number;
 }
 
+/** A policy in force for a domain, as cached. */
+export interface StsPolicy extends StsPolicyDocument {
+  /** The `id` of the `_mta-sts` TXT record the policy was fetched under. */
+  id: string;
+  /** Epoch ms of the fetch. */
+  fetchedAt: number;
+  /** Epoch ms after which the policy no longer applies (fetch + max_age, capped). */
+  expiresAt: number;
+}
+
 /** How to reach a policy host. */
 export interface PolicyFetchOptions {
   lookup: DnsLookup;

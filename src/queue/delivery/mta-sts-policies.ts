@@ -2,17 +2,10 @@ import { resolvePolicy } from 'mailauth/lib/mta-sts.js';
 import type { Logger } from 'pino';
 import type { DnsLookup } from '../../net/dns-resolver.js';
 import type { MtaStsCacheFile } from './mta-sts-cache-file.js';
-import { fetchStsPolicy, type PolicyFetchOptions, type StsPolicyDocument } from './mta-sts-fetch.js';
+import { fetchStsPolicy, type PolicyFetchOptions, type StsPolicy, type StsPolicyDocument } from './mta-sts-fetch.js';
 
-/** A policy in force for a domain, as cached. */
-export interface StsPolicy extends StsPolicyDocument {
-  /** The `id` of the `_mta-sts` TXT record the policy was fetched under. */
-  id: string;
-  /** Epoch ms of the fetch. */
-  fetchedAt: number;
-  /** Epoch ms after which the policy no longer applies (fetch + max_age, capped). */
-  expiresAt: number;
-}
+export type { StsPolicy } from './mta-sts-fetch.js';
+
 
 export interface MtaStsSettings extends PolicyFetchOptions {
   maxAgeCapSeconds: number;
