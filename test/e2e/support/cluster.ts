@@ -79,6 +79,23 @@ export function productionConfig(names: SharedNames, relayPort: number): Record<
   };
 }
 
+/** Redis keys matching `pattern` (SCAN, never KEYS: the server is shared). */
+export async function redisKeys(pattern: string): Promise<string[]> {
+  const redis = new Redis(redisUrl(), { lazyConnect: true });
+  const found: string[] = [];
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      found.push(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return found;
+}
+
 /** Drops the keyspace, the index and its template, and every Redis key under the prefix. */
 export async function dropSharedNames(names: SharedNames): Promise<void> {
   const session = await testSession(names.keyspace).catch(() => undefined);
@@ -89,14 +106,10 @@ export async function dropSharedNames(names: SharedNames): Promise<void> {
   const es = elasticsearchUrl();
   await fetch(`${es}/${names.indexPrefix}-messages-v1`, { method: 'DELETE' }).catch(() => undefined);
   await fetch(`${es}/_index_template/${names.indexPrefix}-messages`, { method: 'DELETE' }).catch(() => undefined);
+  const keys = await redisKeys(`${names.redisPrefix}*`);
   const redis = new Redis(redisUrl(), { lazyConnect: true });
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${names.redisPrefix}*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
   } finally {
     redis.disconnect();
   }
