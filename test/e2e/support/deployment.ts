@@ -62,7 +62,7 @@ export async function applyDeployment(dir: string, options: DeploymentOptions = 
     postfixSmtp,
     postfixLog: join(dir, 'log/postfix.log'),
   };
-  await runPlaybook(dir, { ...(await playbookVars(d, hops)), ...options.hermodVars });
+  await runPlaybook(dir, { ...(await playbookVars(d, hops)), ...options.roleVars });
   return d;
 }
 
@@ -75,7 +75,7 @@ export interface DeploymentOptions {
   /** How the role runs the CLI (default: the sources through tsx). */
   hermodExec?: string[];
   /** Role variables merged over the defaults (e.g. hermod_extra_config). */
-  hermodVars?: Record<string, unknown>;
+  roleVars?: Record<string, unknown>;
 }
 
 /** Hermod nodes (node1, node2 by default) and HAProxy under `dir`, on free ports of their loopback addresses. */
