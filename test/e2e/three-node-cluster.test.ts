@@ -49,8 +49,8 @@ import { run, shouldRun, waitUntil } from './support/tools.js';
  *
  * CLUSTER_E2E_MESSAGES sets the messages per inbound phase, CLUSTER_E2E_OUTBOUND the outbound ones
  * (not HERMOD_* names: the CLI would read those as config keys). The default of 1000 per phase
- * keeps the file within a few minutes on two shared cores; 3000 per phase took 8.7 minutes on a
- * loaded two-core machine (20–24 msgs/s through Postfix), too long for every CI run.
+ * keeps a developer's run within a few minutes on two cores; CI (.ci/run) runs 3000 per phase,
+ * which took 8.7 minutes on a loaded two-core machine (20–24 msgs/s through Postfix).
  */
 const enabled = shouldRun('e2e three nodes');
 const MESSAGES = countFromEnv('CLUSTER_E2E_MESSAGES', 1000);
