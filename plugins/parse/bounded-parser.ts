@@ -54,7 +54,8 @@ export class BoundedMailParser extends MailParser {
   /** Called by MailParser for every chunk mailsplit emits. */
   processChunk(data: SplitterChunk, done: (err?: Error) => void): void {
     if (this.stopped || (data.type === 'node' && !this.admitNode(data))) {
-      setImmediate(done);
+      // Skipped input is dropped at once: MailParser already yields between chunks.
+      done();
       return;
     }
     internals.processChunk.call(this, data, done);
@@ -88,7 +89,6 @@ export class BoundedMailParser extends MailParser {
   private stop(bound: 'maxParts' | 'maxMimeDepth'): false {
     this.recorder.hit(bound);
     this.stopped = true;
-    this.emit('bounded');
     return false;
   }
 

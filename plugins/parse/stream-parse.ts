@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { AddressObject, AttachmentStream, MessageText } from 'mailparser';
 import type { AttachmentMeta } from '../../src/plugin-api.js';
@@ -51,6 +52,29 @@ function hashAttachment(attachment: AttachmentStream): Promise<AttachmentMeta> {
 }
 
 /**
+ * Bytes written to the parser at a time. A spool file gives 64 KiB chunks and an in-memory message
+ * one chunk of its full size; slicing both keeps backpressure effective, so when a bound stops the
+ * parse little input is left buffered inside the parser to be skipped.
+ */
+const FEED_BYTES = 16 * 1024;
+
+/** Writes the source into the parser in FEED_BYTES slices, honouring backpressure, until a bound stops it. */
+async function feed(source: Readable, parser: BoundedMailParser): Promise<void> {
+  try {
+    for await (const chunk of source) {
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      for (let at = 0; at < buf.length; at += FEED_BYTES) {
+        if (parser.stopped || parser.destroyed) return;
+        if (!parser.write(buf.subarray(at, at + FEED_BYTES))) await once(parser, 'drain');
+      }
+    }
+  } finally {
+    // Leaving the loop early (a bound, an error) destroys the source; the parser ends either way.
+    if (!parser.writableEnded && !parser.destroyed) parser.end();
+  }
+}
+
+/**
  * Parses a message from a stream with mailparser's MailParser, within `bounds`. Attachments are
  * hashed, never kept. A bound that stops the parse ends the input early: the result holds what
  * was parsed before it, and `bounds` names it. Rejects when mailparser or the source fails.
@@ -77,19 +101,11 @@ export function parseMessageStream(source: Readable, bounds: ParseBounds): Promi
   let text: MessageText | undefined;
   return new Promise<StreamedMail>((resolve, reject) => {
     const fail = (err: Error): void => {
-      source.unpipe(parser);
       source.destroy();
       parser.destroy();
       reject(err);
     };
-    source.once('error', fail);
     parser.once('error', fail);
-    parser.once('bounded', () => {
-      // Stop reading: what was already written is skipped by the parser.
-      source.unpipe(parser);
-      source.destroy();
-      if (!parser.writableEnded) parser.end();
-    });
     parser.on('data', (item: AttachmentStream | MessageText) => {
       if (item.type === 'attachment') attachments.push(hashAttachment(item));
       else text = item;
@@ -109,6 +125,6 @@ export function parseMessageStream(source: Readable, bounds: ParseBounds): Promi
         });
       }, fail);
     });
-    source.pipe(parser);
+    feed(source, parser).catch(fail);
   });
 }
