@@ -1,5 +1,5 @@
 import { MailParser, type MailParserOptions } from 'mailparser';
-import { headerLinesWithin, type BoundRecorder, type ParseBounds } from './bounds.js';
+import { cutLongHeaderFields, headerLinesWithin, type BoundRecorder, type ParseBounds } from './bounds.js';
 
 /** The parts of a mailsplit chunk this parser looks at. */
 interface SplitterChunk {
@@ -29,8 +29,8 @@ const internals = MailParser.prototype as unknown as MailParserInternals;
 /**
  * mailparser's streaming parser with Hermod's bounds applied as the MIME structure arrives:
  *
- * - header blocks are cut to `maxHeaders` lines and `maxHeaderBytes` before mailparser decodes
- *   them, so per-header work stops at the bound;
+ * - header blocks are cut to `maxHeaders` lines and `maxHeaderBytes`, and each field to
+ *   `maxHeaderFieldBytes`, before mailparser decodes them, so per-header work stops at the bound;
  * - the part past `maxParts`, or deeper than `maxMimeDepth`, stops the parse: nothing after it is
  *   decoded, but what came before (headers, text, attachment hashes) is kept;
  * - each text and HTML part is cut to `maxTextCharsPerPart` before the text is assembled.
@@ -76,12 +76,14 @@ export class BoundedMailParser extends MailParser {
     if (this.parts > this.bounds.maxParts) return this.stop('maxParts');
     if (depth > this.bounds.maxMimeDepth) return this.stop('maxMimeDepth');
     if (node.headers) {
-      const lines = node.headers.getList();
+      let lines = node.headers.getList();
       const { keep, hit } = headerLinesWithin(lines, this.bounds);
       if (hit) {
-        node.headers.lines = lines.slice(0, keep);
+        lines = lines.slice(0, keep);
+        node.headers.lines = lines;
         this.recorder.hit(hit);
       }
+      if (cutLongHeaderFields(lines, this.bounds)) this.recorder.hit('maxHeaderFieldBytes');
     }
     return true;
   }

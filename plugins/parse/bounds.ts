@@ -12,6 +12,12 @@ export const parseBoundsSchema = {
   maxHeaders: z.number().int().positive().default(1000),
   /** Bytes of header fields kept per header block. @defaultValue 262144 (256 KiB) */
   maxHeaderBytes: z.number().int().positive().default(256 * 1024),
+  /**
+   * Bytes kept of one header field; the rest of a longer field is dropped. Address parsing and
+   * every rule that reads a header cost time per byte, and no honest field needs more.
+   * @defaultValue 32768 (32 KiB)
+   */
+  maxHeaderFieldBytes: z.number().int().positive().default(32 * 1024),
   /** MIME nesting depth parsed; the message itself is depth 0. @defaultValue 50 */
   maxMimeDepth: z.number().int().positive().default(50),
   /** MIME parts parsed (every node, containers included). @defaultValue 1000 */
@@ -49,6 +55,18 @@ export class BoundRecorder {
 interface RawHeaderLine {
   key: string;
   line: string;
+}
+
+/** Cuts header fields longer than `maxHeaderFieldBytes` in place; true when one was cut. */
+export function cutLongHeaderFields(lines: readonly RawHeaderLine[], bounds: ParseBounds): boolean {
+  let cut = false;
+  for (const line of lines) {
+    if (line.line.length > bounds.maxHeaderFieldBytes) {
+      line.line = line.line.slice(0, bounds.maxHeaderFieldBytes);
+      cut = true;
+    }
+  }
+  return cut;
 }
 
 /**

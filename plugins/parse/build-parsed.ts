@@ -1,5 +1,5 @@
 import type { ParsedMessage } from '../../src/plugin-api.js';
-import { headerLinesWithin, type ParseBounds } from './bounds.js';
+import { cutLongHeaderFields, headerLinesWithin, type ParseBounds } from './bounds.js';
 import { formatAddresses, splitRawAddresses } from './addresses.js';
 import { firstValue, headerMap, parseDate, splitHeaderBlock } from './headers.js';
 import type { StreamedMail } from './stream-parse.js';
@@ -38,7 +38,9 @@ export function fromStreamedMail(mail: StreamedMail): ParsedMessage {
  */
 export function fallbackParsed(raw: Buffer, bounds?: ParseBounds): ParsedMessage {
   const { lines, body } = splitHeaderBlock(raw);
-  const headers = headerMap(bounds ? lines.slice(0, headerLinesWithin(lines, bounds).keep) : lines);
+  const kept = bounds ? lines.slice(0, headerLinesWithin(lines, bounds).keep) : lines;
+  if (bounds) cutLongHeaderFields(kept, bounds);
+  const headers = headerMap(kept);
   const messageId = normalizeMessageId(firstValue(headers, 'message-id'));
   const subject = firstValue(headers, 'subject') ?? '';
   return {

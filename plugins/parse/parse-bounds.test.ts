@@ -66,6 +66,17 @@ describe('parse bounds', () => {
     expect(parsed.text).toContain('hello');
   });
 
+  it('cuts a header field longer than maxHeaderFieldBytes, a 100 KiB From display name included', async () => {
+    const name = 'a@a.'.repeat(25 * 1024);
+    const raw = Buffer.from(`From: "${name}" <alice@example.org>\r\nSubject: bounded\r\nX-Long: ${'x'.repeat(5000)}\r\n\r\nhello\r\n`);
+    const { finding, parsed } = await parseWith(raw, { maxHeaderFieldBytes: 4096 });
+    expectBound(finding, 'maxHeaderFieldBytes', 4096);
+    expect(parsed.headers.get('x-long')?.[0].length).toBe(4096 - 'X-Long: '.length);
+    expect(parsed.from.length).toBeLessThanOrEqual(4096);
+    expect(parsed.subject).toBe('bounded');
+    expect(parsed.text).toContain('hello');
+  });
+
   it('refuses a header block past what the splitter takes, falling back to the bounded headers', async () => {
     const filler = Array.from({ length: 12_000 }, (_, i) => `X-Filler-${i}: ${'v'.repeat(100)}\r\n`).join('');
     const { finding, parsed } = await parseWith(Buffer.from(`${HEAD}${filler}\r\nhello\r\n`));

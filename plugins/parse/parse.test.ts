@@ -144,6 +144,7 @@ describe('parse config', () => {
       maxHtmlToTextChars: 262_144,
       maxHeaders: 1000,
       maxHeaderBytes: 262_144,
+      maxHeaderFieldBytes: 32_768,
       maxMimeDepth: 50,
       maxParts: 1000,
       maxTextCharsPerPart: 262_144,
