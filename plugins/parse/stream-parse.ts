@@ -58,6 +58,18 @@ function hashAttachment(attachment: AttachmentStream): Promise<AttachmentMeta> {
  */
 const FEED_BYTES = 16 * 1024;
 
+/** Resolves when the parser wants more input, or is gone (destroyed after a failure). */
+function drainOrClose(parser: BoundedMailParser): Promise<void> {
+  const ac = new AbortController();
+  return Promise.race([once(parser, 'drain', { signal: ac.signal }), once(parser, 'close', { signal: ac.signal })]).then(
+    () => ac.abort(),
+    (err: unknown) => {
+      ac.abort();
+      throw err;
+    },
+  );
+}
+
 /** Writes the source into the parser in FEED_BYTES slices, honouring backpressure, until a bound stops it. */
 async function feed(source: Readable, parser: BoundedMailParser): Promise<void> {
   try {
@@ -65,7 +77,7 @@ async function feed(source: Readable, parser: BoundedMailParser): Promise<void> 
       const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
       for (let at = 0; at < buf.length; at += FEED_BYTES) {
         if (parser.stopped || parser.destroyed) return;
-        if (!parser.write(buf.subarray(at, at + FEED_BYTES))) await once(parser, 'drain');
+        if (!parser.write(buf.subarray(at, at + FEED_BYTES))) await drainOrClose(parser);
       }
     }
   } finally {
