@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
 import type { BayesTokenStore } from '../store/roles.js';
@@ -89,6 +90,11 @@ export interface Transaction extends TransactionExtensions {
   recipients: RecipientState[];
   /** Set from the data stage on: the bytes as received. */
   raw?: Buffer;
+  /**
+   * Set from the data stage on when the message can be read as a stream (a spooled message):
+   * each call opens a new stream of the bytes as received. Readers that can stream use it first.
+   */
+  rawStream?: () => Readable;
   sha256?: string;
   /** What the mailbox entry lists; set by a plugin that parses the message (parse). */
   summary?: MessageSummary;

@@ -61,6 +61,8 @@ export function stripHtml(html: string): string {
   return out
     .join('')
     .replace(/&(?:nbsp|lt|gt|quot|#39|apos|amp);/gi, (entity) => ENTITIES[entity.toLowerCase()] ?? entity)
-    .replace(/\s+/g, ' ')
+    // Runs of two or more, and single white space other than ' ': the same result as /\s+/ → ' ',
+    // without a replacement for every single space (350,000 of them in 1 MiB of `<a `).
+    .replace(/\s{2,}|[^\S ]/g, ' ')
     .trim();
 }

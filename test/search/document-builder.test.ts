@@ -91,6 +91,27 @@ describe('buildSearchDocument', () => {
     });
   });
 
+  it('indexes an HTML-only body of 1 MiB of < as text, stripped linearly', async () => {
+    const raw = Buffer.from(`Subject: angles\r\nContent-Type: text/html\r\n\r\nhello ${'<'.repeat(1024 * 1024)}\r\n`);
+    const doc = await buildSearchDocument(bareEntry(spec('quarterly-report.eml'), raw), raw, 1);
+    expect(doc.body.startsWith('hello <<<')).toBe(true);
+    expect(doc.body.length).toBe(MAX_BODY_CHARS);
+  });
+
+  it('indexes a message of 5,000 parts instead of failing on the part count', async () => {
+    const parts = Array.from({ length: 5000 }, (_, i) =>
+      `--p\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="f${i}.bin"\r\n\r\nx\r\n`,
+    ).join('');
+    const raw = Buffer.from(`Subject: parts\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="p"\r\n\r\n` +
+      `--p\r\nContent-Type: text/plain\r\n\r\nfindable words\r\n${parts}--p--\r\n`);
+    const entry = bareEntry(spec('quarterly-report.eml'), raw);
+    entry.summary = { ...entry.summary, attachments: [] };
+    const doc = await buildSearchDocument(entry, raw, 1);
+    expect(doc.body).toContain('findable words');
+    expect(doc.attachmentNames).toHaveLength(5000);
+    expect(doc.hasAttachment).toBe(true);
+  });
+
   it('caps the indexed body', async () => {
     const big = Buffer.from(`Subject: big\r\n\r\n${'word '.repeat(MAX_BODY_CHARS / 4)}\r\n`);
     const doc = await buildSearchDocument(bareEntry(spec('quarterly-report.eml'), big), big, 1);
