@@ -1,12 +1,11 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import type { HookContext, ParsedMessage, PluginManifest, Verdict } from '../../src/plugin-api.js';
+import { htmlToPlainText, type HookContext, type ParsedMessage, type PluginManifest, type Verdict } from '../../src/plugin-api.js';
 // The ParsedMessage this plugin adds to the plugin API (declaration merging): importing it here
 // puts it in every program that loads the plugin, not only in the whole-tree build.
 import type {} from './parsed-message.js';
 import { parseBoundsSchema, type BoundHit } from './bounds.js';
 import { fallbackParsed, fromStreamedMail } from './build-parsed.js';
-import { htmlToPlainText } from './html-text.js';
 import { parseMessageStream } from './stream-parse.js';
 
 export const parseConfigSchema = z.strictObject({

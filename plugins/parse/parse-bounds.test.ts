@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { ParsedMessage, PluginFinding } from '../../src/pipeline/types.js';
 import { makeTransaction, runHook } from '../../test/helpers/plugin-context.js';
-import { htmlToPlainText } from './html-text.js';
+import { htmlToPlainText } from '../../src/plugin-api.js';
 import parse, { type ParseConfig } from './index.js';
 
 const HEAD = 'From: Alice <alice@example.org>\r\nTo: bob@example.com\r\nSubject: bounded\r\nMessage-ID: <b@example.org>\r\n';

@@ -1,6 +1,6 @@
 import type { AddressObject, EmailAddress } from 'mailparser';
 import type { MailboxEntry } from '../store/types.js';
-import { stripHtml } from './html-text.js';
+import { htmlToPlainText } from '../mail/html-text.js';
 import { parseMessageText, type MessageTextResult } from './message-text.js';
 import type { SearchDocument } from './search-index.js';
 
@@ -78,7 +78,7 @@ export function summaryDocument(entry: MailboxEntry, version: number): SearchDoc
  */
 function bodyText(parsed: MessageTextResult): string {
   if (parsed.text.trim() !== '') return parsed.text;
-  return stripHtml(parsed.html.slice(0, 2 * MAX_BODY_CHARS));
+  return htmlToPlainText(parsed.html.slice(0, 2 * MAX_BODY_CHARS));
 }
 
 /** `Name <addr>` (or just `addr`) for every address, groups flattened. */

@@ -1,5 +1,6 @@
 /**
- * HTML → plain text for the `text` of an HTML-only message, in one forward pass.
+ * HTML → plain text, in one forward pass: the `text` of an HTML-only message (parse plugin) and
+ * the words an HTML-only body is indexed by (search).
  *
  * html-to-text (what mailparser uses) is not linear on hostile markup: 64 KiB of `<p>x` took
  * 1.2 s and 256 KiB of `<b>x` 5.3 s on the event loop, with every other connection waiting. This
