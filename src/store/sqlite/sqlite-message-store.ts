@@ -31,6 +31,7 @@ import { MailboxPasswords } from './mailbox-passwords.js';
 import { applyMigrations } from './migrations.js';
 import { openDatabase } from './open-database.js';
 import { OutboxQueue } from './outbox-queue.js';
+import { WalSync } from './wal-sync.js';
 
 /** Options for {@link SqliteMessageStore}. */
 export interface SqliteMessageStoreOptions {
@@ -55,6 +56,12 @@ interface OpenState {
   bayes: BayesTokens;
   passwords: MailboxPasswords;
   remover: EntryRemover;
+}
+
+/** Deliveries share commits; each batch is committed without a blocking fsync and synced off the event loop. */
+function deliveryCommits(db: Database.Database, file: string, writer: EntryWriter): GroupCommit<Delivery, DeliveryResult> {
+  const wal = new WalSync(db, file);
+  return new GroupCommit((batch: Delivery[]) => wal.unsynced(() => writer.deliverMany(batch)), 256, () => wal.durable());
 }
 
 /**
@@ -89,7 +96,7 @@ export class SqliteMessageStore implements MessageStore {
         directory: new MailboxDirectory(db, outbox, bayes),
         writer,
         reader,
-        commits: new GroupCommit((batch: Delivery[]) => writer.deliverMany(batch)),
+        commits: deliveryCommits(db, this.file, writer),
         updater: new EntryUpdater(db, outbox, reader),
         bayes,
         passwords: new MailboxPasswords(db),
