@@ -52,6 +52,7 @@ interface OpenState {
   reader: EntryReader;
   outbox: OutboxQueue;
   commits: GroupCommit<Delivery, DeliveryResult>;
+  wal: WalSync;
   updater: EntryUpdater;
   bayes: BayesTokens;
   passwords: MailboxPasswords;
@@ -59,14 +60,14 @@ interface OpenState {
 }
 
 /** Deliveries share commits; each batch is committed without a blocking fsync and synced off the event loop. */
-function deliveryCommits(db: Database.Database, file: string, writer: EntryWriter): GroupCommit<Delivery, DeliveryResult> {
-  const wal = new WalSync(db, file);
+function deliveryCommits(wal: WalSync, writer: EntryWriter): GroupCommit<Delivery, DeliveryResult> {
   return new GroupCommit((batch: Delivery[]) => wal.unsynced(() => writer.deliverMany(batch)), 256, () => wal.durable());
 }
 
 /**
  * The embedded message store: one SQLite file in WAL mode with synchronous=FULL, so a delivery
- * is on disk when `deliver` resolves. better-sqlite3 is synchronous; the methods are async only to
+ * is on disk when `deliver` resolves (deliveries reach the disk through WalSync's fsync off the
+ * event loop, with the same guarantee). better-sqlite3 is synchronous; the methods are async only to
  * honour the MessageStore contract shared with networked adapters.
  */
 export class SqliteMessageStore implements MessageStore {
@@ -87,6 +88,7 @@ export class SqliteMessageStore implements MessageStore {
       db = openDatabase(this.file, this.busyTimeoutMs);
       applyMigrations(db);
       const outbox = new OutboxQueue(db);
+      const wal = new WalSync(db, this.file);
       const writer = new EntryWriter(db, outbox);
       const reader = new EntryReader(db);
       const bayes = new BayesTokens(db);
@@ -96,7 +98,8 @@ export class SqliteMessageStore implements MessageStore {
         directory: new MailboxDirectory(db, outbox, bayes),
         writer,
         reader,
-        commits: deliveryCommits(db, this.file, writer),
+        wal,
+        commits: deliveryCommits(wal, writer),
         updater: new EntryUpdater(db, outbox, reader),
         bayes,
         passwords: new MailboxPasswords(db),
@@ -112,6 +115,7 @@ export class SqliteMessageStore implements MessageStore {
   async close(): Promise<void> {
     const state = this.state;
     this.state = null;
+    await state?.wal.close();
     state?.db.close();
   }
 

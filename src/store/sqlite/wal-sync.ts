@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type Database from 'better-sqlite3';
 
 /**
@@ -15,6 +15,8 @@ export class WalSync {
   private readonly walFile: string | null;
   private inFlight: Promise<void> | null = null;
   private next: Promise<void> | null = null;
+  /** Kept open between syncs: SQLite keeps the WAL file (same inode) while the connection is open. */
+  private handle: Promise<FileHandle> | null = null;
 
   /** @param dbFile - the database file (`:memory:` has no WAL: durable() then resolves at once). */
   constructor(
@@ -64,11 +66,23 @@ export class WalSync {
   }
 
   private async syncWal(): Promise<void> {
-    const handle = await open(this.walFile!, 'r');
+    this.handle ??= open(this.walFile!, 'r');
     try {
-      await handle.sync();
-    } finally {
-      await handle.close();
+      await (await this.handle).sync();
+    } catch (err) {
+      // Opened afresh next time, in case the file was the trouble.
+      const stale = this.handle;
+      this.handle = null;
+      await stale.then((h) => h.close()).catch(() => undefined);
+      throw err;
     }
+  }
+
+  /** Waits for a sync in flight and closes the WAL handle; call before closing the database. */
+  async close(): Promise<void> {
+    await Promise.allSettled([this.inFlight, this.next]);
+    const handle = this.handle;
+    this.handle = null;
+    await handle?.then((h) => h.close()).catch(() => undefined);
   }
 }
