@@ -9,10 +9,7 @@ export const MIN_WORD = 3;
 export const MAX_WORD = 12;
 
 const URL_PATTERN = /\b(?:https?|ftp):\/\/[^\s<>"'()[\]{}]+|\bwww\.[a-z0-9-]+(?:\.[a-z0-9-]+)+[^\s<>"'()[\]{}]*/gi;
-// A match may start only where a run of local-part characters starts: without the lookbehind, a
-// long run with no `@` was rescanned from every position in it (quadratic; a 64 KiB body of one
-// letter cost seconds). An address still starts at the beginning of its run, so none is lost.
-const EMAIL_PATTERN = /(?<![a-z0-9._%+-])[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+/gi;
+const EMAIL_PATTERN = /[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+/gi;
 // Punctuation trimmed off both ends of a word; `$`, `%` and `!` stay, they carry meaning in spam.
 const EDGE_PUNCTUATION = /^[^\p{L}\p{N}$€£]+|[^\p{L}\p{N}$€£%!]+$/gu;
 
