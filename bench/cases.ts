@@ -7,7 +7,8 @@ import { sampleServers } from './distributed-stats.js';
 import type { EngineProfile } from './engines.js';
 import { LATENCY_MAILBOX, LOAD_MAILBOX, WARMUP_MAILBOX, countStored, removeDir, startHermod, type HermodHandle } from './hermod-process.js';
 import { sampleLatency, type LatencySample } from './latency.js';
-import { ProcessSampler, type ProcessStats } from './process-stats.js';
+import { ProcessSampler, statusMiB, type ProcessStats } from './process-stats.js';
+import { startReference } from './reference.js';
 import type { CaseResult } from './report.js';
 import { startSink } from './sink.js';
 import { runBatch, runForDuration, type SourceOptions, type SourceResult } from './smtp-source.js';
@@ -33,6 +34,9 @@ export interface RunSettings {
 
 /** The embedded default: no config lines, nothing to clean up on shared servers. */
 const EMBEDDED: EngineProfile = { name: 'embedded', describe: 'embedded', configLines: () => [], cleanup: async () => undefined };
+
+/** How long a fresh Hermod sits after its greeting before its idle RSS is read (start-up work settles). */
+const IDLE_SETTLE_MS = 2000;
 
 /** How long a distributed case waits after its load for the indexer to drain (its statements count too). */
 const INDEXER_GRACE_MS = 3000;
@@ -146,6 +150,8 @@ export async function runHermodCase(size: number, s: RunSettings, engine: Engine
   try {
     hermod = await startHermod(s.sessions, engine.configLines());
     s.log(`  ${label}: pid ${hermod.pid}, LMTP ${hermod.host}:${hermod.port}, dir ${hermod.dir}`);
+    await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
+    const idleRssMiB = statusMiB(hermod.pid, 'VmRSS');
     if (s.warmup > 0) {
       const warm = await runBatch(sourceOptions(hermod, size, s, WARMUP_MAILBOX), s.warmup);
       s.log(`  ${label}: warm-up of ${warm.messages} in ${warm.seconds.toFixed(2)} s (not measured)`);
@@ -160,6 +166,7 @@ export async function runHermodCase(size: number, s: RunSettings, engine: Engine
     if (code !== 0) s.log(`  ${label}: exited with code ${code} after SIGTERM\n${hermod.logTail()}`);
     const counts = await countStored(hermod.configFile, [LOAD_MAILBOX, LATENCY_MAILBOX, WARMUP_MAILBOX]);
     const result = row('hermod', size, load, stats, lat);
+    result.idleRssMiB = idleRssMiB;
     result.stored = counts[LOAD_MAILBOX];
     result.storedLatencyEntries = counts[LATENCY_MAILBOX].entries;
     if (engine.serverStats && serverCpu) {
@@ -193,5 +200,28 @@ export async function runSinkCase(size: number, s: RunSettings): Promise<CaseRes
     }
   } catch (err) {
     return failed('sink', size, err);
+  }
+}
+
+/**
+ * The bare durable reference (smtp-server LMTP + simpleParser + one fsync'd file per message)
+ * under the identical load; its file count after the run is checked like Hermod's store.
+ */
+export async function runReferenceCase(size: number, s: RunSettings): Promise<CaseResult> {
+  try {
+    const ref = await startReference();
+    try {
+      s.log(`  reference: pid ${ref.pid}, LMTP ${ref.host}:${ref.port}`);
+      const { load, stats } = await loadWithStats('reference', ref, size, s);
+      const lat = await latencyOrNote(ref, size, s);
+      const result = row('reference', size, load, stats, lat);
+      const files = ref.stored() - (lat.latency?.messages ?? 0);
+      result.stored = { entries: files, distinctMessages: files };
+      return result;
+    } finally {
+      await ref.stop();
+    }
+  } catch (err) {
+    return failed('reference', size, err);
   }
 }

@@ -7,8 +7,8 @@ import type { DistributedBreakdown } from './distributed-stats.js';
 
 /** One row: one server at one message size. */
 export interface CaseResult {
-  /** "hermod" or "sink". */
-  server: 'hermod' | 'sink';
+  /** "hermod", "reference" (bench/reference-server.ts) or "sink". */
+  server: 'hermod' | 'reference' | 'sink';
   /** Hermod only: the storage engines it ran on (absent means embedded, as before --engines). */
   engine?: 'embedded' | 'distributed';
   /** Payload bytes per message (smtp-source -l). */
@@ -19,6 +19,8 @@ export interface CaseResult {
   msgsPerSecond: number;
   /** Payload bytes only (smtp-source adds about 150 bytes of headers per message). */
   payloadMiBPerSecond: number;
+  /** Hermod only: RSS of the fresh server, started and idle, before any message. */
+  idleRssMiB?: number;
   /** CPU and memory of the server process during the load window. */
   serverProcess: ProcessStats | null;
   /** Hermod only: entries found in the store after the run, and distinct messages among them. */
@@ -85,10 +87,15 @@ export function renderTable(cases: CaseResult[]): string {
   return [line(header), rule, ...rows.slice(1).map(line)].join('\n');
 }
 
-/** Hermod msgs/s divided by sink msgs/s for one size, or null when either is missing. */
-export function ratioFor(cases: CaseResult[], size: number, engine: 'embedded' | 'distributed' = 'embedded'): number | null {
+/** Hermod msgs/s divided by sink (or reference) msgs/s for one size, or null when either is missing. */
+export function ratioFor(
+  cases: CaseResult[],
+  size: number,
+  engine: 'embedded' | 'distributed' = 'embedded',
+  against: 'sink' | 'reference' = 'sink',
+): number | null {
   const h = cases.find((c) => c.server === 'hermod' && (c.engine ?? 'embedded') === engine && c.size === size && !c.error);
-  const s = cases.find((c) => c.server === 'sink' && c.size === size && !c.error);
+  const s = cases.find((c) => c.server === against && c.size === size && !c.error);
   if (!h || !s || s.msgsPerSecond <= 0) return null;
   return h.msgsPerSecond / s.msgsPerSecond;
 }

@@ -1,10 +1,14 @@
 /**
  * `npm run bench`: LMTP delivery throughput of a fresh Hermod on the embedded default, driven by
- * Postfix's smtp-source, against Postfix's smtp-sink under the identical load as the ceiling.
+ * Postfix's smtp-source, against two others under the identical load in the same run: the bare
+ * durable reference (bench/reference-server.ts: smtp-server LMTP + simpleParser + one fsync'd
+ * file per message), whose ratio carries the speed goal, and Postfix's smtp-sink as the ceiling.
+ * Hermod's idle RSS and its peak RSS under the 4 KiB load are printed beside their goals.
  *
  * Usage: npm run bench -- [--seconds 10] [--sessions 20] [--sizes 4096,65536]
  *                         [--latency-count 200] [--reconnect] [--keep] [--sink-only]
  *                         [--engines embedded|distributed] [--warmup 200]
+ *                         [--servers hermod,reference,sink]
  *
  * --engines distributed adds, per size, a Hermod on Cassandra + Elasticsearch (engines.ts; the
  * servers of scripts/services, started if needed) right after the embedded baseline, measured
@@ -31,7 +35,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runHermodCase, runSinkCase, type RunSettings } from './cases.js';
+import { runHermodCase, runReferenceCase, runSinkCase, type RunSettings } from './cases.js';
 import { engineProfiles, parseEngines, type EngineName, type EngineProfile } from './engines.js';
 import { breakdownLines } from './distributed-stats.js';
 import { caseName, engineRatio, latencyLine, ratioFor, renderTable, sizeLabel, verificationLines, type CaseResult } from './report.js';
@@ -42,7 +46,12 @@ interface Options extends Omit<RunSettings, 'log'> {
   sizes: number[];
   sinkOnly: boolean;
   engines: EngineName[];
+  /** Which servers run per size (all three unless narrowed for a quick look). */
+  servers: Set<string>;
 }
+
+/** Goals printed beside the figures (nothing asserts on them). */
+const GOALS = { referenceRatio: 1.25, idleRssMiB: 90, peakRssMiB: 160, peakRssSize: 4096 };
 
 /** Reads a positive integer flag or exits with a usage error. */
 function positiveInt(name: string, raw: string | undefined, fallback: number, allowZero = false): number {
@@ -68,6 +77,7 @@ function parseOptions(argv: string[]): Options {
       'sink-only': { type: 'boolean', default: false },
       engines: { type: 'string' },
       warmup: { type: 'string' },
+      servers: { type: 'string' },
     },
     strict: true,
   });
@@ -82,6 +92,7 @@ function parseOptions(argv: string[]): Options {
     keep: values.keep ?? false,
     sinkOnly: values['sink-only'] ?? false,
     engines: parseEngines(values.engines),
+    servers: new Set((values.servers ?? 'hermod,reference,sink').split(',').map((x) => x.trim())),
   };
 }
 
@@ -110,11 +121,13 @@ function printReport(opts: Options, cases: CaseResult[]): void {
   console.log('');
   const show = (r: number | null) => (r === null ? 'n/a' : r.toFixed(2));
   for (const size of opts.sizes) {
+    console.log(`${sizeLabel(size)} hermod/reference ratio: ${show(ratioFor(cases, size, 'embedded', 'reference'))} (goal >= ${GOALS.referenceRatio.toFixed(2)})`);
     console.log(`${sizeLabel(size)} hermod/sink ratio: ${show(ratioFor(cases, size))}`);
     if (!opts.engines.includes('distributed')) continue;
     console.log(`${sizeLabel(size)} hermod-dist/sink ratio: ${show(ratioFor(cases, size, 'distributed'))}`);
     console.log(`${sizeLabel(size)} distributed/embedded ratio (msgs/s): ${show(engineRatio(cases, size))}`);
   }
+  for (const line of memoryLines(cases, opts.sessions)) console.log(line);
   for (const c of cases) {
     if (c.breakdown) {
       console.log('');
@@ -134,6 +147,19 @@ function printReport(opts: Options, cases: CaseResult[]): void {
   );
 }
 
+/** Hermod's idle RSS (the first embedded case) and its peak RSS under the 4 KiB load, with the goals. */
+function memoryLines(cases: CaseResult[], sessions: number): string[] {
+  const embedded = cases.filter((c) => c.server === 'hermod' && (c.engine ?? 'embedded') === 'embedded' && !c.error);
+  const idle = embedded.find((c) => c.idleRssMiB !== undefined)?.idleRssMiB;
+  const loaded = embedded.find((c) => c.size === GOALS.peakRssSize)?.serverProcess;
+  const peak = loaded ? Math.max(loaded.peakRssMiB, loaded.sampledPeakRssMiB) : undefined;
+  const mib = (n: number | undefined) => (n === undefined ? 'n/a' : `${n.toFixed(1)} MiB`);
+  return [
+    `hermod idle RSS (fresh, before any message): ${mib(idle)} (goal < ${GOALS.idleRssMiB} MiB)`,
+    `hermod peak RSS at ${sessions} sessions x ${sizeLabel(GOALS.peakRssSize)}: ${mib(peak)} (goal < ${GOALS.peakRssMiB} MiB)`,
+  ];
+}
+
 /** True when something failed or did not add up (the only reasons for a non-zero exit). */
 function anyProblem(cases: CaseResult[]): boolean {
   return cases.some(
@@ -148,6 +174,7 @@ function writeJson(opts: Options, cases: CaseResult[], startedAt: Date): string 
   const file = resolve('bench/results/latest.json');
   mkdirSync(dirname(file), { recursive: true });
   const ratios = Object.fromEntries(opts.sizes.map((s) => [sizeLabel(s), ratioFor(cases, s)]));
+  const referenceRatios = Object.fromEntries(opts.sizes.map((s) => [sizeLabel(s), ratioFor(cases, s, 'embedded', 'reference')]));
   const distributed = opts.engines.includes('distributed')
     ? {
         distributedToSinkRatio: Object.fromEntries(opts.sizes.map((s) => [sizeLabel(s), ratioFor(cases, s, 'distributed')])),
@@ -157,7 +184,7 @@ function writeJson(opts: Options, cases: CaseResult[], startedAt: Date): string 
   const doc = {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    options: opts,
+    options: { ...opts, servers: [...opts.servers] },
     environment: {
       node: process.version,
       postfix: postfixVersion(),
@@ -167,6 +194,7 @@ function writeJson(opts: Options, cases: CaseResult[], startedAt: Date): string 
     },
     cases,
     hermodToSinkRatio: ratios,
+    hermodToReferenceRatio: referenceRatios,
     ...distributed,
   };
   writeFileSync(file, JSON.stringify(doc, null, 2) + '\n');
@@ -181,12 +209,18 @@ async function main(): Promise<void> {
   const engines: EngineProfile[] = opts.sinkOnly ? [] : engineProfiles(opts.engines, settings.log);
   const cases: CaseResult[] = [];
   for (const size of opts.sizes) {
-    for (const engine of engines) {
+    for (const engine of opts.servers.has('hermod') ? engines : []) {
       console.error(`hermod ${sizeLabel(size)}: starting a fresh Hermod (${engine.describe})`);
       cases.push(await runHermodCase(size, settings, engine));
     }
-    console.error(`sink ${sizeLabel(size)}: starting smtp-sink -L`);
-    cases.push(await runSinkCase(size, settings));
+    if (opts.servers.has('reference') && !opts.sinkOnly) {
+      console.error(`reference ${sizeLabel(size)}: starting the bare durable reference`);
+      cases.push(await runReferenceCase(size, settings));
+    }
+    if (opts.servers.has('sink')) {
+      console.error(`sink ${sizeLabel(size)}: starting smtp-sink -L`);
+      cases.push(await runSinkCase(size, settings));
+    }
   }
   printReport(opts, cases);
   console.log(`results: ${writeJson(opts, cases, startedAt)}`);

@@ -8,12 +8,10 @@ import { Listener } from './protocol/listener.js';
 import { SessionHandler } from './protocol/session-handler.js';
 import type { PeerInfo } from './protocol/session-state.js';
 import { Indexer } from './search/indexer.js';
-import { startLookup, type RunningLookup } from './lookup/start-lookup.js';
+import type { RunningLookup } from './lookup/start-lookup.js';
 import { instrumentSearch, instrumentStore, instrumentTransactions, observeOutbound } from './ops/instrument.js';
-import { Metrics } from './ops/metrics.js';
-import { startOps, type RunningOps } from './ops/start-ops.js';
+import type { RunningOps } from './ops/start-ops.js';
 import { openServices, type HermodServices } from './services.js';
-import { startSubmission } from './protocol/start-submission.js';
 import { startOutbound, type RunningOutbound } from './queue/start-outbound.js';
 import { QueuedSuccessNotices } from './queue/success-notices.js';
 import { TransactionCore } from './transaction/transaction-core.js';
@@ -49,8 +47,9 @@ export async function startServer(config: HermodConfig, log: Logger, _options: S
   const services = await openServices(config, log);
   let plugins: LoadedPlugin[] = [];
   const listeners: Listener[] = [];
-  // Metrics exist only for the ops endpoint; without it the core runs uninstrumented.
-  const metrics = config.ops.enabled ? new Metrics() : undefined;
+  // Metrics exist only for the ops endpoint; without it the core runs uninstrumented, and
+  // prom-client is never loaded.
+  const metrics = config.ops.enabled ? new (await import('./ops/metrics.js')).Metrics() : undefined;
   const store = metrics ? instrumentStore(services.store, metrics) : services.store;
   const search = metrics ? instrumentSearch(services.search, metrics) : services.search;
   const side: SideServices = {};
@@ -83,13 +82,19 @@ export async function startServer(config: HermodConfig, log: Logger, _options: S
       running[kind] = await listener.listen();
       listeners.push(listener);
     }
-    side.lookup = await startLookup(config, store, log, metrics);
+    // The side services are imported only when enabled: what the config does not use stays unloaded.
+    if (config.lookup.enabled) side.lookup = await (await import('./lookup/start-lookup.js')).startLookup(config, store, log, metrics);
     side.outbound = running.outbound = await startOutbound({ config, store, transactions, log, counter: metrics });
     if (metrics) observeOutbound(side.outbound.worker, metrics);
-    side.ops = await startOps(config, { store, search, metrics, log, queue: side.outbound.queue, outbound: side.outbound.service });
+    if (config.ops.enabled) {
+      const { startOps } = await import('./ops/start-ops.js');
+      side.ops = await startOps(config, { store, search, metrics, log, queue: side.outbound.queue, outbound: side.outbound.service });
+    }
     running.lookup = side.lookup?.address;
     running.ops = side.ops?.address;
-    const submission = await startSubmission(config, store, () => side.outbound!.service, log, metrics);
+    const submission = config.submission.enabled
+      ? await (await import('./protocol/start-submission.js')).startSubmission(config, store, () => side.outbound!.service, log, metrics)
+      : undefined;
     listeners.push(...(submission?.listeners ?? []));
     running.submission = submission?.address;
     running.submissionTls = submission?.implicitTls;

@@ -1,4 +1,3 @@
-import { authenticate } from 'mailauth';
 import type { HookContext, PluginDeps, PluginManifest } from '../../src/plugin-api.js';
 import { createDnsClient, NetworkList, normalizeAddress, type DnsClient, type DnsLookup } from '../../src/plugin-api.js';
 // The AuthSummary this plugin adds to the plugin API (declaration merging): importing it here
@@ -17,6 +16,17 @@ export interface AuthState {
   relays: NetworkList;
   authservId: string;
   dns?: DnsClient;
+}
+
+type Mailauth = typeof import('mailauth');
+let mailauth: Promise<Mailauth> | undefined;
+
+/**
+ * mailauth (with its certificate and BIMI libraries, tens of MiB) is imported when the plugin is
+ * started, not when the built-in plugin list is: a chain without `auth` never loads it.
+ */
+function loadMailauth(): Promise<Mailauth> {
+  return (mailauth ??= import('mailauth'));
 }
 
 /**
@@ -47,6 +57,7 @@ async function onData(ctx: HookContext<AuthConfig, AuthState>): Promise<void> {
   if (!txn.raw) return;
   // Behind a relay that sends no PROXY header, the relay's own Received header names the client.
   const viaRelay = state.relays.contains(session.clientAddress);
+  const { authenticate } = await loadMailauth();
   const result = await authenticate(txn.raw, {
     ip: viaRelay ? undefined : plainAddress(session.clientAddress),
     helo: viaRelay ? undefined : session.heloName || undefined,
@@ -72,7 +83,10 @@ const auth: PluginManifest<AuthConfig, AuthState> = {
   name: 'auth',
   description: 'SPF, DKIM, DMARC and ARC checks (mailauth): Authentication-Results header, results on the transaction, a score.',
   configSchema: authConfigSchema,
-  init: (config, deps) => createAuthState(config, deps),
+  init: async (config, deps) => {
+    await loadMailauth();
+    return createAuthState(config, deps);
+  },
   hooks: { data: onData },
   close: (state) => state.dns?.close(),
 };

@@ -1,4 +1,4 @@
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { HookContext, PluginManifest, Verdict } from '../../src/plugin-api.js';
 import { createRedis, NetworkList, type Redis } from '../../src/plugin-api.js';
 import { ratelimitConfigSchema, type RatelimitConfig } from './config.js';
@@ -10,24 +10,31 @@ export interface RatelimitState {
   sender: RateLimiterAbstract;
   allowClients: NetworkList;
   redis?: Redis;
+  /** The library's "over the limit" rejection class, told apart from a store failure. */
+  overLimit: typeof import('rate-limiter-flexible').RateLimiterRes;
 }
+
+type Library = typeof import('rate-limiter-flexible');
 
 type Ctx = HookContext<RatelimitConfig, RatelimitState>;
 type Kind = 'client' | 'sender';
 
-function limiter(kind: Kind, config: RatelimitConfig, redis: Redis | undefined): RateLimiterAbstract {
+function limiter(lib: Library, kind: Kind, config: RatelimitConfig, redis: Redis | undefined): RateLimiterAbstract {
   const { points, durationSeconds } = config[kind];
   const options = { points, duration: durationSeconds, keyPrefix: `${config.redis.keyPrefix}ratelimit:${kind}` };
-  return redis ? new RateLimiterRedis({ ...options, storeClient: redis }) : new RateLimiterMemory(options);
+  return redis ? new lib.RateLimiterRedis({ ...options, storeClient: redis }) : new lib.RateLimiterMemory(options);
 }
 
-function init(config: RatelimitConfig): RatelimitState {
+/** The library is imported here, when the plugin is configured, not with the built-in plugin list. */
+async function init(config: RatelimitConfig): Promise<RatelimitState> {
+  const lib = await import('rate-limiter-flexible');
   const redis = config.store === 'redis' ? createRedis(config.redis) : undefined;
   return {
-    client: limiter('client', config, redis),
-    sender: limiter('sender', config, redis),
+    client: limiter(lib, 'client', config, redis),
+    sender: limiter(lib, 'sender', config, redis),
     allowClients: new NetworkList(config.allowClients, 'plugins.ratelimit.config.allowClients'),
     redis,
+    overLimit: lib.RateLimiterRes,
   };
 }
 
@@ -42,7 +49,7 @@ async function consume(ctx: Ctx, kind: Kind, key: string): Promise<Verdict | und
     ctx.report({ reason: `${kind} ${key}: ${res.consumedPoints}/${points} in ${durationSeconds}s`, details: { [`${kind}Count`]: res.consumedPoints } });
     return undefined;
   } catch (err) {
-    if (!(err instanceof RateLimiterRes)) throw err;
+    if (!(err instanceof ctx.state.overLimit)) throw err;
     const wait = Math.max(1, Math.ceil(err.msBeforeNext / 1000));
     ctx.report({ reason: `${kind} ${key} over ${points} in ${durationSeconds}s`, details: { [`${kind}Count`]: err.consumedPoints } });
     return { action: 'tempfail', code: 451, enhanced: '4.7.1', text: `Rate limit exceeded, try again in ${wait} seconds` };

@@ -1,5 +1,14 @@
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
+
+/**
+ * ioredis is required on first use, not imported: every plugin reaches this module through the
+ * plugin API, and a chain that keeps its state in SQLite or memory should not load a Redis client.
+ * `require` rather than `import()` because createRedis is synchronous (plugins call it in init and
+ * in constructors); ioredis is a CommonJS package.
+ */
+const requireLazily = createRequire(import.meta.url);
 
 /** Redis settings of a plugin that can keep its state there (greylist, ratelimit). */
 export const redisConfigSchema = z
@@ -18,7 +27,8 @@ export type RedisConfig = z.infer<typeof redisConfigSchema>;
  * so a hook throws and the runner answers with a tempfail, or continues when the plugin is failOpen.
  */
 export function createRedis(config: RedisConfig): Redis {
-  const redis = new Redis(config.url, {
+  const { Redis: RedisClient } = requireLazily('ioredis') as typeof import('ioredis');
+  const redis = new RedisClient(config.url, {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,

@@ -1,4 +1,3 @@
-import { dkimSign } from 'mailauth';
 import type { Logger } from 'pino';
 import type { DkimKeys } from './dkim-keys.js';
 import { domainOf, headerAddresses } from '../mail/message-headers.js';
@@ -19,6 +18,9 @@ export class DkimSigner {
     const fromDomain = domainOf(headerAddresses(raw, 'from')[0] ?? '');
     const key = this.keys.forDomain(fromDomain) ?? (envelopeSender ? this.keys.forDomain(domainOf(envelopeSender)) : null);
     if (!key) return raw;
+    // mailauth is imported at the first message that has a key to sign with: signing is on by
+    // default, but a node without keys (or without outbound mail) never loads it.
+    const { dkimSign } = await import('mailauth');
     const result = await dkimSign(raw, {
       canonicalization: 'relaxed/relaxed',
       algorithm: `${key.algorithm}-sha256`,

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
 import type { MessageStore } from '../store/message-store.js';
@@ -7,7 +6,7 @@ import type { TransactionCore } from '../transaction/transaction-core.js';
 import { AttemptRunner, type Remote } from './attempt-runner.js';
 import { Bouncer, type NoticeCounter } from './bouncer.js';
 import { LocalDeliverer } from './delivery/local-deliverer.js';
-import { RemoteDeliverer } from './delivery/remote-deliverer.js';
+import type { DeliveryRequest, RemoteAttempt, RemoteDeliverer } from './delivery/remote-deliverer.js';
 import { DeliveryWorker } from './delivery-worker.js';
 import { MemoryDestinationLimiter, RedisDestinationLimiter, type DestinationLimiter } from './destination-limiter.js';
 import { dkimKeysOf } from './dkim-lifecycle.js';
@@ -43,11 +42,11 @@ export async function startOutbound(deps: OutboundDeps): Promise<RunningOutbound
   const { config, store, transactions } = deps;
   const log = deps.log.child({ component: 'outbound' });
   const queue = await openOutboundQueue(config);
-  const limiter = createLimiter(config);
+  const limiter = await createLimiter(config);
   const service = new OutboundService(queue, store, log);
   const policy = new RetryPolicy(config.queue.retry, config.queue.delayWarningMs);
   const signer = config.dkim.enabled ? new DkimSigner(dkimKeysOf(config), log) : undefined;
-  const remote = new RemoteDeliverer(config, log);
+  const remote = new LazyRemote(config, log);
   const runner = new AttemptRunner({
     queue,
     local: new LocalDeliverer(transactions, config.hostname),
@@ -82,16 +81,40 @@ export async function startOutbound(deps: OutboundDeps): Promise<RunningOutbound
     worker,
     async close() {
       await worker.stop(config.shutdownTimeoutMs);
-      remote.close();
+      await remote.close();
       await limiter.close();
       await queue.close();
     },
   };
 }
 
-function createLimiter(config: HermodConfig): DestinationLimiter {
+/**
+ * The remote deliverer, loaded at the first message for a remote domain: mx-connect and
+ * nodemailer's SMTP client are then imported, so a node that only receives never loads them.
+ */
+class LazyRemote implements Remote {
+  private deliverer: Promise<RemoteDeliverer> | undefined;
+
+  constructor(
+    private readonly config: HermodConfig,
+    private readonly log: Logger,
+  ) {}
+
+  async deliver(request: DeliveryRequest): Promise<RemoteAttempt> {
+    this.deliverer ??= import('./delivery/remote-deliverer.js').then((m) => new m.RemoteDeliverer(this.config, this.log));
+    return (await this.deliverer).deliver(request);
+  }
+
+  async close(): Promise<void> {
+    if (this.deliverer) (await this.deliverer).close();
+  }
+}
+
+/** The per-destination limiter; ioredis is imported only for the BullMQ queue, which shares limits through Redis. */
+async function createLimiter(config: HermodConfig): Promise<DestinationLimiter> {
   const q = config.queue;
   if (q.driver !== 'bullmq') return new MemoryDestinationLimiter(q.perDestination);
+  const { Redis } = await import('ioredis');
   const redis = new Redis(q.bullmq.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined);
   const limiter = new RedisDestinationLimiter(redis, `${q.bullmq.prefix}:${q.bullmq.name}`, q.perDestination, q.leaseMs);

@@ -1,12 +1,16 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
-import { ElasticsearchSearchIndex } from './elasticsearch/elasticsearch-search-index.js';
+import type { ElasticsearchSearchIndex } from './elasticsearch/elasticsearch-search-index.js';
 import type { SearchIndex } from './search-index.js';
 import { FtsSearchIndex } from './sqlite-fts/fts-search-index.js';
 
-/** The Elasticsearch adapter for a config (not yet initialised). */
-export function elasticsearchIndex(config: HermodConfig, log?: Logger): ElasticsearchSearchIndex {
+/**
+ * The Elasticsearch adapter for a config (not yet initialised). The client library is imported
+ * here, when chosen, so the embedded default never loads it.
+ */
+export async function elasticsearchIndex(config: HermodConfig, log?: Logger): Promise<ElasticsearchSearchIndex> {
+  const { ElasticsearchSearchIndex } = await import('./elasticsearch/elasticsearch-search-index.js');
   const es = config.search.elasticsearch;
   return new ElasticsearchSearchIndex({
     nodes: [...es.nodes],
@@ -25,7 +29,7 @@ export function elasticsearchIndex(config: HermodConfig, log?: Logger): Elastics
 export async function openSearchIndex(config: HermodConfig, log?: Logger): Promise<SearchIndex> {
   const index =
     config.search.driver === 'elasticsearch'
-      ? elasticsearchIndex(config, log)
+      ? await elasticsearchIndex(config, log)
       : new FtsSearchIndex({ file: join(config.dataDir, config.search.sqlite.file) });
   await index.init();
   return index;

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { WalSync } from '../../store/sqlite/wal-sync.js';
 import { SearchIndexError } from '../search-error.js';
 import type { IndexedEntry, SearchDocument, SearchHit, SearchIndex, SearchQuery } from '../search-index.js';
 import { buildFilter, joinList } from './fts-query.js';
@@ -11,7 +12,8 @@ import { SCHEMA_SQL, SEP } from './schema.js';
  * forgets it) as soon as the index has committed the document. With NORMAL, a WAL commit can be
  * lost in a power cut after that acknowledgement, and the entry would stay unsearchable until an
  * operator ran `hermod index verify`. The indexer commits a whole batch at once, so FULL costs one
- * fsync per batch, not per message.
+ * fsync per batch, not per message; upsert and remove take that fsync off the event loop (WalSync)
+ * and resolve only after it.
  */
 export function openIndexDatabase(file: string): Database.Database {
   const db = new Database(file);
@@ -44,6 +46,7 @@ interface DocRow {
 export class FtsSearchIndex implements SearchIndex {
   private readonly file: string;
   private db: Database.Database | null = null;
+  private wal: WalSync | null = null;
 
   constructor(options: FtsSearchIndexOptions) {
     this.file = options.file;
@@ -53,6 +56,7 @@ export class FtsSearchIndex implements SearchIndex {
     if (this.db) return;
     try {
       this.db = openIndexDatabase(this.file);
+      this.wal = new WalSync(this.db, this.file);
     } catch (err) {
       throw new SearchIndexError(`search index: cannot open ${this.file}: ${message(err)}`, { cause: err });
     }
@@ -60,28 +64,47 @@ export class FtsSearchIndex implements SearchIndex {
 
   async close(): Promise<void> {
     const db = this.db;
+    const wal = this.wal;
     this.db = null;
+    this.wal = null;
+    await wal?.close();
     db?.close();
   }
 
+  /**
+   * Resolves once the batch is durable (so the indexer may acknowledge it): committed without a
+   * blocking fsync, then the WAL is synced off the event loop (WalSync), so indexing does not
+   * stall the sessions delivering mail meanwhile.
+   */
   async upsert(docs: SearchDocument[]): Promise<void> {
     if (docs.length === 0) return;
     this.run('upsert', (db) => {
       const apply = db.transaction((batch: SearchDocument[]) => {
         for (const doc of batch) this.upsertOne(db, doc);
       });
-      apply(docs);
+      this.wal!.unsynced(() => apply(docs));
     });
+    await this.synced('upsert');
   }
 
+  /** Resolves once the removals are durable, as {@link upsert}. */
   async remove(entries: Removal[]): Promise<void> {
     if (entries.length === 0) return;
     this.run('remove', (db) => {
       const apply = db.transaction((batch: Removal[]) => {
         for (const entry of batch) this.removeOne(db, entry);
       });
-      apply(entries);
+      this.wal!.unsynced(() => apply(entries));
     });
+    await this.synced('remove');
+  }
+
+  private async synced(operation: string): Promise<void> {
+    try {
+      await this.wal?.durable();
+    } catch (err) {
+      throw new SearchIndexError(`search index: ${operation}: ${message(err)}`, { cause: err });
+    }
   }
 
   async search(mailboxId: string, query: SearchQuery, limit: number): Promise<SearchHit[]> {

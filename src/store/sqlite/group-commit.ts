@@ -1,7 +1,9 @@
 /**
  * Group commit: deliveries that arrive while the event loop is busy are written in one SQLite
  * transaction, so concurrent sessions share one fsync instead of queueing for one each. Every
- * caller still resolves only after the commit that holds its delivery.
+ * caller still resolves only after the commit that holds its delivery is durable: `durable`,
+ * when given, is awaited after the batch's commit (the fsync then runs off the event loop, see
+ * WalSync) and a failure there fails the whole batch.
  */
 export class GroupCommit<T, R> {
   private pending: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
@@ -11,6 +13,7 @@ export class GroupCommit<T, R> {
   constructor(
     private readonly writeMany: (items: T[]) => (R | Error)[],
     private readonly maxBatch = 256,
+    private readonly durable?: () => Promise<void>,
   ) {}
 
   submit(item: T): Promise<R> {
@@ -34,11 +37,25 @@ export class GroupCommit<T, R> {
         for (const p of batch) p.reject(err);
         continue;
       }
-      batch.forEach((p, i) => {
-        const r = results[i];
-        if (r instanceof Error) p.reject(r);
-        else p.resolve(r);
-      });
+      if (!this.durable) {
+        settle(batch, results);
+        continue;
+      }
+      this.durable().then(
+        () => settle(batch, results),
+        (err: unknown) => {
+          for (const p of batch) p.reject(err);
+        },
+      );
     }
   }
+}
+
+/** Resolves or rejects each caller of a written batch with its own result. */
+function settle<R>(batch: { resolve: (r: R) => void; reject: (e: unknown) => void }[], results: (R | Error)[]): void {
+  batch.forEach((p, i) => {
+    const r = results[i];
+    if (r instanceof Error) p.reject(r);
+    else p.resolve(r);
+  });
 }

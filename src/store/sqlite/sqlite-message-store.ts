@@ -31,6 +31,7 @@ import { MailboxPasswords } from './mailbox-passwords.js';
 import { applyMigrations } from './migrations.js';
 import { openDatabase } from './open-database.js';
 import { OutboxQueue } from './outbox-queue.js';
+import { WalSync } from './wal-sync.js';
 
 /** Options for {@link SqliteMessageStore}. */
 export interface SqliteMessageStoreOptions {
@@ -51,15 +52,22 @@ interface OpenState {
   reader: EntryReader;
   outbox: OutboxQueue;
   commits: GroupCommit<Delivery, DeliveryResult>;
+  wal: WalSync;
   updater: EntryUpdater;
   bayes: BayesTokens;
   passwords: MailboxPasswords;
   remover: EntryRemover;
 }
 
+/** Deliveries share commits; each batch is committed without a blocking fsync and synced off the event loop. */
+function deliveryCommits(wal: WalSync, writer: EntryWriter): GroupCommit<Delivery, DeliveryResult> {
+  return new GroupCommit((batch: Delivery[]) => wal.unsynced(() => writer.deliverMany(batch)), 256, () => wal.durable());
+}
+
 /**
  * The embedded message store: one SQLite file in WAL mode with synchronous=FULL, so a delivery
- * is on disk when `deliver` resolves. better-sqlite3 is synchronous; the methods are async only to
+ * is on disk when `deliver` resolves (deliveries reach the disk through WalSync's fsync off the
+ * event loop, with the same guarantee). better-sqlite3 is synchronous; the methods are async only to
  * honour the MessageStore contract shared with networked adapters.
  */
 export class SqliteMessageStore implements MessageStore {
@@ -80,6 +88,7 @@ export class SqliteMessageStore implements MessageStore {
       db = openDatabase(this.file, this.busyTimeoutMs);
       applyMigrations(db);
       const outbox = new OutboxQueue(db);
+      const wal = new WalSync(db, this.file);
       const writer = new EntryWriter(db, outbox);
       const reader = new EntryReader(db);
       const bayes = new BayesTokens(db);
@@ -89,7 +98,8 @@ export class SqliteMessageStore implements MessageStore {
         directory: new MailboxDirectory(db, outbox, bayes),
         writer,
         reader,
-        commits: new GroupCommit((batch: Delivery[]) => writer.deliverMany(batch)),
+        wal,
+        commits: deliveryCommits(wal, writer),
         updater: new EntryUpdater(db, outbox, reader),
         bayes,
         passwords: new MailboxPasswords(db),
@@ -105,6 +115,7 @@ export class SqliteMessageStore implements MessageStore {
   async close(): Promise<void> {
     const state = this.state;
     this.state = null;
+    await state?.wal.close();
     state?.db.close();
   }
 
