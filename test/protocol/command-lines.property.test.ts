@@ -1,0 +1,123 @@
+/**
+ * Property tests: hostile SMTP and LMTP command lines against a real listener. Whatever the
+ * client sends, the server answers every line with a well-formed reply (or closes cleanly),
+ * nothing is left rejected in the process, and the listener still delivers afterwards.
+ */
+import fc from 'fast-check';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startHermod, type Harness } from '../helpers/hermod-harness.js';
+import {
+  exchange,
+  expectCleanDelivery,
+  expectWellFormed,
+  lastCode,
+  propertyParameters,
+  watchProcessFaults,
+} from '../helpers/wire-properties.js';
+
+const VERBS = ['HELO', 'EHLO', 'LHLO', 'MAIL', 'RCPT', 'RSET', 'NOOP', 'VRFY', 'EXPN', 'HELP', 'XCLIENT', 'XFORWARD', 'ETRN', 'BDAT', 'AUTH', 'STARTTLS', 'TURN', 'SEND', 'SAML'];
+
+/** Text with the bytes that break naive parsers: bare CR, NUL, 8-bit, controls, spaces. */
+const hostileChar = fc.oneof(
+  { weight: 6, arbitrary: fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }) },
+  { weight: 1, arbitrary: fc.constantFrom('\r', '\0', '\t', ' ', '\x7f', '\x1b', ':', '<', '>', '=', '"', '\\', '@') },
+  { weight: 1, arbitrary: fc.integer({ min: 0x80, max: 0xff }).map((c) => String.fromCharCode(c)) },
+);
+const hostileText = (maxLength: number) => fc.array(hostileChar, { maxLength }).map((a) => a.join(''));
+
+const localPart = fc.oneof(
+  fc.stringMatching(/^[a-z0-9.+-]{1,20}$/),
+  hostileText(30),
+  fc.constant('"quoted local"'),
+  fc.constant('a'.repeat(300)),
+);
+const domain = fc.oneof(
+  fc.constantFrom('example.test', 'remote.test', '[127.0.0.1]', '[IPv6:::1]', 'xn--nxasmq6b.test', 'пример.test'),
+  fc.domain(),
+  hostileText(20),
+);
+const address = fc.oneof(
+  fc.tuple(localPart, domain).map(([l, d]) => `${l}@${d}`),
+  fc.constantFrom('', 'alice@example.test', '@a,@b:c@d', 'postmaster'),
+  hostileText(40),
+);
+const parameter = fc.oneof(
+  fc.integer({ min: -5, max: 2 ** 40 }).map((n) => `SIZE=${n}`),
+  fc.constantFrom('BODY=8BITMIME', 'BODY=7BIT', 'BODY=BINARYMIME', 'BODY=', 'SMTPUTF8', 'SMTPUTF8=yes', 'RET=FULL', 'RET=HDRS', 'ENVID=a+2Bb', 'NOTIFY=NEVER', 'NOTIFY=SUCCESS,FAILURE', 'ORCPT=rfc822;a@b', 'REQUIRETLS', 'AUTH=<>', 'MT-PRIORITY=9'),
+  fc.tuple(fc.stringMatching(/^[A-Z-]{1,12}$/), hostileText(20)).map(([k, v]) => `${k}=${v}`),
+  hostileText(20),
+);
+const envelopeCommand = fc
+  .tuple(fc.constantFrom('MAIL FROM:', 'RCPT TO:', 'mail from: ', 'RCPT TO: '), address, fc.boolean(), fc.array(parameter, { maxLength: 4 }))
+  .map(([verb, addr, bracket, params]) => `${verb}${bracket ? `<${addr}>` : addr}${params.map((p) => ` ${p}`).join('')}`);
+
+/** One command line, without LF (a bare CR may be inside). */
+const commandLine = fc.oneof(
+  { weight: 4, arbitrary: envelopeCommand },
+  { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...VERBS), hostileText(40)).map(([v, a]) => `${v} ${a}`) },
+  { weight: 2, arbitrary: hostileText(60) },
+  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...VERBS, 'MAIL FROM:<'), fc.integer({ min: 500, max: 12_000 })).map(([v, n]) => v + 'x'.repeat(n)) },
+);
+
+/** Lines after which the server rightly stops answering line by line. */
+const SESSION_CHANGING = /^\s*(DATA|QUIT|STARTTLS|AUTH|BDAT)\b/i;
+
+let hermod: Harness;
+let watch: ReturnType<typeof watchProcessFaults>;
+beforeAll(async () => {
+  watch = watchProcessFaults();
+  hermod = await startHermod();
+});
+afterAll(async () => {
+  await hermod?.stop();
+  watch?.uninstall();
+});
+afterEach(async () => {
+  expect(watch.faults).toEqual([]);
+  await expectCleanDelivery(hermod.lmtpPort, 'after the properties');
+});
+
+describe.each([
+  ['LMTP', 'LHLO', () => hermod.lmtpPort],
+  ['SMTP', 'EHLO', () => hermod.smtpPort],
+])('%s command lines', (_name, hello, port) => {
+  it('every line gets exactly one well-formed reply, then QUIT gets 221 (or the server closed cleanly)', { timeout: 60_000 }, async () => {
+    const lines = fc.array(commandLine.filter((l) => !SESSION_CHANGING.test(l) && !l.includes('\n')), { minLength: 1, maxLength: 8 });
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), lines, async (greetFirst, sent) => {
+        const all = [...(greetFirst ? [`${hello} client.test`] : []), ...sent, 'QUIT'];
+        const ex = await exchange(port(), Buffer.from(`${all.join('\r\n')}\r\n`, 'latin1'), { done: (l) => l.some((x) => x.startsWith('221 ')) });
+        // RFC 2034 leaves the replies to HELO/EHLO/LHLO without an enhanced code.
+        const replies = ex.lines.filter((l) => l[3] !== '-').length;
+        const exempt = [true, ...all.map((l) => /^(HELO|EHLO|LHLO)\b/i.test(l))];
+        expectWellFormed(ex, { sent: all }, exempt);
+        if (!ex.closedByServer || lastCode(ex) === 221) {
+          expect({ replies, last: lastCode(ex), sent: all }).toEqual({ replies: all.length + 1, last: 221, sent: all });
+        } else {
+          // The server may end a hostile session, but says why first, with a 4xx/5xx.
+          expect({ last: lastCode(ex) ?? 0, sent: all }).toEqual({ last: expect.toSatisfy((c: number) => c >= 400), sent: all });
+        }
+      }),
+      propertyParameters(25),
+    );
+  });
+
+  it('any byte stream (LF, DATA, dots, pipelining) is answered with well-formed replies and ends cleanly', { timeout: 60_000 }, async () => {
+    const chunk = fc.oneof(
+      commandLine.map((l) => `${l}\r\n`),
+      fc.constantFrom('DATA\r\n', '.\r\n', '\n', '\r', '\r\n', '\0', `${hello} x\r\n`, 'MAIL FROM:<bob@remote.test>\r\n', 'RCPT TO:<alice@example.test>\r\n', 'RSET\r\n'),
+      fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b).toString('latin1')),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(chunk, { maxLength: 12 }), async (chunks) => {
+        const input = Buffer.from(`${chunks.join('')}\r\n.\r\nQUIT\r\n`, 'latin1');
+        const ex = await exchange(port(), input, { done: (l) => l.some((x) => x.startsWith('221 ')) });
+        // Replies cannot be matched to lines here; with a HELO/EHLO/LHLO sent, only the syntax is checked.
+        const hello = /(^|\n)\s*(HELO|EHLO|LHLO)/i.test(chunks.join(''));
+        expectWellFormed(ex, { chunks }, hello ? () => true : undefined);
+        expect({ ended: ex.closedByServer || lastCode(ex) === 221, chunks }).toEqual({ ended: true, chunks });
+      }),
+      propertyParameters(25),
+    );
+  });
+});
