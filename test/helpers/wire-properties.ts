@@ -8,11 +8,15 @@ import { expect } from 'vitest';
 import { sampleMessage } from './hermod-harness.js';
 import { lmtpTransaction } from './lmtp-session.js';
 
-/** Fast-check settings shared by the property files: a fixed run count, the seed printed on failure. */
+/**
+ * Fast-check settings shared by the property files: a run count small enough for a loaded CI
+ * machine; on failure fast-check prints the seed and path. HERMOD_PROPERTY_SEED replays a seed;
+ * HERMOD_PROPERTY_RUNS runs longer when hunting.
+ */
 export function propertyParameters(numRuns: number): { numRuns: number; seed?: number; verbose: number } {
-  // HERMOD_PROPERTY_SEED replays a failing run; fast-check prints the seed and path on failure.
   const seed = process.env.HERMOD_PROPERTY_SEED ? Number(process.env.HERMOD_PROPERTY_SEED) : undefined;
-  return { numRuns, seed, verbose: 1 };
+  const runs = process.env.HERMOD_PROPERTY_RUNS ? Number(process.env.HERMOD_PROPERTY_RUNS) : numRuns;
+  return { numRuns: runs, seed, verbose: 1 };
 }
 
 /** Collects every unhandled rejection and uncaught exception while installed. */

@@ -46,6 +46,17 @@ const validV2 = fc
 
 const validHeader = fc.oneof(validV1, validV2);
 
+/** v1 lines whose address is not the family's canonical form: another family, hex, octal, short, zoned. */
+const nonCanonicalV1 = fc
+  .tuple(
+    fc.oneof(
+      fc.tuple(fc.constant('TCP4'), fc.oneof(ipv6, fc.ipV4Extended().filter((a) => !/^\d+(\.\d+){3}$/.test(a) || /(^|\.)0\d/.test(a)))),
+      fc.tuple(fc.constant('TCP6'), fc.oneof(fc.ipV4(), ipv6.map((a) => `${a}%eth0`))),
+    ),
+    port,
+  )
+  .map(([[family, source], p]) => Buffer.from(`PROXY ${family} ${source} ${family === 'TCP4' ? '127.0.0.1' : '::1'} ${p} 2424\r\n`, 'latin1'));
+
 /** A valid header spoiled in one of the ways a broken or hostile peer would. */
 const spoiledHeader = fc.oneof(
   fc.tuple(validHeader, fc.nat()).map(([h, n]) => h.subarray(0, n % Math.max(1, h.length))),
@@ -96,6 +107,17 @@ describe('PROXY headers on the LMTP listener', () => {
         expect({ greeting: ex.lines[0]?.slice(0, 3), last: lastCode(ex), context }).toEqual({ greeting: '220', last: 221, context });
       }),
       propertyParameters(40),
+    );
+  });
+
+  it('a v1 address in another family or a non-canonical form is refused before the greeting', { timeout: 60_000 }, async () => {
+    await fc.assert(
+      fc.asyncProperty(nonCanonicalV1, async (header) => {
+        const ex = await exchange(trusted.lmtpPort, SESSION, { preamble: header, maxMs: 5000 });
+        const context = { header: header.toString('latin1') };
+        expect({ lines: ex.lines, closed: ex.closedByServer, context }).toEqual({ lines: [], closed: true, context });
+      }),
+      propertyParameters(25),
     );
   });
 
