@@ -145,3 +145,8 @@ export async function greets(port: number): Promise<boolean> {
   const ex = await exchange(port, Buffer.from('QUIT\r\n'), { done: (l) => l.some((x) => x.startsWith('221')) });
   return ex.lines[0]?.startsWith('220') === true;
 }
+
+/** Log lines at error level or above: hostile input is expected, an internal failure is not. */
+export function loggedErrors(logs: Record<string, unknown>[]): unknown[] {
+  return logs.filter((l) => typeof l.level === 'number' && l.level >= 50).map((l) => ({ msg: l.msg, err: (l.err as { message?: string })?.message }));
+}

@@ -12,6 +12,7 @@ import {
   expectWellFormed,
   lastCode,
   propertyParameters,
+  loggedErrors,
   watchProcessFaults,
 } from '../helpers/wire-properties.js';
 
@@ -51,9 +52,19 @@ const envelopeCommand = fc
   .tuple(fc.constantFrom('MAIL FROM:', 'RCPT TO:', 'mail from: ', 'RCPT TO: '), address, fc.boolean(), fc.array(parameter, { maxLength: 4 }))
   .map(([verb, addr, bracket, params]) => `${verb}${bracket ? `<${addr}>` : addr}${params.map((p) => ` ${p}`).join('')}`);
 
+/** XCLIENT / XFORWARD attributes, as a trusted MTA (or a confused one) would send them. */
+const forwardedAttribute = fc.oneof(
+  fc.tuple(fc.constantFrom('ADDR', 'NAME', 'PORT', 'PROTO', 'HELO', 'LOGIN', 'IDENT', 'SOURCE', 'DESTADDR', 'X'), fc.oneof(hostileText(30), fc.ipV4(), fc.ipV6().map((a) => `IPV6:${a}`), fc.constantFrom('[UNAVAILABLE]', '[TEMPUNAVAIL]', '', '65536', '-1', 'ESMTP', 'LOCAL'))).map(([k, v]) => `${k}=${v}`),
+  hostileText(20),
+);
+const forwardingCommand = fc
+  .tuple(fc.constantFrom('XCLIENT', 'XFORWARD'), fc.array(forwardedAttribute, { minLength: 0, maxLength: 5 }))
+  .map(([verb, attrs]) => [verb, ...attrs].join(' '));
+
 /** One command line, without LF (a bare CR may be inside). */
 const commandLine = fc.oneof(
   { weight: 4, arbitrary: envelopeCommand },
+  { weight: 2, arbitrary: forwardingCommand },
   { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...VERBS), hostileText(40)).map(([v, a]) => `${v} ${a}`) },
   { weight: 2, arbitrary: hostileText(60) },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...VERBS, 'MAIL FROM:<'), fc.integer({ min: 500, max: 12_000 })).map(([v, n]) => v + 'x'.repeat(n)) },
@@ -63,23 +74,31 @@ const commandLine = fc.oneof(
 const SESSION_CHANGING = /^\s*(DATA|QUIT|STARTTLS|AUTH|BDAT)\b/i;
 
 let hermod: Harness;
+/** XCLIENT and XFORWARD are only offered to trusted MTAs: a second server trusts loopback. */
+let forwarding: Harness;
 let watch: ReturnType<typeof watchProcessFaults>;
 beforeAll(async () => {
   watch = watchProcessFaults();
   hermod = await startHermod();
+  forwarding = await startHermod({ xforward: { trusted: ['127.0.0.1/32'] }, xclient: { trusted: ['127.0.0.1/32'] } });
 });
 afterAll(async () => {
   await hermod?.stop();
+  await forwarding?.stop();
   watch?.uninstall();
 });
 afterEach(async () => {
   expect(watch.faults).toEqual([]);
+  expect(loggedErrors(hermod.logs)).toEqual([]);
+  expect(loggedErrors(forwarding.logs)).toEqual([]);
   await expectCleanDelivery(hermod.lmtpPort, 'after the properties');
+  await expectCleanDelivery(forwarding.lmtpPort, 'after the properties');
 });
 
 describe.each([
   ['LMTP', 'LHLO', () => hermod.lmtpPort],
   ['SMTP', 'EHLO', () => hermod.smtpPort],
+  ['LMTP from a trusted forwarding MTA', 'LHLO', () => forwarding.lmtpPort],
 ])('%s command lines', (_name, hello, port) => {
   it('every line gets exactly one well-formed reply, then QUIT gets 221 (or the server closed cleanly)', { timeout: 60_000 }, async () => {
     const lines = fc.array(commandLine.filter((l) => !SESSION_CHANGING.test(l) && !l.includes('\n')), { minLength: 1, maxLength: 8 });
@@ -105,6 +124,7 @@ describe.each([
   it('any byte stream (LF, DATA, dots, pipelining) is answered with well-formed replies and ends cleanly', { timeout: 60_000 }, async () => {
     const chunk = fc.oneof(
       commandLine.map((l) => `${l}\r\n`),
+      forwardingCommand.map((l) => `${l}\r\n`),
       fc.constantFrom('DATA\r\n', '.\r\n', '\n', '\r', '\r\n', '\0', `${hello} x\r\n`, 'MAIL FROM:<bob@remote.test>\r\n', 'RCPT TO:<alice@example.test>\r\n', 'RSET\r\n'),
       fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b).toString('latin1')),
     );
@@ -119,5 +139,32 @@ describe.each([
       }),
       propertyParameters(25),
     );
+  });
+});
+
+describe('a delivery carrying forwarded client attributes', () => {
+  it('is answered well-formed; a stored copy starts with a header block Hermod kept intact', { timeout: 60_000 }, async () => {
+    const attributes = fc.array(forwardedAttribute, { minLength: 1, maxLength: 4 });
+    let delivered = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('XFORWARD', 'XCLIENT'), attributes, async (verb, attrs) => {
+        const lines = [`${verb} ${attrs.join(' ')}`, 'LHLO mta.test', 'MAIL FROM:<bob@remote.test>', 'RCPT TO:<alice@example.test>', 'DATA'];
+        const message = 'From: bob@remote.test\r\nSubject: forwarded\r\n\r\nHi.\r\n.\r\nQUIT\r\n';
+        const input = Buffer.from(`LHLO mta.test\r\n${lines.join('\r\n')}\r\n${message}`, 'latin1');
+        const ex = await exchange(forwarding.lmtpPort, input, { done: (l) => l.some((x) => x.startsWith('221 ')) });
+        const exempt = [true, true, ...lines.map((l) => /^(LHLO|XCLIENT)\b/.test(l))];
+        expectWellFormed(ex, { lines }, exempt);
+        const entryId = ex.lines.map((l) => /^250 .*delivered as (\S+)/.exec(l)?.[1]).find(Boolean);
+        if (!entryId) return;
+        delivered++;
+        const stored = (await forwarding.server.services.store.getFullMessage(entryId))!.toString('latin1');
+        const head = stored.slice(0, stored.indexOf('\r\nFrom: bob@remote.test'));
+        const bad = head.split('\r\n').filter((l) => !/^([A-Za-z-]+: |\t)[\x20-\x7e\t]*$/.test(l) || /[\r\n]/.test(l));
+        expect({ bad, head }).toEqual({ bad: [], head });
+      }),
+      propertyParameters(25),
+    );
+    // Most runs must reach the store, or the header check above proved nothing.
+    expect(delivered).toBeGreaterThan(0);
   });
 });

@@ -14,6 +14,7 @@ import {
   expectWellFormed,
   lastCode,
   propertyParameters,
+  loggedErrors,
   watchProcessFaults,
 } from '../helpers/wire-properties.js';
 
@@ -91,6 +92,8 @@ afterAll(async () => {
 });
 afterEach(async () => {
   expect(watch.faults).toEqual([]);
+  expect(loggedErrors(trusted.logs)).toEqual([]);
+  expect(loggedErrors(untrusted.logs)).toEqual([]);
   await expectCleanDelivery(trusted.lmtpPort, 'after the properties');
   await expectCleanDelivery(untrusted.lmtpPort, 'after the properties');
 });
