@@ -67,5 +67,15 @@ describe('hostile MIME bodies over LMTP', () => {
       }),
       propertyParameters(40),
     );
+    // The indexer read every hostile document too: the index catches up with the store.
+    const store = hermod.server.services.store;
+    const mailbox = (await store.resolveAddress('alice@example.test'))!;
+    const stored = (await store.listEntries({ mailboxId: mailbox.id, limit: 1000 })).map((e) => e.id).sort();
+    let indexed: string[] = [];
+    for (let waited = 0; waited < 60_000 && indexed.length < stored.length; waited += 100) {
+      await new Promise((r) => setTimeout(r, 100));
+      indexed = [...(await hermod.server.services.search.versions(mailbox.id)).keys()].sort();
+    }
+    expect(indexed).toEqual(stored);
   });
 });
