@@ -3,6 +3,7 @@
  * client sends, the server answers every line with a well-formed reply (or closes cleanly),
  * nothing is left rejected in the process, and the listener still delivers afterwards.
  */
+import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startHermod, type Harness } from '../helpers/hermod-harness.js';
@@ -112,6 +113,10 @@ describe.each([
         expectWellFormed(ex, { sent: all }, exempt);
         if (!ex.closedByServer || lastCode(ex) === 221) {
           expect({ replies, last: lastCode(ex), sent: all }).toEqual({ replies: all.length + 1, last: 221, sent: all });
+          // An address that is not UTF-8 is never accepted (it would be recorded with U+FFFD).
+          const finals = ex.lines.filter((l) => l[3] !== '-').slice(1);
+          const acceptedNonUtf8 = all.filter((l, i) => /^(MAIL FROM|RCPT TO):/i.test(l) && !isUtf8(Buffer.from(l, 'latin1')) && finals[i]?.startsWith('2'));
+          expect({ acceptedNonUtf8 }).toEqual({ acceptedNonUtf8: [] });
         } else {
           // The server may end a hostile session, but says why first, with a 4xx/5xx.
           expect({ last: lastCode(ex) ?? 0, sent: all }).toEqual({ last: expect.toSatisfy((c: number) => c >= 400), sent: all });
