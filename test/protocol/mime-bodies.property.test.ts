@@ -17,12 +17,12 @@ function dataBytes(message: string): Buffer {
   return Buffer.from(`${stuffed}${stuffed.endsWith('\r\n') ? '' : '\r\n'}.\r\n`, 'latin1');
 }
 
-/** One LMTP transaction to alice@example.test carrying `message`; returns the reply to the DATA. */
-async function deliver(port: number, message: string): Promise<{ lines: string[]; code: number; text: string }> {
+/** One transaction to alice@example.test carrying `message`; returns the reply to the DATA. */
+async function deliver(port: number, hello: string, message: string): Promise<{ lines: string[]; code: number; text: string }> {
   const client = await RawSmtpClient.open(port);
   try {
     expect((await client.reply()).code).toBe(220);
-    expect((await client.command('LHLO mta.test')).code).toBe(250);
+    expect((await client.command(`${hello} mta.test`)).code).toBe(250);
     expect((await client.command('MAIL FROM:<bob@remote.test>')).code).toBe(250);
     expect((await client.command('RCPT TO:<alice@example.test>')).code).toBe(250);
     expect((await client.command('DATA')).code).toBe(354);
@@ -51,11 +51,14 @@ afterEach(async () => {
   await expectCleanDelivery(hermod.lmtpPort, 'after the properties');
 });
 
-describe('hostile MIME bodies over LMTP', () => {
+describe.each([
+  ['LMTP', 'LHLO', () => hermod.lmtpPort],
+  ['SMTP', 'EHLO', () => hermod.smtpPort],
+])('hostile MIME bodies over %s', (_name, hello, port) => {
   it('each is answered with 250 (and stored) or a 5xx with an enhanced code', { timeout: 90_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(hostileMessage(5), async (message) => {
-        const reply = await deliver(hermod.lmtpPort, message);
+        const reply = await deliver(port(), hello, message);
         const context = { reply: reply.lines, message: message.slice(0, 2000) };
         expect({ problem: replyLineProblem(reply.text, true), context }).toEqual({ problem: null, context });
         expect({ permanentOrAccepted: reply.code === 250 || reply.code >= 500, context }).toEqual({ permanentOrAccepted: true, context });
@@ -65,7 +68,7 @@ describe('hostile MIME bodies over LMTP', () => {
           expect({ stored: stored !== null && stored.length > 0, context }).toEqual({ stored: true, context });
         }
       }),
-      propertyParameters(40),
+      propertyParameters(30),
     );
     // The indexer read every hostile document too: the index catches up with the store.
     const store = hermod.server.services.store;
