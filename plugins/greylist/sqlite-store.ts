@@ -20,9 +20,10 @@ export class SqliteGreylistStore implements GreylistStore {
   constructor(file: string) {
     mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
+    // The busy timeout first: another node opening the same file may hold the lock WAL set-up needs.
+    this.db.pragma('busy_timeout = 5000');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
     this.db.exec(`CREATE TABLE IF NOT EXISTS greylist (
       triplet TEXT PRIMARY KEY,
       first_seen INTEGER NOT NULL,

@@ -32,6 +32,9 @@ export const REPLIES = {
   // MAIL/RCPT parameters (RFC 5321 §4.1.1.11, RFC 3463 5.5.4).
   unknownParameter: { code: 555, enhanced: '5.5.4', text: 'Unsupported parameter' },
   badParameterValue: { code: 501, enhanced: '5.5.4', text: 'Invalid parameter value' },
+  // MAIL/RCPT bytes that are not UTF-8 (RFC 6531 allows UTF-8 addresses, nothing else).
+  senderNotUtf8: { code: 501, enhanced: '5.1.7', text: 'Bad sender address syntax: not valid UTF-8' },
+  recipientNotUtf8: { code: 501, enhanced: '5.1.3', text: 'Bad recipient address syntax: not valid UTF-8' },
   // Submission (RFC 6409, RFC 4954, RFC 7817).
   authRequiresTls: { code: 538, enhanced: '5.7.11', text: 'Encryption required for requested authentication mechanism' },
   authSucceeded: { code: 235, enhanced: '2.7.0', text: 'Authentication successful' },

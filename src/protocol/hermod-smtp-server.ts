@@ -1,7 +1,8 @@
+import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
-import { formatReplyText, hasEnhancedCode, REPLIES } from '../mail/replies.js';
+import { formatReplyText, hasEnhancedCode, REPLIES, type Reply } from '../mail/replies.js';
 import type { NetworkList } from '../net/network-list.js';
 import { checkParameters, parameterTables, readMailDsn, readRcptDsn, type ParameterValidator, type ParameterValue } from './envelope-parameters.js';
 
@@ -38,11 +39,24 @@ class HermodSmtpConnection extends SMTPConnection {
    * are checked here too, so the refusal is Hermod's precise 501 5.5.4 rather than the library's.
    */
   handler_MAIL(command: Buffer, callback: Callback): void {
+    if (this.refuseNonUtf8(command, REPLIES.senderNotUtf8, callback)) return;
     if (!this.refuseParameters('mail from', command, this.parameterTables().mail, callback)) super.handler_MAIL(command, callback);
   }
 
   handler_RCPT(command: Buffer, callback: Callback): void {
+    if (this.refuseNonUtf8(command, REPLIES.recipientNotUtf8, callback)) return;
     if (!this.refuseParameters('rcpt to', command, this.parameterTables().rcpt, callback)) super.handler_RCPT(command, callback);
+  }
+
+  /**
+   * smtp-server decodes the command as UTF-8, so a byte like 0xFF became U+FFFD and the envelope
+   * recorded an address the client never sent. Such an address is refused instead.
+   */
+  private refuseNonUtf8(command: Buffer, reply: Reply, callback: Callback): boolean {
+    if (isUtf8(command)) return false;
+    super.send(reply.code, formatReplyText(reply), false);
+    callback();
+    return true;
   }
 
   private parameterTables(): ReturnType<typeof parameterTables> {

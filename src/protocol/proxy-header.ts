@@ -103,11 +103,13 @@ function decode(header: Buffer): ProxyInfo {
     const text = header.toString('latin1');
     if (text.startsWith('PROXY UNKNOWN')) return { version: 1, sourceAddress: null, sourcePort: 0, tlvBytes: 0 };
     const v1 = V1ProxyProtocol.parse(text);
-    // The library matches the line's shape; the address itself must be a real IP.
-    if (!ipaddr.isValid(v1.source.ipAddress) || v1.source.port > 65535) {
-      throw new ProxyHeaderError(`malformed PROXY v1 header: bad source ${v1.source.ipAddress}:${v1.source.port}`);
+    const family = String(v1.inetProtocol);
+    for (const [side, peer] of [['source', v1.source], ['destination', v1.destination]] as const) {
+      if (canonicalV1Address(peer.ipAddress, family) === null || peer.port > 65535) {
+        throw new ProxyHeaderError(`malformed PROXY v1 header: bad ${side} ${peer.ipAddress}:${peer.port} for ${family}`);
+      }
     }
-    return { version: 1, sourceAddress: v1.source.ipAddress, sourcePort: v1.source.port, tlvBytes: 0 };
+    return { version: 1, sourceAddress: canonicalV1Address(v1.source.ipAddress, family), sourcePort: v1.source.port, tlvBytes: 0 };
   } catch (err) {
     if (err instanceof ProxyHeaderError) throw err;
     throw new ProxyHeaderError(`malformed PROXY header: ${(err as { message?: string }).message ?? String(err)}`);
@@ -127,6 +129,18 @@ function decodeV2(header: Buffer): ProxyInfo {
   }
   // UNIX or UNSPEC with PROXY command: no IP to speak of, treat like LOCAL.
   return { version: 2, sourceAddress: null, sourcePort: 0, tlvBytes };
+}
+
+/**
+ * The address in the form the rest of Hermod compares and records, or null when it is not what
+ * the spec allows for the family. The library only matches the line's shape, and ipaddr.js's
+ * general parser also takes octal, hex and short IPv4 forms ("0x7f.1" is 127.0.0.1) and IPv6 zone
+ * ids: such text would be recorded as the client while trust checks read another address.
+ */
+function canonicalV1Address(text: string, family: string): string | null {
+  if (family === 'TCP4') return ipaddr.IPv4.isValidFourPartDecimal(text) ? ipaddr.IPv4.parse(text).toString() : null;
+  if (family === 'TCP6' && !text.includes('%') && ipaddr.IPv6.isValid(text)) return ipv6ToString(ipaddr.IPv6.parse(text).toByteArray());
+  return null;
 }
 
 /** Compressed text form (RFC 5952); an IPv4-mapped address becomes its IPv4 form. */

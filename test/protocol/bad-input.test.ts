@@ -71,6 +71,25 @@ describe('bad input gets a precise reply and loses nothing', () => {
     client.close();
   });
 
+  it.each([
+    ['LMTP', 'LHLO client.test', (h: Harness) => h.lmtpPort],
+    ['SMTP', 'EHLO client.test', (h: Harness) => h.smtpPort],
+  ])('%s: an address that is not UTF-8 is refused, not recorded with U+FFFD', async (_name, greeting, port) => {
+    hermod = await startHermod();
+    const client = await session(port(hermod), greeting);
+    // Written as latin1, 0xFF and 0xE9 go out as single bytes, which UTF-8 never has alone.
+    const raw = async (line: string) => {
+      client.write(Buffer.from(`${line}\r\n`, 'latin1'));
+      return (await client.reply()).text;
+    };
+    expect(await raw('MAIL FROM:<b\xffb@remote.test>')).toMatch(/^501 5\.1\.7 /);
+    expect((await client.command('MAIL FROM:<bob@remote.test>')).code).toBe(250);
+    expect(await raw('RCPT TO:<al\xe9ce@example.test>')).toMatch(/^501 5\.1\.3 /);
+    // The same letter in UTF-8 is an address like any other (here: not a local one).
+    expect((await client.command('RCPT TO:<al\u00e9ce@example.test>')).text).toMatch(/^550 5\.1\.1 /);
+    client.close();
+  });
+
   it('unknown command → 500 5.5.1, session goes on', async () => {
     hermod = await startHermod();
     const client = await session(hermod.lmtpPort, 'LHLO client.test');

@@ -59,6 +59,7 @@ describe('PROXY protocol', () => {
     ['v2 TCP6 with TLVs', v2Header('21', '21', TCP6 + TLVS), '2001:db8::42'],
     ['v1 TCP4', Buffer.from('PROXY TCP4 198.51.100.9 127.0.0.1 40001 2424\r\n'), '198.51.100.9'],
     ['v1 TCP6', Buffer.from('PROXY TCP6 2001:db8::9 ::1 40001 2424\r\n'), '2001:db8::9'],
+    ['v1 TCP6 written out in full, upper case', Buffer.from('PROXY TCP6 2001:DB8:0:0:0:0:0:9 ::1 40001 2424\r\n'), '2001:db8::9'],
   ])('%s from a trusted peer: the header address is the client everywhere', async (_name, header, expected) => {
     hermod = await startHermod(trusted);
     const entryId = await deliverWithPreamble(hermod.lmtpPort, header, 'proxied');
@@ -81,6 +82,12 @@ describe('PROXY protocol', () => {
   it.each([
     ['malformed v2 (bad version nibble)', { proxy: { trusted: ['127.0.0.1/32'] } }, v2Header('31', '11', TCP4)],
     ['malformed v1 (bad address)', { proxy: { trusted: ['127.0.0.1/32'] } }, Buffer.from('PROXY TCP4 999.1.1.1 127.0.0.1 1 2\r\n')],
+    ['v1 TCP4 naming an IPv6 address', { proxy: { trusted: ['127.0.0.1/32'] } }, Buffer.from('PROXY TCP4 2001:db8::1 127.0.0.1 1 2\r\n')],
+    ['v1 TCP6 naming an IPv4 address', { proxy: { trusted: ['127.0.0.1/32'] } }, Buffer.from('PROXY TCP6 192.0.2.1 ::1 1 2\r\n')],
+    ['v1 TCP4 in hex form (0x7f.1 is 127.0.0.1)', { proxy: { trusted: ['127.0.0.1/32'] } }, Buffer.from('PROXY TCP4 0x7f.1 127.0.0.1 1 2\r\n')],
+    ['v1 TCP4 with a leading zero', { proxy: { trusted: ['127.0.0.1/32'] } }, Buffer.from('PROXY TCP4 010.0.0.1 127.0.0.1 1 2\r\n')],
+    ['v1 TCP6 with a zone id', { proxy: { trusted: ['127.0.0.1/32'] } }, Buffer.from('PROXY TCP6 fe80::1%eth0 ::1 1 2\r\n')],
+    ['v1 destination port out of range', { proxy: { trusted: ['127.0.0.1/32'] } }, Buffer.from('PROXY TCP4 192.0.2.1 127.0.0.1 1 99999\r\n')],
     ['garbage instead of a header', { proxy: { trusted: ['127.0.0.1/32'], required: true } }, Buffer.from('EHLO x\r\n')],
     ['a header from an untrusted peer', { proxy: { trusted: ['192.0.2.0/24'] } }, v2Header('21', '11', TCP4)],
     ['a v1 header from an untrusted peer', {}, Buffer.from('PROXY TCP4 203.0.113.7 127.0.0.1 40000 2424\r\n')],

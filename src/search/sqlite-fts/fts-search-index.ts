@@ -17,9 +17,10 @@ import { SCHEMA_SQL, SEP } from './schema.js';
  */
 export function openIndexDatabase(file: string): Database.Database {
   const db = new Database(file);
+  // The busy timeout first: another node opening the same file may hold the lock WAL set-up needs.
+  db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA_SQL);
   return db;
 }

@@ -141,27 +141,36 @@ export const MIGRATIONS: readonly Migration[] = [
  * Brings the database up to the newest migration. Each migration runs in its own transaction
  * together with its `schema_migrations` row, so a crash never leaves a half-applied step.
  * Refuses a database written by a newer Hermod, whose schema this code does not know.
+ *
+ * Several nodes may open one file at the same moment. Each step is an IMMEDIATE transaction that
+ * reads the version after taking the write lock: the node that waited (busy_timeout) then sees
+ * the step already applied and skips it, instead of creating the same table a second time.
  */
 export function applyMigrations(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version     INTEGER PRIMARY KEY,
-    name        TEXT NOT NULL,
-    applied_at  INTEGER NOT NULL
-  ) STRICT`);
-  const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
-  const current = row.v ?? 0;
   const newest = migrations.length === 0 ? 0 : migrations[migrations.length - 1].version;
-  if (current > newest) {
-    throw new StoreError(
-      `database schema is at version ${current}, newer than this Hermod knows (${newest}); upgrade Hermod`,
-    );
-  }
+  db.transaction(() => {
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version     INTEGER PRIMARY KEY,
+      name        TEXT NOT NULL,
+      applied_at  INTEGER NOT NULL
+    ) STRICT`);
+    const current = schemaVersion(db);
+    if (current > newest) {
+      throw new StoreError(
+        `database schema is at version ${current}, newer than this Hermod knows (${newest}); upgrade Hermod`,
+      );
+    }
+  }).immediate();
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
   for (const migration of migrations) {
-    if (migration.version <= current) continue;
     db.transaction(() => {
+      if (schemaVersion(db) >= migration.version) return;
       db.exec(migration.sql);
       record.run(migration.version, migration.name, Date.now());
-    })();
+    }).immediate();
   }
+}
+
+function schemaVersion(db: Database.Database): number {
+  return (db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
 }

@@ -14,10 +14,13 @@ export function openDatabase(file: string, busyTimeoutMs: number): Database.Data
   }
   const db = new Database(file);
   try {
+    // First, before any statement that takes a lock: switching a new file to WAL needs an
+    // exclusive lock, and a second node opening the file at the same moment must wait for it,
+    // not fail with SQLITE_BUSY.
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     return db;
   } catch (err) {
     db.close();
