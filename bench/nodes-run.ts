@@ -15,7 +15,7 @@
  * runs, so this measures how the work divides, not how a cluster of real machines would scale.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,7 +49,30 @@ interface NodesResult {
   haproxy: ProcessStats | null;
   servers: DistributedBreakdown['cpu'];
   storedEntries: number;
+  /** Every process on the machine (/proc/stat), 100 % = one core: the share others took shows here. */
+  machineBusyPercent: number | null;
   error: string | null;
+}
+
+/** Busy and total jiffies of all cores from /proc/stat (busy = all but idle and iowait). */
+function machineJiffies(): { busy: number; total: number } | null {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    return { busy: total - fields[3] - fields[4], total };
+  } catch {
+    return null;
+  }
+}
+
+/** Starts measuring the whole machine; the result gives busy % (100 % = one core). */
+function sampleMachine(): () => number | null {
+  const start = machineJiffies();
+  return () => {
+    const end = machineJiffies();
+    if (!start || !end || end.total === start.total) return null;
+    return ((end.busy - start.busy) / (end.total - start.total)) * cpus().length * 100;
+  };
 }
 
 const LIMIT = 16;
@@ -192,6 +215,7 @@ async function runNodeCount(count: number, opts: NodesOptions, engine: EnginePro
     const samplers = nodes.map((n) => new ProcessSampler(n.pid));
     const proxySampler = new ProcessSampler(haproxy.pid!);
     const servers = sampleServers();
+    const machine = sampleMachine();
     const load = await runForDuration({
       ...source(LOAD_MAILBOX),
       onBatch: (b, total, elapsed) => log(`  ${count} node(s): batch of ${b.messages} in ${b.seconds.toFixed(2)} s (total ${total}, ${elapsed.toFixed(1)} s)`),
@@ -199,7 +223,7 @@ async function runNodeCount(count: number, opts: NodesOptions, engine: EnginePro
     const hermod = samplers.map((s) => s.stop());
     const result: NodesResult = {
       nodes: count, messages: load.messages, seconds: load.seconds, msgsPerSecond: load.messages / load.seconds,
-      hermod, haproxy: proxySampler.stop(), servers: servers(), storedEntries: 0, error: null,
+      hermod, haproxy: proxySampler.stop(), servers: servers(), storedEntries: 0, machineBusyPercent: machine(), error: null,
     };
     await stopChild(haproxy, 'SIGTERM', 5000);
     await Promise.all(nodes.map((n) => n.stop()));
@@ -212,7 +236,7 @@ async function runNodeCount(count: number, opts: NodesOptions, engine: EnginePro
     for (const n of nodes) log(`  node ${n.pid} log tail:\n${n.logTail()}`);
     await Promise.all(nodes.map((n) => n.stop().catch(() => null)));
     const none = { cassandra: null, elasticsearch: null };
-    return { nodes: count, messages: 0, seconds: 0, msgsPerSecond: 0, hermod: [], haproxy: null, servers: none, storedEntries: 0, error: (err as Error).message };
+    return { nodes: count, messages: 0, seconds: 0, msgsPerSecond: 0, hermod: [], haproxy: null, servers: none, storedEntries: 0, machineBusyPercent: null, error: (err as Error).message };
   } finally {
     if (!opts.keep) {
       for (const n of nodes) removeDir(n.dir);
@@ -232,7 +256,7 @@ function report(opts: NodesOptions, results: NodesResult[]): string[] {
     `LMTP through HAProxy (leastconn, send-proxy-v2) to N Hermod nodes on Cassandra + Elasticsearch; ` +
       `smtp-source -L -d -s ${opts.sessions}, ${sizeLabel(opts.size)}, >= ${opts.seconds} s per node count; ` +
       `CPU over the load window, 100 % = one core, ${cpus().length} cores on this machine`,
-    'nodes   msgs/s   vs first   hermod total (per node)              haproxy  cassandra  elasticsearch  machine total',
+    'nodes   msgs/s   vs first   hermod total (per node)              haproxy  cassandra  elasticsearch  these together  whole machine',
   ];
   for (const r of results) {
     if (r.error !== null && r.messages === 0) {
@@ -245,13 +269,14 @@ function report(opts: NodesOptions, results: NodesResult[]): string[] {
     lines.push(
       `${String(r.nodes).padStart(5)} ${r.msgsPerSecond.toFixed(1).padStart(8)} ${(base ? r.msgsPerSecond / base : 0).toFixed(2).padStart(9)}x   ` +
         `${`${hermodTotal.toFixed(0)} % (${perNode})`.padEnd(36)} ${pct(r.haproxy).padStart(7)} ${pct(r.servers.cassandra).padStart(10)} ` +
-        `${pct(r.servers.elasticsearch).padStart(14)} ${`${total.toFixed(0)} %`.padStart(14)}` +
+        `${pct(r.servers.elasticsearch).padStart(14)} ${`${total.toFixed(0)} %`.padStart(15)} ` +
+        `${(r.machineBusyPercent === null ? 'n/a' : `${r.machineBusyPercent.toFixed(0)} %`).padStart(14)}` +
         (r.error ? `   PROBLEM: ${r.error}` : `   stored ${r.storedEntries} == sent`),
     );
   }
   lines.push(
-    `the servers' CPU is the whole process (shared with anything else running); with ${cpus().length} cores, a ` +
-      'machine total near ' + `${cpus().length * 100} % means more nodes can only divide the same cores`,
+    `the servers' CPU is the whole process (shared with anything else using them); "whole machine" is every ` +
+      `process (/proc/stat): near ${cpus().length * 100} %, more nodes can only divide the same cores`,
   );
   return lines;
 }
