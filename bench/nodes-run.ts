@@ -85,6 +85,14 @@ function positiveList(name: string, raw: string): number[] {
   return out;
 }
 
+/** A non-negative (or, unless allowZero, positive) integer flag, or a usage error naming it. */
+function count(name: string, raw: string | undefined, fallback: number, allowZero = false): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new Error(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${raw}`);
+  return n;
+}
+
 /** Parses the nodes bench's flags (the same names as the main bench where they mean the same). */
 export function parseNodesOptions(argv: string[]): NodesOptions {
   const { values } = parseArgs({
@@ -109,10 +117,10 @@ export function parseNodesOptions(argv: string[]): NodesOptions {
   }
   return {
     nodes: positiveList('nodes', values.nodes ?? '1,2,3'),
-    seconds: values.seconds === undefined ? 10 : Number(values.seconds) || 10,
-    sessions: values.sessions === undefined ? 20 : Math.max(1, Number(values.sessions) || 20),
+    seconds: count('seconds', values.seconds, 10),
+    sessions: count('sessions', values.sessions, 20),
     size: sizes[0],
-    warmup: values.warmup === undefined ? 200 : Math.max(0, Number(values.warmup) || 0),
+    warmup: count('warmup', values.warmup, 200, true),
     keep: values.keep ?? false,
   };
 }
