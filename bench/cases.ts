@@ -157,8 +157,10 @@ export async function runHermodCase(size: number, s: RunSettings, engine: Engine
       s.log(`  ${label}: warm-up of ${warm.messages} in ${warm.seconds.toFixed(2)} s (not measured)`);
     }
     const servers = engine.serverStats ? sampleServers() : null;
+    const probe = engine.probe ? await engine.probe() : null;
     const { load, stats } = await loadWithStats(label, hermod, size, s);
     const serverCpu = servers?.();
+    const roundTrips = probe ? await probe() : null;
     const lat = await latencyOrNote(hermod, size, s);
     // Let the indexer catch up, so its share of the statements is in the breakdown.
     if (engine.serverStats) await new Promise((r) => setTimeout(r, INDEXER_GRACE_MS));
@@ -171,7 +173,7 @@ export async function runHermodCase(size: number, s: RunSettings, engine: Engine
     result.storedLatencyEntries = counts[LATENCY_MAILBOX].entries;
     if (engine.serverStats && serverCpu) {
       const deliveries = [LOAD_MAILBOX, LATENCY_MAILBOX, WARMUP_MAILBOX].reduce((n, box) => n + counts[box].entries, 0);
-      result.breakdown = { deliveries, loadMessages: load.messages, cpu: serverCpu, ...(await engine.serverStats()) };
+      result.breakdown = { deliveries, loadMessages: load.messages, cpu: serverCpu, probe: roundTrips, ...(await engine.serverStats()) };
     }
     return tagged(result);
   } catch (err) {

@@ -32,6 +32,53 @@ export interface DistributedBreakdown {
   tables: TableStatements[];
   elasticsearch: { bulkRequests: number; documents: number; avgBulkBytes: number } | null;
   cpu: { cassandra: ProcessStats | null; elasticsearch: ProcessStats | null };
+  /** Round trips of a probe read timed from the bench during the load window (null: no probe). */
+  probe?: RoundTrips | null;
+}
+
+/** Client-side round trips of one prepared single-partition read, sampled while the load ran. */
+export interface RoundTrips {
+  samples: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+const PROBE_EVERY_MS = 50;
+
+/**
+ * Times one prepared single-partition read (a claim that does not exist) every PROBE_EVERY_MS
+ * until the returned function is called: what one statement's round trip costs under the load,
+ * seen from a client on the same machine. The coordinator figures of system_views are kept too,
+ * but they are Cassandra's own (decaying) histograms, rounded to 0.001 of their unit.
+ */
+export async function probeRoundTrips(contactPoint: string, datacenter: string, keyspace: string): Promise<() => Promise<RoundTrips | null>> {
+  const { default: cassandra } = await import('cassandra-driver');
+  const client = new cassandra.Client({ contactPoints: [contactPoint], localDataCenter: datacenter });
+  await client.connect();
+  const query = `SELECT entry_id FROM ${keyspace}.entry_claims WHERE mailbox_id = ? AND sha256 = ?`;
+  const times: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const started = process.hrtime.bigint();
+      try {
+        await client.execute(query, ['probe', 'probe'], { prepare: true });
+        times.push(Number(process.hrtime.bigint() - started) / 1e6);
+      } catch {
+        // A failed probe is no round trip; the case reports its own failures.
+      }
+      await new Promise((r) => setTimeout(r, PROBE_EVERY_MS));
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+    await client.shutdown();
+    if (times.length === 0) return null;
+    const sorted = [...times].sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+    return { samples: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99) };
+  };
 }
 
 /** Pids of the shared servers, from `scripts/services status`. */
@@ -117,7 +164,13 @@ export function breakdownLines(name: string, b: DistributedBreakdown, hermodCpuS
   const writes = b.tables.filter((t) => t.kind === 'write').reduce((s, t) => s + t.count, 0);
   lines.push(`  cassandra statements: ${fmt(per(writes + reads), 2)} (${fmt(per(writes), 2)} writes, ${fmt(per(reads), 2)} reads; indexer included)`);
   for (const t of b.tables) {
-    lines.push(`    ${t.kind.padEnd(5)} ${t.table.padEnd(22)} ${fmt(per(t.count), 2).padStart(6)}/delivery  coordinator p50 ${fmt(t.p50Ms, 3)} ms  p99 ${fmt(t.p99Ms, 3)} ms`);
+    lines.push(`    ${t.kind.padEnd(5)} ${t.table.padEnd(22)} ${fmt(per(t.count), 2).padStart(6)}/delivery  system_views p50 ${fmt(t.p50Ms, 3)}  p99 ${fmt(t.p99Ms, 3)} (as reported)`);
+  }
+  if (b.probe) {
+    lines.push(
+      `  one statement's round trip under this load (a prepared read timed from the bench every ${PROBE_EVERY_MS} ms, ` +
+        `${b.probe.samples} samples): p50 ${fmt(b.probe.p50Ms, 2)} ms  p99 ${fmt(b.probe.p99Ms, 2)} ms`,
+    );
   }
   const es = b.elasticsearch;
   lines.push(

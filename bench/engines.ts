@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cassandraStatements, elasticsearchBulks, type DistributedBreakdown } from './distributed-stats.js';
+import { cassandraStatements, elasticsearchBulks, probeRoundTrips, type DistributedBreakdown, type RoundTrips } from './distributed-stats.js';
 
 /** Engine names accepted by --engines. */
 export const ENGINE_NAMES = ['embedded', 'distributed'] as const;
@@ -33,6 +33,8 @@ export interface EngineProfile {
    * statements per table of the keyspace and bulk requests of the index.
    */
   serverStats?(): Promise<Pick<DistributedBreakdown, 'tables' | 'elasticsearch'>>;
+  /** Starts timing statement round trips on the last configLines()' keyspace; the result stops it. */
+  probe?(): Promise<() => Promise<RoundTrips | null>>;
 }
 
 /** Where the shared servers listen (from `scripts/services env`). */
@@ -84,6 +86,10 @@ function distributed(addresses: ServiceAddresses): EngineProfile {
         '  driver: elasticsearch',
         `  elasticsearch: { nodes: [${JSON.stringify(addresses.elasticsearch)}], indexPrefix: ${current.replace('_', '-')}, replicas: 0 }`,
       ];
+    },
+    async probe() {
+      if (!current) return async () => null;
+      return probeRoundTrips(addresses.cassandra, addresses.datacenter, current).catch(() => async () => null);
     },
     async serverStats() {
       if (!current) return { tables: [], elasticsearch: null };

@@ -80,7 +80,7 @@ async function cli(configFile: string, args: string[]): Promise<string> {
 }
 
 /** Creates the bench domain and its mailboxes (unlimited quota) through the CLI. */
-async function provision(configFile: string): Promise<void> {
+async function provisionBench(configFile: string): Promise<void> {
   await cli(configFile, ['domain', 'add', BENCH_DOMAIN]);
   for (const box of [LOAD_MAILBOX, LATENCY_MAILBOX, WARMUP_MAILBOX]) {
     await cli(configFile, ['mailbox', 'add', box, '--quota', '0']);
@@ -111,14 +111,16 @@ function spawnServe(dir: string, configFile: string): { child: ChildProcess; tai
  * Starts a fresh Hermod in a new temp dir and waits until its LMTP port greets with 220.
  * @param sessions - planned parallel sessions (sets the per-client connection limit).
  * @param engineLines - config lines choosing the storage engines (none: the embedded default).
+ * @param provision - create the bench domain and mailboxes first; false for a further node on
+ *   shared (distributed) stores that the first node already provisioned.
  */
-export async function startHermod(sessions: number, engineLines: string[] = []): Promise<HermodHandle> {
+export async function startHermod(sessions: number, engineLines: string[] = [], provision = true): Promise<HermodHandle> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   const dir = mkdtempSync(join(tmpdir(), 'hermod-bench-'));
   const host = '127.0.0.1';
   const port = await freePort();
   const configFile = writeConfig(dir, port, sessions, engineLines);
-  await provision(configFile);
+  if (provision) await provisionBench(configFile);
   const { child, tail } = spawnServe(dir, configFile);
   await awaitChildGreeting(
     child,

@@ -9,6 +9,8 @@
  *                         [--latency-count 200] [--reconnect] [--keep] [--sink-only]
  *                         [--engines embedded|distributed] [--warmup 200]
  *                         [--servers hermod,reference,sink]
+ *        npm run bench -- --engines distributed --nodes 1,2,3 [--seconds 10] [--sessions 20]
+ *                         [--sizes 4096] [--warmup 200]   (bench/nodes-run.ts: HAProxy in front)
  *
  * --engines distributed adds, per size, a Hermod on Cassandra + Elasticsearch (engines.ts; the
  * servers of scripts/services, started if needed) right after the embedded baseline, measured
@@ -227,7 +229,11 @@ async function main(): Promise<void> {
   if (anyProblem(cases)) process.exitCode = 1;
 }
 
-main().catch((err: unknown) => {
+// --nodes is its own bench (several nodes behind HAProxy): bench/nodes-run.ts.
+const entry = process.argv.includes('--nodes')
+  ? import('./nodes-run.js').then((m) => m.runNodesBench(process.argv.slice(2)))
+  : main();
+entry.catch((err: unknown) => {
   console.error(`bench: ${(err as Error).message ?? String(err)}`);
   process.exitCode = 2;
 });

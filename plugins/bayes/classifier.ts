@@ -38,10 +38,14 @@ const add = (a: BayesCounts, b: BayesCounts): BayesCounts => ({ spam: a.spam + b
  * `global` (or no mailbox) uses the global scope.
  */
 export async function chooseStats(store: BayesTokenStore, mailboxId: string | null, config: BayesConfig): Promise<Stats> {
-  const global = await store.bayesTotals(BAYES_GLOBAL_SCOPE);
+  const globalOnly = mailboxId === null || config.mailbox.mode === 'global';
+  // Both totals at once: on a distributed store each read is a round trip on the delivery path.
+  const [global, own] = await Promise.all([
+    store.bayesTotals(BAYES_GLOBAL_SCOPE),
+    globalOnly ? null : store.bayesTotals(mailboxId),
+  ]);
   const globalStats: Stats = { source: 'global', scopes: [BAYES_GLOBAL_SCOPE], totals: global };
-  if (mailboxId === null || config.mailbox.mode === 'global') return globalStats;
-  const own = await store.bayesTotals(mailboxId);
+  if (mailboxId === null || own === null) return globalStats;
   if (config.mailbox.mode === 'merge') {
     if (own.spam + own.ham === 0) return globalStats;
     return { source: 'merged', scopes: [mailboxId, BAYES_GLOBAL_SCOPE], totals: add(own, global) };
@@ -54,8 +58,9 @@ export async function chooseStats(store: BayesTokenStore, mailboxId: string | nu
 async function lookupAll(store: BayesTokenStore, scopes: string[], tokens: string[]): Promise<Map<string, BayesCounts>> {
   if (scopes.length === 1) return store.bayesLookup(scopes[0], tokens);
   const sum = new Map<string, BayesCounts>();
-  for (const scope of scopes) {
-    for (const [token, counts] of await store.bayesLookup(scope, tokens)) {
+  // The scopes are read at once, as the totals are: each is its own round trip.
+  for (const found of await Promise.all(scopes.map((scope) => store.bayesLookup(scope, tokens)))) {
+    for (const [token, counts] of found) {
       sum.set(token, add(sum.get(token) ?? { spam: 0, ham: 0 }, counts));
     }
   }
