@@ -39,6 +39,9 @@ export {
 export { authservIdOf } from './mail/authentication-results.js';
 export { htmlToPlainText } from './mail/html-text.js';
 
+// SQLite set-up for a plugin's own file that several nodes may open at once.
+export { switchToWal } from './store/sqlite/wal-mode.js';
+
 // Network helpers shared by the network plugins (DNS lists, SPF, greylisting, rate limits).
 export { createDnsClient, dnsConfigSchema, isNoRecord, type DnsClient, type DnsConfig, type DnsLookup } from './net/dns-resolver.js';
 export { cidrListSchema, isAddressOrCidr, LOOPBACK } from './net/cidr-list.js';

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { switchToWal } from '../../src/plugin-api.js';
 import type { GreylistStore } from './store.js';
 import type { TripletRecord } from './triplet.js';
 
@@ -22,7 +23,7 @@ export class SqliteGreylistStore implements GreylistStore {
     this.db = new Database(file);
     // The busy timeout first: another node opening the same file may hold the lock WAL set-up needs.
     this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('journal_mode = WAL');
+    switchToWal(this.db, 5000);
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(`CREATE TABLE IF NOT EXISTS greylist (
       triplet TEXT PRIMARY KEY,

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { switchToWal } from '../../store/sqlite/wal-mode.js';
 import { WalSync } from '../../store/sqlite/wal-sync.js';
 import { SearchIndexError } from '../search-error.js';
 import type { IndexedEntry, SearchDocument, SearchHit, SearchIndex, SearchQuery } from '../search-index.js';
@@ -19,7 +20,7 @@ export function openIndexDatabase(file: string): Database.Database {
   const db = new Database(file);
   // The busy timeout first: another node opening the same file may hold the lock WAL set-up needs.
   db.pragma('busy_timeout = 5000');
-  db.pragma('journal_mode = WAL');
+  switchToWal(db, 5000);
   db.pragma('synchronous = FULL');
   db.exec(SCHEMA_SQL);
   return db;

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { switchToWal } from './wal-mode.js';
 
 /**
  * Opens a SQLite connection set up the way the message store needs it: parent directories
@@ -17,8 +18,9 @@ export function openDatabase(file: string, busyTimeoutMs: number): Database.Data
     // First, before any statement that takes a lock: switching a new file to WAL needs an
     // exclusive lock, and a second node opening the file at the same moment must wait for it,
     // not fail with SQLITE_BUSY.
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-    db.pragma('journal_mode = WAL');
+    const timeoutMs = Math.max(0, Math.floor(busyTimeoutMs));
+    db.pragma(`busy_timeout = ${timeoutMs}`);
+    switchToWal(db, timeoutMs);
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     return db;
@@ -27,3 +29,4 @@ export function openDatabase(file: string, busyTimeoutMs: number): Database.Data
     throw err;
   }
 }
+
