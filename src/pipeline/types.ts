@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
 import type { BayesTokenStore } from '../store/roles.js';
@@ -87,9 +88,18 @@ export interface Transaction extends TransactionExtensions {
   id: string;
   mailFrom: string;
   recipients: RecipientState[];
-  /** Set from the data stage on: the bytes as received. */
+  /**
+   * Set from the data stage on: the bytes as received, one Buffer of exactly the message's size
+   * (read once from the DATA spool for a large message). Prefer `rawStream` where a stream will do.
+   */
   raw?: Buffer;
   sha256?: string;
+  /**
+   * Set from the data stage on: a new stream of the message bytes at each call, in slices of the
+   * in-memory message (no copy), for parsers that work on streams. Use as
+   * `txn.rawStream?.() ?? Readable.from([txn.raw])`.
+   */
+  rawStream?: () => Readable;
   /** What the mailbox entry lists; set by a plugin that parses the message (parse). */
   summary?: MessageSummary;
   /** Headers Hermod adds in front of the raw message, in order. */

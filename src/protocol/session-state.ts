@@ -1,3 +1,5 @@
+import type { InflightBudget } from './inflight-budget.js';
+import type { MessageSpool } from './message-spool.js';
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -15,6 +17,10 @@ export interface ListenerDeps {
   peers: Map<string, PeerInfo>;
   /** Connection, recipient and transaction counts for /metrics; none when the ops endpoint is off. */
   metrics?: Metrics;
+  /** Where DATA goes past limits.spoolThresholdBytes; shared by the listeners. */
+  spool: MessageSpool;
+  /** limits.maxInflightBytes over all listeners. */
+  budget: InflightBudget;
 }
 
 /** What Hermod keeps per SMTP/LMTP connection, beside smtp-server's own session. */

@@ -8,6 +8,7 @@ import type { RecipientState, SessionInfo, Transaction } from '../pipeline/types
 import type { EntryStore, MailDirectory } from '../store/roles.js';
 import type { LedgerLine } from '../store/types.js';
 import { MessageProcessor, type ProcessResult } from './message-processor.js';
+import type { ReceivedMessage } from './received-message.js';
 import { replyForOutcome, type RecipientOutcome } from './recipient-outcome.js';
 
 /**
@@ -84,8 +85,11 @@ export class TransactionCore {
     return reply;
   }
 
-  /** DATA: every accepted recipient's outcome and reply, in RCPT order. */
-  async deliver(open: OpenTransaction, raw: Buffer): Promise<DeliveryReport> {
+  /**
+   * DATA: every accepted recipient's outcome and reply, in RCPT order. The listeners hand in what
+   * the intake received (hashed, maybe spooled); the queue's local deliverer a Buffer.
+   */
+  async deliver(open: OpenTransaction, raw: Buffer | ReceivedMessage): Promise<DeliveryReport> {
     const { session, transaction: txn } = open;
     const recipients = txn.recipients.map((r) => r.address);
     const received = receivedHeader(session, this.deps.config.hostname, txn.id, recipients);

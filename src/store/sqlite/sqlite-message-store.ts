@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { HermodError, StoreError } from '../../errors.js';
+import { sha256Of } from '../../mail/message-digest.js';
 import type { MessageStore } from '../message-store.js';
 import type {
   BayesCounts,
@@ -20,11 +21,12 @@ import type {
   OutboxItem,
 } from '../types.js';
 import { BayesTokens } from './bayes-tokens.js';
-import { EntryReader } from './entry-reader.js';
+import { BlobFiles } from './blob-files.js';
+import { EntryReader, type RawRow } from './entry-reader.js';
 import { EntryRemover } from './entry-remover.js';
 import { canonicalFolder } from '../input-checks.js';
 import { EntryUpdater } from './entry-updater.js';
-import { EntryWriter } from './entry-writer.js';
+import { EntryWriter, type StoredDelivery } from './entry-writer.js';
 import { GroupCommit } from './group-commit.js';
 import { MailboxDirectory } from './mailbox-directory.js';
 import { MailboxPasswords } from './mailbox-passwords.js';
@@ -41,7 +43,17 @@ export interface SqliteMessageStoreOptions {
    * @defaultValue 5000
    */
   busyTimeoutMs?: number;
+  /**
+   * Raw messages larger than this many bytes are content-addressed files in `blobDir` (see
+   * BlobFiles), not rows. Not used by a `':memory:'` store. @defaultValue 1048576
+   */
+  fileThresholdBytes?: number;
+  /** Where those files go. @defaultValue `<file>.blobs` */
+  blobDir?: string;
 }
+
+/** A file no row refers to is swept at open once this old: a younger one may be about to be committed. */
+const SWEEP_MIN_AGE_MS = 10 * 60 * 1000;
 
 /** The parts that exist only while the database is open. */
 interface OpenState {
@@ -50,7 +62,8 @@ interface OpenState {
   writer: EntryWriter;
   reader: EntryReader;
   outbox: OutboxQueue;
-  commits: GroupCommit<Delivery, DeliveryResult>;
+  commits: GroupCommit<StoredDelivery, DeliveryResult>;
+  blobs: BlobFiles | null;
   updater: EntryUpdater;
   bayes: BayesTokens;
   passwords: MailboxPasswords;
@@ -65,11 +78,15 @@ interface OpenState {
 export class SqliteMessageStore implements MessageStore {
   private readonly file: string;
   private readonly busyTimeoutMs: number;
+  private readonly blobDir: string | null;
+  private readonly fileThresholdBytes: number;
   private state: OpenState | null = null;
 
   constructor(options: SqliteMessageStoreOptions) {
     this.file = options.file;
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.blobDir = options.file === ':memory:' ? null : (options.blobDir ?? `${options.file}.blobs`);
+    this.fileThresholdBytes = options.fileThresholdBytes ?? 1024 * 1024;
   }
 
   /** Opens the file, sets the durability pragmas and applies pending migrations. Idempotent. */
@@ -80,20 +97,24 @@ export class SqliteMessageStore implements MessageStore {
       db = openDatabase(this.file, this.busyTimeoutMs);
       applyMigrations(db);
       const outbox = new OutboxQueue(db);
-      const writer = new EntryWriter(db, outbox);
+      const blobs = this.blobDir === null ? null : new BlobFiles(this.blobDir, this.fileThresholdBytes);
+      const writer = new EntryWriter(db, outbox, blobs);
       const reader = new EntryReader(db);
       const bayes = new BayesTokens(db);
+      const remover = new EntryRemover(db, outbox, reader, blobs);
+      remover.sweepFiles(SWEEP_MIN_AGE_MS);
       this.state = {
         db,
         outbox,
         directory: new MailboxDirectory(db, outbox, bayes),
         writer,
         reader,
-        commits: new GroupCommit((batch: Delivery[]) => writer.deliverMany(batch)),
+        commits: new GroupCommit((batch: StoredDelivery[]) => writer.deliverMany(batch)),
+        blobs,
         updater: new EntryUpdater(db, outbox, reader),
         bayes,
         passwords: new MailboxPasswords(db),
-        remover: new EntryRemover(db, outbox, reader),
+        remover,
       };
     } catch (err) {
       db?.close();
@@ -133,7 +154,12 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async removeMailbox(address: string): Promise<void> {
-    return this.run('removeMailbox', (s) => s.directory.removeMailbox(address));
+    const dropped = this.run('removeMailbox', (s) => s.directory.removeMailbox(address));
+    try {
+      this.state?.remover.removeFiles(dropped);
+    } catch {
+      // Committed already; files left behind are swept at the next open (see EntryRemover).
+    }
   }
 
   async resolveAddress(address: string): Promise<Mailbox | null> {
@@ -155,12 +181,28 @@ export class SqliteMessageStore implements MessageStore {
 
   /** Concurrent deliveries share one commit (see GroupCommit); each resolves once durable. */
   async deliver(delivery: Delivery): Promise<DeliveryResult> {
-    if (!this.state) throw new StoreError('deliver: the message store is not open');
+    const state = this.state;
+    if (!state) throw new StoreError('deliver: the message store is not open');
     try {
-      return await this.state.commits.submit({ ...delivery, folder: canonicalFolder(delivery.folder) });
+      const stored = await this.placeRaw(state, { ...delivery, folder: canonicalFolder(delivery.folder) });
+      return await state.commits.submit(stored);
     } catch (err) {
       throw asStoreError('deliver', err);
     }
+  }
+
+  /**
+   * A large raw message becomes a durable file before its delivery joins a commit (BlobFiles);
+   * copied from the DATA spool when the delivery names it. A delivery whose sha256 is not the
+   * hash of its bytes is left to the writer, which refuses it.
+   */
+  private async placeRaw(state: OpenState, delivery: Delivery): Promise<StoredDelivery> {
+    const { blobs } = state;
+    if (!blobs?.wants(delivery.raw.length)) return delivery;
+    const sha256 = sha256Of(delivery.raw);
+    if (String(delivery.sha256).toLowerCase() !== sha256) return delivery;
+    await blobs.put(sha256, delivery.raw, delivery.rawFile);
+    return { ...delivery, inFile: true };
   }
 
   async findDelivered(mailboxId: string, sha256: string): Promise<string | null> {
@@ -185,11 +227,29 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async getRaw(sha256: string): Promise<Buffer | null> {
-    return this.run('getRaw', (s) => s.reader.getRaw(sha256));
+    const row = this.run('getRaw', (s) => s.reader.getRaw(sha256));
+    return row ? this.bytesOf(row) : null;
   }
 
+  /** Hermod's prepended headers followed by the raw bytes, untouched. */
   async getFullMessage(entryId: string): Promise<Buffer | null> {
-    return this.run('getFullMessage', (s) => s.reader.getFull(entryId));
+    const full = this.run('getFullMessage', (s) => s.reader.getFull(entryId));
+    if (!full) return null;
+    const raw = await this.bytesOf(full.raw);
+    const headers = Buffer.from(full.prependHeaders, 'utf8');
+    return Buffer.concat([headers, raw], headers.length + raw.length);
+  }
+
+  /** The raw bytes of a row: in the row, or read from its file. */
+  private async bytesOf(row: RawRow): Promise<Buffer> {
+    if (!row.inFile) return row.raw;
+    const blobs = this.state?.blobs;
+    if (!blobs) throw new StoreError(`getRaw: raw message ${row.sha256} is a file, but this store has no blob directory`);
+    try {
+      return await blobs.read(row.sha256);
+    } catch (err) {
+      throw asStoreError(`read the file of raw message ${row.sha256}`, err);
+    }
   }
 
   async getLedger(entryId: string): Promise<LedgerLine[]> {
