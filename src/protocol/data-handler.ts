@@ -51,36 +51,40 @@ export class DataHandler {
     }
     let counted = 0;
     let data: SpooledData | undefined;
+    let answer: Parameters<DataDone>;
     try {
       data = await spool.receive(stream, config.limits.maxMessageBytes, (n) => {
         counted += n;
         budget.add(n);
       });
-      await this.answer(stream, state, data, started, done);
+      answer = await this.answer(stream, state, data, started);
     } catch (err) {
       // The client went away mid-DATA (nothing to answer) or the spool failed unexpectedly.
       this.deps.log.warn({ err, txn: state.open?.transaction.id }, 'DATA not received');
-      done(replyError(REPLIES.spoolFailure));
-    } finally {
-      await data?.dispose().catch((err: unknown) => this.deps.log.error({ err }, 'spool file not removed'));
-      budget.release(counted);
+      answer = [replyError(REPLIES.spoolFailure)];
     }
+    // The spool file goes and the budget is given back before the reply: a client that sends its
+    // next message at once finds the room its last one took.
+    await data?.dispose().catch((err: unknown) => this.deps.log.error({ err }, 'spool file not removed'));
+    budget.release(counted);
+    done(...answer);
   }
 
-  private async answer(stream: SMTPServerDataStream, state: SessionState, data: SpooledData, started: number, done: DataDone): Promise<void> {
+  /** The reply to DATA, as smtp-server's callback takes it. */
+  private async answer(stream: SMTPServerDataStream, state: SessionState, data: SpooledData, started: number): Promise<Parameters<DataDone>> {
     const open = state.open!;
     const txn = open.transaction;
     // smtp-server refuses an oversized message itself (message too big); nothing is processed.
     if (stream.sizeExceeded) {
       this.logTransaction(state, data.size, started, [], 'too-big');
       this.deps.metrics?.transaction(this.deps.listener, 'too_big', (performance.now() - started) / 1000);
-      return done(null);
+      return [null];
     }
     if (data.failure) {
       // Disk full or an I/O error on the spool: nothing was kept, the client keeps the message.
       this.deps.log.error({ err: data.failure, txn: txn.id }, 'DATA spool write failed');
       this.deps.metrics?.transaction(this.deps.listener, 'deferred', (performance.now() - started) / 1000);
-      return done(replyError(REPLIES.spoolFailure));
+      return [replyError(REPLIES.spoolFailure)];
     }
     try {
       const message = await data.load();
@@ -89,17 +93,16 @@ export class DataHandler {
       const results = outcomes.map((o, i): [RecipientOutcome, Reply] => [o, replies[i]]);
       if (this.deps.listener === 'lmtp') {
         this.logTransaction(state, data.size, started, results, undefined, [], result.decisions);
-        return done(null, replies.map(toLmtpResponse));
+        return [null, replies.map(toLmtpResponse)];
       }
       const { reply, dropped } = singleReply(outcomes, replies);
       this.logTransaction(state, data.size, started, results, dropped.length ? 'refused copies dropped' : undefined, dropped, result.decisions);
       // smtp-server takes an SMTP refusal as the error argument, an acceptance as the message.
-      if (reply.code >= 400) done(replyError(reply));
-      else done(null, `${reply.enhanced} ${reply.text}`);
+      return reply.code >= 400 ? [replyError(reply)] : [null, `${reply.enhanced} ${reply.text}`];
     } catch (err) {
       this.deps.log.error({ err, txn: txn.id }, 'message processing failed');
       this.deps.metrics?.transaction(this.deps.listener, 'failed', (performance.now() - started) / 1000);
-      done(replyError(REPLIES.storeFailure));
+      return [replyError(REPLIES.storeFailure)];
     }
   }
 

@@ -74,6 +74,8 @@ class SpoolWriter {
   private kept = 0;
   private file: FileHandle | null = null;
   private spooled = false;
+  /** The file exists (was opened): only then is there something to remove. */
+  private created = false;
   private failure: Error | undefined;
 
   constructor(
@@ -92,6 +94,7 @@ class SpoolWriter {
       if (!this.spooled) {
         this.spooled = true;
         this.file = await open(this.path, 'wx', 0o600);
+        this.created = true;
         await this.file.writev(this.chunks);
         this.chunks = [];
       }
@@ -116,12 +119,15 @@ class SpoolWriter {
     this.chunks = [];
     const file = this.file;
     this.file = null;
+    // A close failure matters no more once the file is being removed.
     await file?.close().catch(() => undefined);
-    if (this.spooled) await rm(this.path, { force: true });
+    if (this.created) await rm(this.path, { force: true });
+    this.created = false;
   }
 
   result(size: number, sha256: string): SpooledData {
-    const { path, spooled, failure } = this;
+    const { path, failure } = this;
+    const spooled = this.created;
     let chunks = this.chunks;
     this.chunks = [];
     return {
