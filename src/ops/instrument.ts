@@ -1,7 +1,7 @@
-import type { ReceivedMessage } from '../transaction/received-message.js';
 import type { EventEmitter } from 'node:events';
 import type { SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerSession } from 'smtp-server';
 import type { DeliveryReport, OpenTransaction, TransactionCore } from '../transaction/transaction-core.js';
+import type { ReceivedMessage } from '../transaction/received-message.js';
 import type { AttemptReport } from '../queue/attempt-runner.js';
 import type { SearchIndex } from '../search/search-index.js';
 import type { MessageStore } from '../store/message-store.js';

@@ -1,11 +1,11 @@
-import type { InflightBudget } from './inflight-budget.js';
-import type { MessageSpool } from './message-spool.js';
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { LedgerLine, SessionInfo } from '../pipeline/types.js';
 import type { OpenTransaction, TransactionCore } from '../transaction/transaction-core.js';
 import type { ClientIdentity } from './forwarded-attributes.js';
+import type { InflightBudget } from './inflight-budget.js';
+import type { MessageSpool } from './message-spool.js';
 
 /** What the LMTP and SMTP listeners' handlers share: the transaction core and the listener's setting. */
 export interface ListenerDeps {

@@ -1,7 +1,7 @@
-import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
 import { sha256Of } from '../mail/message-digest.js';
+import { rawStreamOf } from '../mail/raw-stream.js';
 import { decide, describeDecision, type Decision } from '../pipeline/decision.js';
 import type { PluginRunner } from '../pipeline/runner.js';
 import type { RecipientState, SessionInfo, Transaction, Verdict } from '../pipeline/types.js';
@@ -64,7 +64,7 @@ export class MessageProcessor {
     txn.raw = raw;
     // The intake hashed the bytes as they streamed in; a Buffer handed in directly is hashed here.
     txn.sha256 = received?.sha256 ?? sha256Of(raw);
-    txn.rawStream = () => sliced(raw);
+    txn.rawStream = () => rawStreamOf(raw);
     const ledger: LedgerLine[] = [...priorLedger];
     // Idempotent redelivery before policy: a copy already in its mailbox answers 250 whatever
     // the quota or the scoring say today (an MTA retrying after a lost reply).
@@ -131,16 +131,6 @@ export class MessageProcessor {
       return null;
     }
   }
-}
-
-/** Slices of the in-memory message (views, not copies), so a stream parser never holds a second copy. */
-function sliced(raw: Buffer, sliceBytes = 64 * 1024): Readable {
-  return Readable.from(
-    (function* slices() {
-      for (let at = 0; at < raw.length; at += sliceBytes) yield raw.subarray(at, at + sliceBytes);
-    })(),
-    { objectMode: false },
-  );
 }
 
 function duplicateOf(recipient: RecipientState, entryId: string): RecipientOutcome {

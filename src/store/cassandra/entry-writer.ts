@@ -1,6 +1,6 @@
-import { sha256Of } from '../../mail/message-digest.js';
 import { monotonicFactory } from 'ulid';
 import { InputError, StoreError } from '../../errors.js';
+import { sha256Of } from '../../mail/message-digest.js';
 import type { Delivery, DeliveryResult, Mailbox } from '../types.js';
 import type { BlobStore } from './blob-store.js';
 import type { BatchStatement, CassandraSession } from './cassandra-session.js';

@@ -1,7 +1,7 @@
-import { sha256Of } from '../../mail/message-digest.js';
 import type Database from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
 import { InputError, StoreError } from '../../errors.js';
+import { sha256Of } from '../../mail/message-digest.js';
 import type { Delivery, DeliveryResult } from '../types.js';
 import type { BlobFiles } from './blob-files.js';
 import type { OutboxQueue } from './outbox-queue.js';
