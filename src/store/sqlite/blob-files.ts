@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { copyFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -64,8 +64,25 @@ export class BlobFiles {
     await fsyncDir(shard);
   }
 
-  read(sha256: string): Promise<Buffer> {
-    return readFile(this.pathOf(sha256));
+  /**
+   * `prefix` followed by the file's bytes, in one Buffer of exactly their joint length: a full
+   * message (prepended headers + raw) without a second copy of a large raw message.
+   */
+  async readAfter(sha256: string, prefix: Buffer): Promise<Buffer> {
+    const handle = await open(this.pathOf(sha256), 'r');
+    try {
+      const { size } = await handle.stat();
+      const out = Buffer.allocUnsafe(prefix.length + size);
+      prefix.copy(out, 0);
+      for (let at = 0; at < size; ) {
+        const { bytesRead } = await handle.read(out, prefix.length + at, size - at, at);
+        if (bytesRead === 0) throw new Error(`${this.pathOf(sha256)} ended after ${at} of ${size} bytes`);
+        at += bytesRead;
+      }
+      return out;
+    } finally {
+      await handle.close();
+    }
   }
 
   /** Unlinks the file of `sha256`; call under the write lock, after checking no row refers to it. */

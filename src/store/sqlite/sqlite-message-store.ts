@@ -235,18 +235,18 @@ export class SqliteMessageStore implements MessageStore {
   async getFullMessage(entryId: string): Promise<Buffer | null> {
     const full = this.run('getFullMessage', (s) => s.reader.getFull(entryId));
     if (!full) return null;
-    const raw = await this.bytesOf(full.raw);
     const headers = Buffer.from(full.prependHeaders, 'utf8');
-    return Buffer.concat([headers, raw], headers.length + raw.length);
+    if (full.raw.inFile) return this.bytesOf(full.raw, headers);
+    return Buffer.concat([headers, full.raw.raw], headers.length + full.raw.raw.length);
   }
 
-  /** The raw bytes of a row: in the row, or read from its file. */
-  private async bytesOf(row: RawRow): Promise<Buffer> {
-    if (!row.inFile) return row.raw;
+  /** The raw bytes of a row, after `prefix`: from the row, or read from its file. */
+  private async bytesOf(row: RawRow, prefix = Buffer.alloc(0)): Promise<Buffer> {
+    if (!row.inFile) return prefix.length ? Buffer.concat([prefix, row.raw]) : row.raw;
     const blobs = this.state?.blobs;
     if (!blobs) throw new StoreError(`getRaw: raw message ${row.sha256} is a file, but this store has no blob directory`);
     try {
-      return await blobs.read(row.sha256);
+      return await blobs.readAfter(row.sha256, prefix);
     } catch (err) {
       throw asStoreError(`read the file of raw message ${row.sha256}`, err);
     }
