@@ -61,6 +61,13 @@ module.exports = {
       to: { path: '^src/', pathNot: ['^src/mail/', '^src/errors\\.ts$'] },
     },
     {
+      name: 'only-the-cli-imports-the-cli',
+      comment: 'The CLI is one front end over the admin room; the admin API and the server never borrow its helpers.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/cli/' },
+      to: { path: '^src/cli/' },
+    },
+    {
       name: 'no-barrels',
       comment:
         'One convention: a room in src/ has no index.ts; other rooms import the file that defines what they use, ' +

@@ -35,6 +35,10 @@ export {
   type Mailbox,
 } from './store/types.js';
 
+// Header readers more than one plugin needs.
+export { authservIdOf } from './mail/authentication-results.js';
+export { htmlToPlainText } from './mail/html-text.js';
+
 // Network helpers shared by the network plugins (DNS lists, SPF, greylisting, rate limits).
 export { createDnsClient, dnsConfigSchema, isNoRecord, type DnsClient, type DnsConfig, type DnsLookup } from './net/dns-resolver.js';
 export { cidrListSchema, isAddressOrCidr, LOOPBACK } from './net/cidr-list.js';

@@ -16,6 +16,7 @@ import { startOps, type RunningOps } from './ops/start-ops.js';
 import { openServices, type HermodServices } from './services.js';
 import { startSubmission } from './protocol/start-submission.js';
 import { startOutbound, type RunningOutbound } from './queue/start-outbound.js';
+import { QueuedSuccessNotices } from './queue/success-notices.js';
 import { TransactionCore } from './transaction/transaction-core.js';
 
 /** A started Hermod: its services, where it listens, and how to stop it gracefully. */
@@ -69,7 +70,9 @@ export async function startServer(config: HermodConfig, log: Logger, _options: S
       store: services.store,
     });
     const runner = new PluginRunner(plugins, log, metrics);
-    const transactions = new TransactionCore({ directory: store, entries: store, runner, config, log });
+    // NOTIFY=SUCCESS on the SMTP listener: "delivered" notices through the outbound queue, once it runs.
+    const notices = new QueuedSuccessNotices(() => side.outbound?.service, config.hostname, log, metrics);
+    const transactions = new TransactionCore({ directory: store, entries: store, runner, config, log, notices });
     const running: RunningServer = { services, close: async () => undefined };
     const intake = await openIntake(config, log);
     for (const kind of ['lmtp', 'smtp'] as const) {

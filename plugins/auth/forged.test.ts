@@ -7,7 +7,8 @@ import classify from '../classify/index.js';
 import parse from '../parse/index.js';
 import { contributions } from '../privacy/score.js';
 import { privacyConfigSchema } from '../privacy/config.js';
-import { authservIdOf, forgedAuthResults } from './forged.js';
+import { authservIdOf } from '../../src/plugin-api.js';
+import { forgedAuthResults } from './forged.js';
 import auth, { authConfigSchema, createAuthState, type AuthConfig } from './index.js';
 
 /** Claims, in our name (mx.test, the test hostname), that everything passed. */

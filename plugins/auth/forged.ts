@@ -5,6 +5,7 @@
  * plugin's own checks (`transaction.auth`) — and the raw message stays byte-exact, so instead of
  * renaming them they are counted, reported and scored.
  */
+import { authservIdOf } from '../../src/plugin-api.js';
 
 /** Most header bytes read. */
 const MAX_HEADER_BLOCK = 256 * 1024;
@@ -22,26 +23,6 @@ function headerFields(raw: Buffer): string[] {
     else fields.push(clean.slice(0, MAX_VALUE));
   }
   return fields;
-}
-
-/** Drops leading white space and (unnested) comments: `  (x) host; …` → `host; …`. */
-function skipCfws(value: string): string {
-  let i = 0;
-  for (;;) {
-    while (i < value.length && (value[i] === ' ' || value[i] === '\t')) i++;
-    if (value[i] !== '(') return value.slice(i);
-    const close = value.indexOf(')', i);
-    if (close < 0) return '';
-    i = close + 1;
-  }
-}
-
-/** The authserv-id of an Authentication-Results value (`mx.example.org 1; spf=pass …` → `mx.example.org`). */
-export function authservIdOf(value: string): string {
-  const rest = skipCfws(value);
-  let end = 0;
-  while (end < rest.length && rest[end] !== ';' && rest[end] !== ' ' && rest[end] !== '\t' && rest[end] !== '(') end++;
-  return rest.slice(0, end).toLowerCase();
 }
 
 /** The values of incoming Authentication-Results headers that claim `authservId`. */

@@ -40,15 +40,19 @@ export function htmlToPlainText(html: string, maxChars = 200_000): string {
   const lower = src.toLowerCase();
   const out: string[] = [];
   let i = 0;
+  // Where the next `<` is looked for: a `<` that starts no tag stays inside the text run, so a
+  // megabyte of `<` is one slice rather than a push per character.
+  let from = 0;
   let tags = true;
   while (i < src.length) {
-    const lt = tags ? src.indexOf('<', i) : -1;
+    if (from < i) from = i;
+    const lt = tags ? src.indexOf('<', from) : -1;
     if (lt < 0) {
       out.push(src.slice(i));
       break;
     }
-    out.push(src.slice(i, lt));
     if (lower.startsWith('<!--', lt)) {
+      out.push(src.slice(i, lt));
       const end = lower.indexOf('-->', lt + 4);
       if (end < 0) break;
       i = end + 3;
@@ -58,10 +62,10 @@ export function htmlToPlainText(html: string, maxChars = 200_000): string {
     const gt = isLetter(next) || next === '/' || next === '!' ? src.indexOf('>', lt + 1) : -2;
     if (gt < 0) {
       if (gt === -1) tags = false; // no `>` anywhere after: no later `<` is a tag either
-      out.push('<');
-      i = lt + 1;
+      from = lt + 1;
       continue;
     }
+    out.push(src.slice(i, lt));
     const name = tagName(src.slice(lt + 1, gt));
     i = gt + 1;
     if ((name === 'script' || name === 'style') && src[lt + 1] !== '/') {

@@ -8,10 +8,35 @@ export const MIN_WORD = 3;
 /** Longer words are mostly encodings, hashes or run-together junk: summarised, not kept. */
 export const MAX_WORD = 12;
 
-const URL_PATTERN = /\b(?:https?|ftp):\/\/[^\s<>"'()[\]{}]+|\bwww\.[a-z0-9-]+(?:\.[a-z0-9-]+)+[^\s<>"'()[\]{}]*/gi;
-const EMAIL_PATTERN = /[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+/gi;
+// Message text is hostile: every repetition below is bounded (a local part of at most 64, a label
+// of at most 63 characters, at most 8 more labels), so a long run of address characters without
+// an `@` costs a bounded amount per position instead of a rescan to its end (quadratic: 3 s for
+// 20,000 characters). Both are applied word by word, to words that can hold a match.
+const URL_PATTERN = /\b(?:https?|ftp):\/\/[^\s<>"'()[\]{}]+|\bwww\.[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){1,8}[^\s<>"'()[\]{}]*/gi;
+const EMAIL_PATTERN = /[a-z0-9._%+-]{1,64}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){1,8}/gi;
 // Punctuation trimmed off both ends of a word; `$`, `%` and `!` stay, they carry meaning in spam.
-const EDGE_PUNCTUATION = /^[^\p{L}\p{N}$€£]+|[^\p{L}\p{N}$€£%!]+$/gu;
+// The leading run is matched at the start only; the trailing run is walked back by hand: a
+// global `[...]+$` tries every position of a punctuation run inside the word (quadratic).
+const LEADING_PUNCTUATION = /^[^\p{L}\p{N}$€£]+/u;
+const KEPT_AT_END = /[\p{L}\p{N}$€£%!]/u;
+/** Longest word searched for URLs and addresses. */
+const MAX_LINK_WORD = 4096;
+/** Labels of a domain that make suffix tokens; more are hostile (each suffix copies the rest). */
+const MAX_DOMAIN_LABELS = 10;
+
+/** The word without leading and trailing punctuation. */
+export function trimPunctuation(word: string): string {
+  const start = LEADING_PUNCTUATION.exec(word)?.[0].length ?? 0;
+  let end = word.length;
+  while (end > start) {
+    const last = word.charCodeAt(end - 1);
+    // A low surrogate ends a character of two code units (an astral letter).
+    const width = last >= 0xdc00 && last <= 0xdfff && end - 2 >= start ? 2 : 1;
+    if (KEPT_AT_END.test(word.slice(end - width, end))) break;
+    end -= width;
+  }
+  return word.slice(start, end);
+}
 
 /** Adds tokens to a set, in first-seen order. */
 export type Emit = (token: string) => void;
@@ -21,7 +46,7 @@ export type Emit = (token: string) => void;
  * or a `skip:` summary (first character and length in tens) for a long word.
  */
 export function wordTokens(word: string, emit: Emit, prefix = ''): void {
-  const w = word.replace(EDGE_PUNCTUATION, '').toLowerCase();
+  const w = trimPunctuation(word).toLowerCase();
   if (w.length < MIN_WORD) return;
   if (w.length <= MAX_WORD) {
     emit(prefix + w);
@@ -45,7 +70,7 @@ export function emailTokens(address: string, emit: Emit, prefix = 'email'): void
 
 /** `mail.example.co.uk` → `example.co.uk`, `mail.example.co.uk` (the last label alone says little). */
 export function domainSuffixes(domain: string): string[] {
-  const labels = domain.toLowerCase().replace(/\.$/, '').split('.').filter(Boolean);
+  const labels = domain.toLowerCase().replace(/\.$/, '').split('.').filter(Boolean).slice(-MAX_DOMAIN_LABELS);
   const out: string[] = [];
   for (let i = labels.length - 2; i >= 0; i--) out.push(labels.slice(i).join('.'));
   return out.length > 0 ? out : labels;
@@ -76,18 +101,34 @@ export interface TextTokenOptions {
 
 /** Tokens of a body text: URLs and e-mail addresses first (then blanked), then words. */
 export function textTokens(text: string, emit: Emit, options: TextTokenOptions): void {
-  let body = text.slice(0, options.maxChars);
-  body = body.replace(URL_PATTERN, (url) => {
-    urlTokens(url, emit);
-    return ' ';
-  });
-  body = body.replace(EMAIL_PATTERN, (address) => {
-    emailTokens(address, emit);
-    return ' ';
-  });
+  // URLs and addresses never span white space, so taking them out word by word finds what a pass
+  // over the whole text would, and skips the regexes for the many words that cannot hold one.
+  const words: string[] = [];
+  for (const raw of text.slice(0, options.maxChars).split(/\s+/)) {
+    if (raw === '') continue;
+    let word = raw;
+    // A longer "word" is a data dump, not a link or an address; it still gives its skip: token.
+    if (word.length > MAX_LINK_WORD) {
+      words.push(word);
+      continue;
+    }
+    if (word.includes('://') || /www\./i.test(word)) {
+      word = word.replace(URL_PATTERN, (url) => {
+        urlTokens(url, emit);
+        return ' ';
+      });
+    }
+    if (word.includes('@')) {
+      word = word.replace(EMAIL_PATTERN, (address) => {
+        emailTokens(address, emit);
+        return ' ';
+      });
+    }
+    if (word === raw) words.push(word);
+    else for (const rest of word.split(' ')) if (rest !== '') words.push(rest);
+  }
   let previous: string | null = null;
-  for (const word of body.split(/\s+/)) {
-    if (word === '') continue;
+  for (const word of words) {
     wordTokens(word, emit);
     if (options.bigrams) previous = bigram(previous, word, emit);
   }
@@ -95,7 +136,7 @@ export function textTokens(text: string, emit: Emit, options: TextTokenOptions):
 
 /** Emits `bi:previous word` for two adjacent plain words; returns the word to pair next. */
 function bigram(previous: string | null, word: string, emit: Emit): string | null {
-  const w = word.replace(EDGE_PUNCTUATION, '').toLowerCase();
+  const w = trimPunctuation(word).toLowerCase();
   if (w.length < MIN_WORD || w.length > MAX_WORD) return null;
   if (previous !== null) emit(`bi:${previous} ${w}`);
   return w;

@@ -165,6 +165,30 @@ describe('hostile input', () => {
     expect(htmlToPlainText('x'.repeat(10), 4)).toBe('xxxx');
   });
 
+  // Each of these took seconds at 20,000 characters when a pattern rescanned a run to its end from
+  // every position; at 200,000 such a scan would not end within the test's timeout.
+  const options = { bigrams: true, maxChars: 200_000 };
+  it('reads a 200,000-character run of address characters without an @', () => {
+    const tokens = collect((emit) => textTokens(`see ${'a'.repeat(150_000)} and bob@example.org`, emit, options));
+    expect(tokens).toEqual(['email name:bob', 'email addr:example.org', 'see', 'skip:a 150000', 'and']);
+    const local = collect((emit) => textTokens(`${'a.'.repeat(90_000)}@`, emit, options));
+    expect(local).toHaveLength(1);
+  });
+
+  it('trims a word whose punctuation run sits inside it', () => {
+    expect(collect((emit) => wordTokens(`a${'<'.repeat(200_000)}b`, emit))).toEqual(['skip:a 200000']);
+    expect(collect((emit) => wordTokens('¡¡hello!!..', emit))).toEqual(['hello!!']);
+    expect(collect((emit) => wordTokens('..𝐀𝐁𝐂..', emit))).toEqual(['𝐀𝐁𝐂']);
+  });
+
+  it('keeps domain suffixes to the last labels of a 100,000-label domain', () => {
+    const tokens = collect((emit) => textTokens(`x a@${'a.'.repeat(2000)}example.org y www.${'b.'.repeat(2000)}example.net`, emit, options));
+    expect(tokens).toContain('email name:a');
+    expect(tokens).toContain('url:example.net');
+    expect(tokens).toContain('url:b.b.b.b.b.b.b.b.example.net');
+    expect(domainSuffixes(`${'a.'.repeat(100_000)}example.org`)).toHaveLength(9);
+  });
+
   it('reads Received hosts from a bounded slice of a huge header', () => {
     const received = `from mail.example.org (x) by ${'a.'.repeat(MiB / 2)}`;
     const parsed = { subject: '', from: '', to: [], cc: [], date: null, messageId: null, threadId: '', text: '', html: '', attachments: [], headers: new Map([['received', [received]]]) };

@@ -1,5 +1,4 @@
-import type { HookContext, ParsedMessage, PluginManifest, Transaction } from '../../src/plugin-api.js';
-import { authservIdOf } from './authserv-id.js';
+import { authservIdOf, type HookContext, type ParsedMessage, type PluginManifest, type Transaction } from '../../src/plugin-api.js';
 import { BUILTIN_RULES } from './builtins.js';
 import { classifyConfigSchema, type ClassifyConfig } from './config.js';
 import { classify as runRules, compileRules, type CompiledRule } from './evaluate.js';

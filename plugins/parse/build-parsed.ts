@@ -1,23 +1,12 @@
-import { createHash } from 'node:crypto';
-import type { Attachment, ParsedMail } from 'mailparser';
 import type { ParsedMessage } from '../../src/plugin-api.js';
-import type { AttachmentMeta } from '../../src/plugin-api.js';
+import { cutLongHeaderFields, headerLinesWithin, type ParseBounds } from './bounds.js';
 import { formatAddresses, splitRawAddresses } from './addresses.js';
 import { firstValue, headerMap, parseDate, splitHeaderBlock } from './headers.js';
+import type { StreamedMail } from './stream-parse.js';
 import { deriveThreadId, normalizeMessageId } from './thread-id.js';
 
-/** Attachment metadata; the bytes stay in the raw message. */
-export function attachmentMeta(attachment: Attachment): AttachmentMeta {
-  return {
-    filename: attachment.filename ?? '',
-    contentType: attachment.contentType,
-    size: attachment.content.length,
-    sha256: createHash('sha256').update(attachment.content).digest('hex'),
-  };
-}
-
-/** Turns mailparser's result into Hermod's ParsedMessage. */
-export function fromParsedMail(mail: ParsedMail): ParsedMessage {
+/** Turns the streaming parse's result into Hermod's ParsedMessage. */
+export function fromStreamedMail(mail: StreamedMail): ParsedMessage {
   const headers = headerMap(mail.headerLines);
   const messageId = normalizeMessageId(firstValue(headers, 'message-id'));
   const subject = mail.subject ?? '';
@@ -36,9 +25,9 @@ export function fromParsedMail(mail: ParsedMail): ParsedMessage {
       messageId,
       subject,
     }),
-    text: mail.text ?? '',
-    html: typeof mail.html === 'string' ? mail.html : '',
-    attachments: mail.attachments.map(attachmentMeta),
+    text: mail.text,
+    html: mail.html,
+    attachments: mail.attachments,
     headers,
   };
 }
@@ -47,9 +36,11 @@ export function fromParsedMail(mail: ParsedMail): ParsedMessage {
  * The minimal ParsedMessage for a message mailparser could not parse: headers read without MIME
  * decoding, the body as text. Good enough for spam rules, classification and a listing line.
  */
-export function fallbackParsed(raw: Buffer): ParsedMessage {
+export function fallbackParsed(raw: Buffer, bounds?: ParseBounds): ParsedMessage {
   const { lines, body } = splitHeaderBlock(raw);
-  const headers = headerMap(lines);
+  const kept = bounds ? lines.slice(0, headerLinesWithin(lines, bounds).keep) : lines;
+  if (bounds) cutLongHeaderFields(kept, bounds);
+  const headers = headerMap(kept);
   const messageId = normalizeMessageId(firstValue(headers, 'message-id'));
   const subject = firstValue(headers, 'subject') ?? '';
   return {
@@ -65,7 +56,7 @@ export function fallbackParsed(raw: Buffer): ParsedMessage {
       messageId,
       subject,
     }),
-    text: body,
+    text: bounds ? body.slice(0, bounds.maxTextCharsPerPart) : body,
     html: '',
     attachments: [],
     headers,

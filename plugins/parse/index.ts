@@ -1,71 +1,121 @@
-import { simpleParser } from 'mailparser';
+import { Readable } from 'node:stream';
 import { z } from 'zod';
-import type { HookContext, ParsedMessage, PluginManifest } from '../../src/plugin-api.js';
+import { htmlToPlainText, type HookContext, type ParsedMessage, type PluginManifest, type Verdict } from '../../src/plugin-api.js';
 // The ParsedMessage this plugin adds to the plugin API (declaration merging): importing it here
 // puts it in every program that loads the plugin, not only in the whole-tree build.
 import type {} from './parsed-message.js';
-import { fallbackParsed, fromParsedMail } from './build-parsed.js';
+import { parseBoundsSchema, type BoundHit } from './bounds.js';
+import { fallbackParsed, fromStreamedMail } from './build-parsed.js';
+import { parseMessageStream } from './stream-parse.js';
 
 export const parseConfigSchema = z.strictObject({
   /** Convert HTML to plain text when a message has no text part. @defaultValue true */
   htmlToText: z.boolean().default(true),
-  /** HTML longer than this many characters is not converted to text. @defaultValue 2000000 */
-  maxHtmlToTextChars: z.number().int().positive().default(2_000_000),
+  /** Characters of HTML converted to text; the rest of the HTML is not read. @defaultValue 262144 */
+  maxHtmlToTextChars: z.number().int().positive().default(256 * 1024),
+  ...parseBoundsSchema,
+  /**
+   * What a message that hits a bound gets: `deliver` (parsed up to the bound, a ledger line says
+   * which) or `reject` (554 5.6.0). @defaultValue 'deliver'
+   */
+  onBound: z.enum(['deliver', 'reject']).default('deliver'),
 });
 
 export type ParseConfig = z.infer<typeof parseConfigSchema>;
 
-/** Parses with mailparser; on failure falls back to a header-only parse and says why. */
-async function parseRaw(
-  raw: Buffer,
-  config: ParseConfig,
-): Promise<{ parsed: ParsedMessage; error?: string }> {
+/** The header block and the start of the body, for the header-only fallback. */
+function fallbackWindow(config: ParseConfig): number {
+  return 4 * config.maxHeaderBytes + config.maxTextCharsPerPart;
+}
+
+/** The first `limit` bytes of a fresh stream of the message. */
+async function readHead(open: () => Readable, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  const stream = open();
   try {
-    const mail = await simpleParser(raw, {
-      skipHtmlToText: !config.htmlToText,
-      maxHtmlLengthToParse: config.maxHtmlToTextChars,
-      // Keep `html` to the real HTML parts and leave cid: links alone (no data: URIs inlined).
-      skipTextToHtml: true,
-      skipImageLinks: true,
-    });
-    return { parsed: fromParsedMail(mail) };
+    for await (const chunk of stream) {
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      chunks.push(buf);
+      length += buf.length;
+      if (length >= limit) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, limit);
+}
+
+interface ParseOutcome {
+  parsed: ParsedMessage;
+  bounds: BoundHit[];
+  error?: string;
+}
+
+/** Parses the message stream; on a parser failure falls back to a header-only parse and says why. */
+async function parseTransaction(ctx: HookContext<ParseConfig>, open: () => Readable): Promise<ParseOutcome> {
+  const config = ctx.config;
+  try {
+    const mail = await parseMessageStream(open(), config);
+    const parsed = fromStreamedMail(mail);
+    if (config.htmlToText && parsed.text.trim() === '' && parsed.html !== '') {
+      parsed.text = htmlToPlainText(parsed.html.slice(0, config.maxHtmlToTextChars)).slice(0, config.maxTextCharsPerPart);
+    }
+    return { parsed, bounds: mail.bounds };
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
-    return { parsed: fallbackParsed(raw), error };
+    const code = (err as { code?: unknown }).code;
+    // mailsplit refuses a header block past its own limit (see stream-parse.ts): that is the
+    // header-size bound, met before this plugin could cut the block.
+    const bounds: BoundHit[] = code === 'EMAXLEN' ? [{ bound: 'maxHeaderBytes', limit: config.maxHeaderBytes }] : [];
+    const head = ctx.transaction.raw?.subarray(0, fallbackWindow(config)) ?? (await readHead(open, fallbackWindow(config)));
+    return { parsed: fallbackParsed(head, config), bounds, error };
   }
 }
 
-async function onData(ctx: HookContext<ParseConfig>): Promise<void> {
+/** The reply for a message past a bound when the operator chose to refuse such messages. */
+function boundVerdict(bounds: BoundHit[]): Verdict {
+  const named = bounds.map((b) => `${b.bound} ${b.limit}`).join(', ');
+  return { action: 'reject', code: 554, enhanced: '5.6.0', text: `Message structure exceeds a limit (${named})` };
+}
+
+async function onData(ctx: HookContext<ParseConfig>): Promise<Verdict | void> {
   const raw = ctx.transaction.raw;
-  if (!raw) {
+  const open = ctx.transaction.rawStream ?? (raw ? () => Readable.from([raw]) : undefined);
+  if (!open) {
     ctx.report({ reason: 'no message data to parse', details: { parsed: false } });
     return;
   }
-  const { parsed, error } = await parseRaw(raw, ctx.config);
+  const { parsed, bounds, error } = await parseTransaction(ctx, open);
   ctx.transaction.parsed = parsed;
   ctx.transaction.summary = parsed;
-  const details = {
+  const details: Record<string, unknown> = {
     attachments: parsed.attachments.length,
     textChars: parsed.text.length,
     htmlChars: parsed.html.length,
     threadId: parsed.threadId,
   };
+  const tags: string[] = [];
+  const reasons: string[] = [];
   if (error !== undefined) {
     ctx.log.warn({ err: error }, 'mailparser failed; using header-only parse');
-    ctx.report({
-      tags: ['parse-failed'],
-      reason: `mailparser failed, headers only: ${error}`,
-      details: { ...details, fallback: true },
-    });
-    return;
+    tags.push('parse-failed');
+    reasons.push(`mailparser failed, headers only: ${error}`);
+    details.fallback = true;
+  } else reasons.push(`parsed, ${parsed.attachments.length} attachment(s)`);
+  if (bounds.length > 0) {
+    tags.push('parse-bound');
+    reasons.push(`parse bound hit: ${bounds.map((b) => `${b.bound} ${b.limit}`).join(', ')}`);
+    details.bounds = bounds;
   }
-  ctx.report({ reason: `parsed, ${parsed.attachments.length} attachment(s)`, details });
+  ctx.report({ ...(tags.length > 0 ? { tags } : {}), reason: reasons.join('; '), details });
+  if (bounds.length > 0 && ctx.config.onBound === 'reject') return boundVerdict(bounds);
 }
 
 /** Parses the message once at the data stage so later plugins read `transaction.parsed`. */
 const parse: PluginManifest<ParseConfig> = {
   name: 'parse',
-  description: 'Parses the message (mailparser) into transaction.parsed: addresses, text, attachments, thread id.',
+  description: 'Parses the message (mailparser, streaming, bounded) into transaction.parsed: addresses, text, attachments, thread id.',
   configSchema: parseConfigSchema,
   hooks: { data: onData },
 };

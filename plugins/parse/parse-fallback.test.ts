@@ -8,8 +8,12 @@ vi.mock('mailparser', async (importOriginal) => {
   const real = await importOriginal<typeof import('mailparser')>();
   return {
     ...real,
-    simpleParser: (input: Buffer) =>
-      failing.on ? Promise.reject(new Error('simulated parser failure')) : real.simpleParser(input),
+    MailParser: class extends real.MailParser {
+      _transform(chunk: Buffer, encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+        if (failing.on) done(new Error('simulated parser failure'));
+        else super._transform(chunk, encoding, done);
+      }
+    },
   };
 });
 

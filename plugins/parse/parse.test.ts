@@ -139,7 +139,17 @@ describe('parse helpers', () => {
 
 describe('parse config', () => {
   it('has a default for every key', () => {
-    expect(parseConfigSchema.parse({})).toEqual({ htmlToText: true, maxHtmlToTextChars: 2_000_000 });
+    expect(parseConfigSchema.parse({})).toEqual({
+      htmlToText: true,
+      maxHtmlToTextChars: 262_144,
+      maxHeaders: 1000,
+      maxHeaderBytes: 262_144,
+      maxHeaderFieldBytes: 32_768,
+      maxMimeDepth: 50,
+      maxParts: 1000,
+      maxTextCharsPerPart: 262_144,
+      onBound: 'deliver',
+    });
   });
 
   it('refuses unknown keys', () => {

@@ -72,9 +72,12 @@ function scriptOf(code: number): Script {
 export function hasMixedScriptWord(text: string): boolean {
   let seen: Script = null;
   for (const ch of text) {
-    const script = scriptOf(ch.codePointAt(0)!);
+    const code = ch.codePointAt(0)!;
+    const script = scriptOf(code);
     if (script === null) {
-      if (!/\p{L}/u.test(ch)) seen = null;
+      // ASCII outside A-Z/a-z is never a letter: the Unicode test is only needed above it (a
+      // megabyte of '<' would otherwise run a regex per character).
+      if (code < 0x80 || !/\p{L}/u.test(ch)) seen = null;
       continue;
     }
     if (seen !== null && seen !== script) return true;

@@ -85,24 +85,27 @@ export function scanHtml(html: string, maxChars = 200_000): HtmlScan {
   let images = 0;
   let open: { href: string; start: number } | null = null;
   let i = 0;
+  // Where the next `<` is looked for: past a `<` that starts no tag, the text run goes on, so a
+  // megabyte of `<` is one slice rather than a push per character.
+  let from = 0;
   let tagsClosed = true;
   while (i < src.length) {
-    const lt = tagsClosed ? src.indexOf('<', i) : -1;
+    if (from < i) from = i;
+    const lt = tagsClosed ? src.indexOf('<', from) : -1;
     if (lt < 0) {
       out.push(src.slice(i));
       break;
+    }
+    const next = src[lt + 1] ?? '';
+    if (!isLetter(next) && next !== '/' && next !== '!') {
+      from = lt + 1;
+      continue;
     }
     out.push(src.slice(i, lt));
     if (lower.startsWith('<!--', lt)) {
       const end = lower.indexOf('-->', lt + 4);
       if (end < 0) break; // an unclosed comment hides the rest
       i = end + 3;
-      continue;
-    }
-    const next = src[lt + 1] ?? '';
-    if (!isLetter(next) && next !== '/' && next !== '!') {
-      out.push('<');
-      i = lt + 1;
       continue;
     }
     const gt = src.indexOf('>', lt + 1);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
 import { InputError, NotFoundError } from '../errors.js';
-import { cleanText } from '../cli/format.js';
+import { cleanText } from './input-rules.js';
 import { thresholdsFor } from '../pipeline/decision.js';
 import { checkFolder } from '../store/input-checks.js';
 import type { MessageStore } from '../store/message-store.js';

@@ -24,7 +24,11 @@ export async function printBanner(server: RunningServer, config: HermodConfig, s
   if (server.lookup) lines.push(`  Postfix socketmap lookups on ${server.lookup.address}:${server.lookup.port}`);
   if (server.submission) lines.push(`  Submission (STARTTLS, AUTH) on ${server.submission.address}:${server.submission.port}`);
   if (server.submissionTls) lines.push(`  Submission (implicit TLS, AUTH) on ${server.submissionTls.address}:${server.submissionTls.port}`);
-  if (server.ops) lines.push(`  Ops on http://${server.ops.address}:${server.ops.port}/ (healthz, readyz, metrics)`);
+  if (server.ops) {
+    // The ops listener speaks HTTPS only once both a certificate and a key are configured.
+    const scheme = config.ops.tls.cert && config.ops.tls.key ? 'https' : 'http';
+    lines.push(`  Ops on ${scheme}://${server.ops.address}:${server.ops.port}/ (healthz, readyz, metrics)`);
+  }
   if ((await server.services.store.listDomains()).length === 0) lines.push('', ...firstMessageHints(server, source.file));
   process.stderr.write(lines.join('\n') + '\n');
 }

@@ -3,6 +3,7 @@
  * Everything that comes from a message (subjects, addresses) goes through {@link cleanText},
  * so a hostile header cannot move the terminal cursor or break the table.
  */
+import { cleanText } from '../admin/input-rules.js';
 
 /** One column of a table. */
 export interface Column {
@@ -13,10 +14,6 @@ export interface Column {
   maxWidth?: number;
 }
 
-/** Replaces control characters (incl. ESC, CR, LF, TAB) with a space. */
-export function cleanText(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
-}
 
 function fit(text: string, maxWidth: number | undefined): string {
   const clean = cleanText(text);

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { DURATION_HINT, durationMs } from '../admin/input-rules.js';
 import type { HermodConfig } from '../config/schema.js';
 import type { OutboundQueue } from '../queue/outbound-queue.js';
 import type { OutboundService } from '../queue/outbound-service.js';
@@ -30,14 +31,11 @@ export async function withQueue<T>(config: HermodConfig, fn: (services: QueueSer
   });
 }
 
-const DURATION = /^(\d+)\s*(s|m|h|d|w)$/i;
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
 /** commander parser for `--older-than 30m` (s, m, h, d, w). */
 export function parseDuration(text: string): number {
-  const match = DURATION.exec(text.trim());
-  if (!match) throw new InvalidArgumentError('expected a duration such as 90s, 30m, 4h or 2d');
-  return Number(match[1]) * UNIT_MS[match[2].toLowerCase()];
+  const ms = durationMs(text);
+  if (ms === null) throw new InvalidArgumentError(DURATION_HINT);
+  return ms;
 }
 
 /** Ages as qshape prints them: 45s, 12m, 3h, 2d. */

@@ -13,6 +13,9 @@ export function fileProblems(config: HermodConfig): ConfigProblem[] {
     [['tls', 'key'], config.tls.key],
     [['tls', 'cert'], config.tls.cert],
     [['delivery', 'caFile'], config.delivery.caFile],
+    // The ops listener's files matter only when it is opened.
+    [['ops', 'tls', 'cert'], config.ops.enabled ? config.ops.tls.cert : undefined],
+    [['ops', 'tls', 'key'], config.ops.enabled ? config.ops.tls.key : undefined],
   ];
   const problems: ConfigProblem[] = [];
   for (const [path, file] of files) {

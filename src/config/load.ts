@@ -17,7 +17,7 @@ export const DEFAULT_CONFIG_FILE = 'config/hermod.yaml';
  * the same files as a shell in the checkout); a default, an environment value or an override
  * resolves against the working directory. The loaded config holds absolute paths only.
  */
-export const PATH_KEYS: readonly (readonly string[])[] = [['dataDir'], ['tls', 'key'], ['tls', 'cert'], ['delivery', 'caFile']];
+export const PATH_KEYS: readonly (readonly string[])[] = [['dataDir'], ['tls', 'key'], ['tls', 'cert'], ['delivery', 'caFile'], ['ops', 'tls', 'key'], ['ops', 'tls', 'cert']];
 
 export interface LoadConfigOptions {
   /** Config file; when omitted, config/hermod.yaml is read if it exists. */
@@ -27,7 +27,7 @@ export interface LoadConfigOptions {
   /** Values applied last (CLI flags, tests). */
   overrides?: Record<string, unknown>;
   /**
-   * Also check that the files `serve` reads (tls.key, tls.cert, delivery.caFile) are readable;
+   * Also check that the files `serve` reads (tls.key, tls.cert, delivery.caFile, and ops.tls.* when ops is enabled) are readable;
    * `serve` and `config check` do, admin commands need not. @defaultValue false
    */
   checkFiles?: boolean;

@@ -4,17 +4,17 @@ import { cidrListSchema } from '../net/cidr-list.js';
 import { cassandraStoreSchema } from '../store/cassandra/config-schema.js';
 import { opsSchema } from '../ops/config-schema.js';
 
-const hostPort = (host: string, port: number) =>
-  z
-    .strictObject({
-      /** Listen address. @defaultValue as given per listener */
-      host: z.string().default(host),
-      /** Listen port; 0 picks a free port (tests). */
-      port: z.number().int().min(0).max(65535).default(port),
-      /** Set false to not open this listener. @defaultValue true */
-      enabled: z.boolean().default(true),
-    })
-    .prefault({});
+/** The keys every listener has. */
+const listenerShape = (host: string, port: number) => ({
+  /** Listen address. @defaultValue as given per listener */
+  host: z.string().default(host),
+  /** Listen port; 0 picks a free port (tests). */
+  port: z.number().int().min(0).max(65535).default(port),
+  /** Set false to not open this listener. @defaultValue true */
+  enabled: z.boolean().default(true),
+});
+
+const hostPort = (host: string, port: number) => z.strictObject(listenerShape(host, port)).prefault({});
 
 const tlsSchema = z
   .strictObject({
@@ -192,7 +192,17 @@ export const configSchema = z
      */
     dataDir: z.string().default('./data'),
     lmtp: hostPort('127.0.0.1', 2424),
-    smtp: hostPort('127.0.0.1', 2525),
+    smtp: z
+      .strictObject({
+        ...listenerShape('127.0.0.1', 2525),
+        /**
+         * Offer DSN (RFC 3461). The listener is then the final hop for NOTIFY=SUCCESS and queues a
+         * "delivered" notice to the sender of each message it stores for such a recipient; off, the
+         * client reports success itself ("relayed"). @defaultValue true
+         */
+        dsn: z.boolean().default(true),
+      })
+      .prefault({}),
     tls: tlsSchema,
     limits: limitsSchema,
     proxy: proxySchema,

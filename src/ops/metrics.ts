@@ -128,7 +128,7 @@ export class Metrics {
     );
     this.unbuildableNotices = this.counter(
       'hermod_outbound_notices_unbuildable_total',
-      'Delivery status notifications (bounces, warnings) that could not be built, by reason',
+      'Delivery status notifications (bounces, warnings, success notices) that could not be built or queued, by reason',
       ['reason'],
     );
     registerScrapeGauges(this.registry, this.sources);

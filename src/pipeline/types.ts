@@ -93,6 +93,11 @@ export interface Transaction extends TransactionExtensions {
    * (read once from the DATA spool for a large message). Prefer `rawStream` where a stream will do.
    */
   raw?: Buffer;
+  /**
+   * Set from the data stage on when the message can be read as a stream (a spooled message):
+   * each call opens a new stream of the bytes as received. Readers that can stream use it first.
+   */
+  rawStream?: () => Readable;
   sha256?: string;
   /**
    * Set from the data stage on: a new stream of the message bytes at each call, in slices of the

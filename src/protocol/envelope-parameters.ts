@@ -1,3 +1,4 @@
+import { parseMailDsn, parseRcptDsn, type EnvelopeDsn, type RecipientDsn } from '../mail/dsn-parameters.js';
 import { REPLIES, type Reply } from '../mail/replies.js';
 
 /** A parameter's value as smtp-server parses it: the xtext-decoded string, or `true` for a bare keyword. */
@@ -24,7 +25,7 @@ export const MAIL_PARAMETERS: Record<string, ParameterValidator> = {
 export const RCPT_PARAMETERS: Record<string, ParameterValidator> = {};
 
 /**
- * RFC 3461 DSN parameters, known only where DSN is offered (the submission listener). Here they
+ * RFC 3461 DSN parameters, known only where DSN is offered (submission and SMTP). Here they
  * need a value; its syntax is checked by src/mail/dsn-parameters.ts, whose refusal names the
  * fault precisely.
  */
@@ -53,4 +54,32 @@ export function checkParameters(
     if (!valid(value)) return { ...REPLIES.badParameterValue, text: `${REPLIES.badParameterValue.text} for ${key}` };
   }
   return null;
+}
+
+/** A DSN request read from MAIL or RCPT, or the 501 5.5.4 refusal naming what is wrong. */
+export type DsnRead<T> = { dsn?: T; reply?: undefined } | { reply: Reply };
+
+/** RET and ENVID of MAIL FROM (none given: no `dsn`), or the refusal of a bad value. */
+export function readMailDsn(args: unknown): DsnRead<EnvelopeDsn> {
+  const dsn = parseMailDsn(upperKeys(args));
+  if ('error' in dsn) return { reply: dsnRefusal(dsn.error) };
+  return dsn.ret || dsn.envid ? { dsn } : {};
+}
+
+/** NOTIFY and ORCPT of RCPT TO (none given: no `dsn`), or the refusal of a bad value. */
+export function readRcptDsn(args: unknown): DsnRead<RecipientDsn> {
+  const dsn = parseRcptDsn(upperKeys(args));
+  if ('error' in dsn) return { reply: dsnRefusal(dsn.error) };
+  return dsn.notify || dsn.orcpt ? { dsn } : {};
+}
+
+/** MAIL/RCPT parameters with upper-case names (smtp-server keeps them as sent). */
+function upperKeys(args: unknown): Record<string, unknown> {
+  if (!args || typeof args !== 'object') return {};
+  return Object.fromEntries(Object.entries(args as Record<string, unknown>).map(([k, v]) => [k.toUpperCase(), v]));
+}
+
+/** A refused DSN parameter (RFC 3461 §4): the table's bad-parameter reply, saying why. */
+function dsnRefusal(text: string): Reply {
+  return { ...REPLIES.badParameterValue, text };
 }

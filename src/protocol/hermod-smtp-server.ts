@@ -3,7 +3,7 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import { formatReplyText, hasEnhancedCode, REPLIES } from '../mail/replies.js';
 import type { NetworkList } from '../net/network-list.js';
-import { checkParameters, parameterTables, type ParameterValidator, type ParameterValue } from './envelope-parameters.js';
+import { checkParameters, parameterTables, readMailDsn, readRcptDsn, type ParameterValidator, type ParameterValue } from './envelope-parameters.js';
 
 type Callback = () => void;
 /** The smtp-server internals the overrides below use. */
@@ -34,7 +34,8 @@ class HermodSmtpConnection extends SMTPConnection {
 
   /**
    * MAIL and RCPT parameters are checked against Hermod's table before smtp-server sees them; the
-   * DSN parameters are known only on a listener that offers DSN (hideDSN off).
+   * DSN parameters are known only on a listener that offers DSN (hideDSN off), and their values
+   * are checked here too, so the refusal is Hermod's precise 501 5.5.4 rather than the library's.
    */
   handler_MAIL(command: Buffer, callback: Callback): void {
     if (!this.refuseParameters('mail from', command, this.parameterTables().mail, callback)) super.handler_MAIL(command, callback);
@@ -45,7 +46,11 @@ class HermodSmtpConnection extends SMTPConnection {
   }
 
   private parameterTables(): ReturnType<typeof parameterTables> {
-    return parameterTables(!(this._server as unknown as { options: { hideDSN?: boolean } }).options.hideDSN);
+    return parameterTables(this.offersDsn);
+  }
+
+  private get offersDsn(): boolean {
+    return !(this._server as unknown as { options: { hideDSN?: boolean } }).options.hideDSN;
   }
 
   /**
@@ -67,7 +72,8 @@ class HermodSmtpConnection extends SMTPConnection {
   /** Sends the refusal and returns true when a parameter is unknown or has a bad value. */
   private refuseParameters(name: string, command: Buffer, known: Record<string, ParameterValidator>, callback: Callback): boolean {
     const parsed = (this as unknown as ConnectionInternals)._parseAddressCommand(name, command);
-    const reply = parsed ? checkParameters(parsed.args, known) : null;
+    const dsn = parsed && this.offersDsn ? (name === 'mail from' ? readMailDsn(parsed.args) : readRcptDsn(parsed.args)) : null;
+    const reply = parsed ? (checkParameters(parsed.args, known) ?? dsn?.reply ?? null) : null;
     if (!reply) return false;
     super.send(reply.code, formatReplyText(reply), false);
     callback();

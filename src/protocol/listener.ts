@@ -60,7 +60,9 @@ export class Listener {
       maxCommandLength: 512,
       authOptional: true,
       disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
-      hideDSN: true,
+      // DSN (RFC 3461) on submission, and on SMTP unless smtp.dsn is off. LMTP does not offer it:
+      // the MTA in front then reports that hop itself, as for any next hop without DSN.
+      hideDSN: kind === 'lmtp' || (kind === 'smtp' && !config.smtp.dsn),
       hideENHANCEDSTATUSCODES: false,
       hideREQUIRETLS: true,
       ...(tls ?? {}),

@@ -3,6 +3,8 @@ import { REPLIES, replyError, type Reply } from '../mail/replies.js';
 import { NetworkList } from '../net/network-list.js';
 import type { SessionInfo } from '../pipeline/types.js';
 import { DataHandler } from './data-handler.js';
+import { readMailDsn, readRcptDsn } from './envelope-parameters.js';
+import type { EnvelopeDsn } from '../mail/dsn-parameters.js';
 import { tlsDetails } from '../mail/tls-details.js';
 import { consumeForwarded, forwardedClient, type ClientIdentity } from './forwarded-attributes.js';
 import { ClientCounter, type ListenerDeps, type SessionState } from './session-state.js';
@@ -55,13 +57,16 @@ export class SessionHandler {
 
   onMailFrom = (address: SMTPServerAddress, session: SMTPServerSession, done: Done): void => {
     const state = this.sessions.get(session.id)!;
+    // RET and ENVID reach here only where DSN is offered (the parameter table refuses them elsewhere).
+    const dsn = readMailDsn(address.args);
+    if (dsn.reply) return done(replyError(dsn.reply));
     state.own.heloName = session.hostNameAppearsAs || state.own.heloName;
     this.applyForwarded(state, session);
     state.info.secure = session.secure;
     state.info.tls = session.secure ? tlsDetails((session as { tlsOptions?: Parameters<typeof tlsDetails>[0] }).tlsOptions) : undefined;
     state.transactionCount += 1;
     const id = `${state.info.id}.${state.transactionCount}`;
-    this.startTransaction(state, id, address.address).then(
+    this.startTransaction(state, id, address.address, dsn.dsn).then(
       (reply) => done(reply ? replyError(reply) : null),
       (err: Error) => done(err),
     );
@@ -70,7 +75,9 @@ export class SessionHandler {
   onRcptTo = (address: SMTPServerAddress, session: SMTPServerSession, done: Done): void => {
     const state = this.sessions.get(session.id)!;
     const metrics = this.deps.metrics;
-    this.deps.transactions.addRecipient(state.open!, address.address).then(
+    const dsn = readRcptDsn(address.args);
+    if (dsn.reply) return done(replyError(dsn.reply));
+    this.deps.transactions.addRecipient(state.open!, address.address, dsn.dsn).then(
       (reply) => {
         metrics?.recipient(this.deps.listener, 'rcpt', !reply ? 'accepted' : reply.code >= 500 ? 'rejected' : 'deferred');
         done(reply ? replyError(reply) : null);
@@ -135,14 +142,14 @@ export class SessionHandler {
     return { address, port, heloName: state.own.heloName };
   }
 
-  private async startTransaction(state: SessionState, id: string, mailFrom: string): Promise<Reply | null> {
+  private async startTransaction(state: SessionState, id: string, mailFrom: string, dsn?: EnvelopeDsn): Promise<Reply | null> {
     const { transactions } = this.deps;
     if (state.heloChecked !== state.info.heloName) {
       state.heloChecked = state.info.heloName;
       const reply = await transactions.sessionStage('helo', state.info, state.sessionLedger);
       if (reply) return reply;
     }
-    const { open, reply } = await transactions.open(this.deps.listener, state.info, id, mailFrom, state.sessionLedger);
+    const { open, reply } = await transactions.open(this.deps.listener, state.info, id, mailFrom, state.sessionLedger, dsn);
     state.open = open;
     return reply;
   }

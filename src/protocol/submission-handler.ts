@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { SMTPServerAddress, SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { ownsAddress } from '../mail/address-syntax.js';
-import { parseMailDsn, parseRcptDsn } from '../mail/dsn-parameters.js';
+import { readMailDsn, readRcptDsn } from './envelope-parameters.js';
 import { AuthThrottle, userKey } from './auth-throttle.js';
 import { NetworkList } from '../net/network-list.js';
 import { dummyHash, verifyPassword } from './password-hash.js';
@@ -63,9 +63,9 @@ export class SubmissionHandler {
     state.recipients = [];
     state.recipientDsn = undefined;
     state.secure = session.secure;
-    const dsn = parseMailDsn(upperKeys(address.args));
-    if ('error' in dsn) return done(replyError(dsnReply(dsn.error)));
-    state.dsn = dsn.ret || dsn.envid ? dsn : undefined;
+    const dsn = readMailDsn(address.args);
+    if (dsn.reply) return done(replyError(dsn.reply));
+    state.dsn = dsn.dsn;
     const reply = this.checkSender(state, address.address);
     if (reply) {
       this.deps.log.info({ session: session.id, client: state.client, user: state.mailbox?.address, from: address.address }, 'submission sender refused');
@@ -77,12 +77,12 @@ export class SubmissionHandler {
 
   onRcptTo = (address: SMTPServerAddress, session: SMTPServerSession, done: Done): void => {
     const state = this.sessions.get(session.id)!;
-    const dsn = parseRcptDsn(upperKeys(address.args));
-    if ('error' in dsn) return done(replyError(dsnReply(dsn.error)));
+    const dsn = readRcptDsn(address.args);
+    if (dsn.reply) return done(replyError(dsn.reply));
     this.checkRecipient(state, address.address).then(
       (reply) => {
         if (!reply) state.recipients.push(address.address);
-        if (!reply && (dsn.notify || dsn.orcpt)) state.recipientDsn = { ...state.recipientDsn, [address.address.toLowerCase()]: dsn };
+        if (!reply && dsn.dsn) state.recipientDsn = { ...state.recipientDsn, [address.address.toLowerCase()]: dsn.dsn };
         done(reply ? replyError(reply) : null);
       },
       () => done(replyError(REPLIES.lookupFailure)),
@@ -140,15 +140,4 @@ export class SubmissionHandler {
     }
     return null;
   }
-}
-
-/** MAIL/RCPT parameters with upper-case names (smtp-server keeps them as sent). */
-function upperKeys(args: unknown): Record<string, unknown> {
-  if (!args || typeof args !== 'object') return {};
-  return Object.fromEntries(Object.entries(args as Record<string, unknown>).map(([k, v]) => [k.toUpperCase(), v]));
-}
-
-/** A refused DSN parameter (RFC 3461 §4): the table's bad-parameter reply, saying why. */
-function dsnReply(text: string): Reply {
-  return { ...REPLIES.badParameterValue, text };
 }

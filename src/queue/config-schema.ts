@@ -120,6 +120,40 @@ export const relaySchema = z
   })
   .prefault({});
 
+/** `delivery.mtaSts`: fetching, caching and applying MTA-STS policies (RFC 8461). */
+export const mtaStsSchema = z
+  .strictObject({
+    /** Look for a policy before delivering to a domain's MX hosts. @defaultValue true */
+    enabled: z.boolean().default(true),
+    /**
+     * Port of the policy host `mta-sts.<domain>`. RFC 8461 fixes 443; only a test or a lab with
+     * the policy server elsewhere changes it. @defaultValue 443
+     */
+    policyPort: z.number().int().min(1).max(65535).default(443),
+    /** Time allowed for the whole HTTPS fetch of a policy, in milliseconds. @defaultValue 10000 */
+    fetchTimeoutMs: z.number().int().positive().default(10_000),
+    /** Largest policy document accepted, in bytes (RFC 8461 §3.3 asks for a limit). @defaultValue 65536 */
+    maxPolicyBytes: z.number().int().positive().max(1_048_576).default(65_536),
+    /**
+     * Upper bound on a policy's `max_age`, in seconds; the RFC allows up to 31557600 (one year),
+     * and a shorter cap shortens the protection a cached policy gives. @defaultValue 31557600
+     */
+    maxAgeCapSeconds: z.number().int().min(60).max(31_557_600).default(31_557_600),
+    /**
+     * A cached policy older than this is fetched again, before it expires (RFC 8461 §10.2: refresh
+     * proactively); a failed refresh keeps the cached one. @defaultValue 86400
+     */
+    refreshAfterSeconds: z.number().int().min(60).default(86_400),
+    /** Domains whose policy is kept; the least recently used goes first. @defaultValue 10000 */
+    cacheEntries: z.number().int().positive().default(10_000),
+    /**
+     * File that keeps the policy cache across restarts (under dataDir when relative); `null` keeps
+     * it in memory only. @defaultValue "mta-sts-cache.json"
+     */
+    cacheFile: z.string().min(1).nullable().default('mta-sts-cache.json'),
+  })
+  .prefault({});
+
 /** `delivery`: how the delivery worker talks to other MTAs. */
 export const deliverySchema = z
   .strictObject({
@@ -127,11 +161,14 @@ export const deliverySchema = z
     port: z.number().int().min(1).max(65535).default(25),
     /** DNS servers for MX/A/AAAA/TXT/TLSA lookups (`ip` or `ip:port`); empty = system resolvers. @defaultValue [] */
     dnsServers: z.array(z.string().trim().min(1)).default([]),
-    /** Honour MTA-STS policies (RFC 8461). @defaultValue true */
-    mtaSts: z.boolean().default(true),
+    /** MTA-STS (RFC 8461); `true`/`false` stands for `{ enabled: true/false }`. */
+    mtaSts: z.preprocess((v) => (typeof v === 'boolean' ? { enabled: v } : v), mtaStsSchema),
     /** Honour DANE TLSA records (RFC 7672); only DNSSEC-authenticated (AD) answers count. @defaultValue true */
     dane: z.boolean().default(true),
-    /** Extra CA bundle (PEM file) trusted when a policy requires a verified certificate. */
+    /**
+     * Extra CA bundle (PEM file), trusted besides the system CAs wherever a certificate is verified:
+     * MX hosts under MTA-STS `enforce`, the smarthost, and the HTTPS policy host `mta-sts.<domain>`.
+     */
     caFile: z.string().optional(),
     /** Time to connect to one MX host, in milliseconds. @defaultValue 30000 */
     connectTimeoutMs: z.number().int().positive().default(30_000),

@@ -1,6 +1,7 @@
-import { simpleParser, type AddressObject, type EmailAddress, type ParsedMail } from 'mailparser';
+import type { AddressObject, EmailAddress } from 'mailparser';
 import type { MailboxEntry } from '../store/types.js';
-import { stripHtml } from './html-text.js';
+import { htmlToPlainText } from '../mail/html-text.js';
+import { parseMessageText, type MessageTextResult } from './message-text.js';
 import type { SearchDocument } from './search-index.js';
 
 /**
@@ -24,13 +25,13 @@ export async function buildSearchDocument(
   raw: Buffer,
   version: number,
 ): Promise<SearchDocument> {
-  const parsed = await simpleParser(raw, { skipTextToHtml: true, skipImageLinks: true, keepCidLinks: true });
+  const parsed = await parseMessageText(raw);
   const summary = entry.summary;
   // Inline parts of multipart/related (logos in an HTML body) are not what a user means by
   // "has an attachment".
   const realAttachments = parsed.attachments.filter((attachment) => !attachment.related);
   const parsedAttachments = realAttachments
-    .map((attachment) => attachment.filename ?? '')
+    .map((attachment) => attachment.filename)
     .filter((name) => name !== '');
   const attachmentNames =
     summary.attachments.length > 0 ? summary.attachments.map((a) => a.filename) : parsedAttachments;
@@ -72,13 +73,12 @@ export function summaryDocument(entry: MailboxEntry, version: number): SearchDoc
 }
 
 /**
- * The plain text of the body. mailparser already converts HTML to `text` when there is no
- * text/plain part; the tag stripping here only covers messages where it could not.
+ * The plain text of the body: the text parts, else the HTML stripped of markup. Only a bounded
+ * slice of the HTML is stripped (markup shrinks; twice the indexed length leaves room for it).
  */
-function bodyText(parsed: ParsedMail): string {
-  if (parsed.text && parsed.text.trim() !== '') return parsed.text;
-  if (typeof parsed.html === 'string') return stripHtml(parsed.html);
-  return '';
+function bodyText(parsed: MessageTextResult): string {
+  if (parsed.text.trim() !== '') return parsed.text;
+  return htmlToPlainText(parsed.html.slice(0, 2 * MAX_BODY_CHARS));
 }
 
 /** `Name <addr>` (or just `addr`) for every address, groups flattened. */

@@ -10,6 +10,8 @@ import type { LedgerLine } from '../store/types.js';
 import { MessageProcessor, type ProcessResult } from './message-processor.js';
 import type { ReceivedMessage } from './received-message.js';
 import { replyForOutcome, type RecipientOutcome } from './recipient-outcome.js';
+import { deliveredRecipients, type SuccessNotices, type TransactionDsn } from './success-notice.js';
+import type { EnvelopeDsn, RecipientDsn } from '../mail/dsn-parameters.js';
 
 /**
  * Who hands the transaction in: the LMTP listener (final delivery, one reply per recipient), the
@@ -24,6 +26,8 @@ export interface TransactionCoreDeps {
   runner: PluginRunner;
   config: HermodConfig;
   log: Logger;
+  /** Success notices for NOTIFY=SUCCESS on the SMTP listener; none where DSN is not offered. */
+  notices?: SuccessNotices;
 }
 
 /** One inbound transaction in progress: what its adapter knows and what the core collected. */
@@ -35,6 +39,8 @@ export interface OpenTransaction {
   sessionLedger: LedgerLine[];
   /** Ledger lines of the mail and rcpt stages of this transaction. */
   ledger: LedgerLine[];
+  /** RFC 3461 requests given with MAIL and RCPT (the SMTP listener offers DSN). */
+  dsn?: TransactionDsn;
 }
 
 /** What DATA came to: each recipient's outcome and reply, in RCPT order. */
@@ -64,14 +70,15 @@ export class TransactionCore {
   }
 
   /** Opens a transaction for MAIL FROM (or a queued message) and runs the mail stage. */
-  async open(kind: TransactionKind, session: SessionInfo, id: string, mailFrom: string, sessionLedger: LedgerLine[] = []) {
+  async open(kind: TransactionKind, session: SessionInfo, id: string, mailFrom: string, sessionLedger: LedgerLine[] = [], dsn?: EnvelopeDsn) {
     const open: OpenTransaction = { kind, session, transaction: newTransaction(id, mailFrom), sessionLedger, ledger: [] };
+    if (dsn) open.dsn = { envelope: dsn, recipients: new Map() };
     const reply = kind === 'local' ? null : await this.stage('mail', open);
     return { open, reply };
   }
 
   /** RCPT TO: null when the recipient is accepted into the transaction, else the refusal. */
-  async addRecipient(open: OpenTransaction, address: string): Promise<Reply | null> {
+  async addRecipient(open: OpenTransaction, address: string, dsn?: RecipientDsn): Promise<Reply | null> {
     const txn = open.transaction;
     const { config, directory } = this.deps;
     // The queue hands in what it accepted before; the limit guards the listeners.
@@ -82,6 +89,7 @@ export class TransactionCore {
     if (open.kind === 'smtp' && !this.samePolicy(txn, recipient)) return REPLIES.otherPolicyRecipient;
     const reply = open.kind === 'local' ? null : await this.stage('rcpt', open, recipient);
     if (!reply) txn.recipients.push(recipient);
+    if (!reply && dsn) (open.dsn ??= { recipients: new Map() }).recipients.set(address, dsn);
     return reply;
   }
 
@@ -95,7 +103,28 @@ export class TransactionCore {
     const received = receivedHeader(session, this.deps.config.hostname, txn.id, recipients);
     const prior = [...open.sessionLedger, ...open.ledger];
     const result = await this.processor.process(session, txn, raw, received, prior);
-    return { outcomes: result.outcomes, replies: result.outcomes.map(replyForOutcome), result };
+    const replies = result.outcomes.map(replyForOutcome);
+    if (open.dsn && open.kind !== 'local') await this.reportDelivered(open, result.outcomes, replies, raw);
+    return { outcomes: result.outcomes, replies, result };
+  }
+
+  /**
+   * RFC 3461 §6.2: a message delivered into a mailbox with NOTIFY=SUCCESS gets a "delivered"
+   * notice. Hermod is the final hop here (the SMTP listener offers DSN, so the client passed the
+   * request on instead of sending "relayed"); the notice is queued before the 250 is sent.
+   * Never to the null sender (RFC 3461 §6.2: no notice about a notice).
+   */
+  private async reportDelivered(open: OpenTransaction, outcomes: RecipientOutcome[], replies: Reply[], raw: Buffer): Promise<void> {
+    const { notices, log } = this.deps;
+    const recipients = deliveredRecipients(outcomes, replies, open.dsn!);
+    if (!notices || recipients.length === 0) return;
+    const txn = open.transaction;
+    if (txn.mailFrom === '') {
+      log.info({ txn: txn.id, rcpt: recipients.map((r) => r.address) }, 'no success notice for the null sender');
+      return;
+    }
+    const report = { transactionId: txn.id, sender: txn.mailFrom, envelope: open.dsn!.envelope, recipients, original: raw, arrivalDate: new Date() };
+    await notices.delivered(report);
   }
 
   /**

@@ -111,6 +111,19 @@ describe('hermod config check', () => {
     expect(errorLines(serve).sort()).toEqual(errorLines(result).sort());
   });
 
+  it('checks the TLS files of the ops listener when ops is enabled, relative to the config file', async () => {
+    const lines = ['ops:', '  tls: { cert: missing-ops.pem, key: missing-ops.key }'];
+    const closed = writeFile(tmp.dir, 'ops-closed.yaml', [`dataDir: ${tmp.dir}`, ...lines].join('\n'));
+    const open = writeFile(tmp.dir, 'ops-open.yaml', [`dataDir: ${tmp.dir}`, ...lines, '  enabled: true'].join('\n'));
+    const [a, b] = await Promise.all([runCli(['config', 'check', closed]), runCli(['config', 'check', open])]);
+    expect(a.code).toBe(0);
+    expect(b.code).toBe(2);
+    expect(errorLines(b).sort()).toEqual([
+      `hermod: ${open}:3: ops.tls.cert: ${join(tmp.dir, 'missing-ops.pem')}: no such file`,
+      `hermod: ${open}:3: ops.tls.key: ${join(tmp.dir, 'missing-ops.key')}: no such file`,
+    ]);
+  });
+
   it('needs a dataDir that is, or can become, a directory', async () => {
     const file = writeFile(tmp.dir, 'datadir.yaml', `dataDir: ${file0()}/data\n`);
     const result = await runCli(['config', 'check', file]);

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { formatDate, formatSize, formatTable } from '../../src/cli/format.js';
 import { parseSize } from '../../src/cli/parse-size.js';
 import { reportError } from '../../src/cli/report-error.js';
-import { addressProblem, domainProblem } from '../../src/cli/validate.js';
+import { addressProblem, domainProblem } from '../../src/admin/input-rules.js';
 import { ConfigError, InputError, NotFoundError, StoreError } from '../../src/errors.js';
 
 describe('parseSize', () => {

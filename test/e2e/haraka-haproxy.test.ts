@@ -99,6 +99,13 @@ describe.skipIf(!enabled)('Haraka → HAProxy (PROXY v2) → Hermod', { timeout:
     expect(harakaQueue(d)).toEqual([]);
   });
 
+  it('refuses a recipient outside Hermod\'s domains with 550 5.7.1: nothing queued', async () => {
+    const sent = await viaHaraka('someone@elsewhere.test');
+    expect(sent.code).not.toBe(0);
+    expect(sent.transcript).toMatch(/-> RCPT TO:<someone@elsewhere\.test>\s*\n<\*\* +550 5\.7\.1 Relaying denied/);
+    expect(harakaQueue(d)).toEqual([]);
+  });
+
   it('stores the message; the client is swaks (XCLIENT), not Haraka (PROXY) nor HAProxy (peer)', async () => {
     const sent = await viaHaraka('postmaster@example.test', ['--header', 'Subject: through haraka']);
     expect(sent.code, sent.transcript).toBe(0);

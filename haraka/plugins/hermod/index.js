@@ -45,8 +45,11 @@ exports.hook_rcpt = function (next, connection, params) {
             connection.transaction?.results.add(this, { [verdict === 'local' ? 'pass' : verdict === 'unknown' ? 'fail' : 'skip']: address })
             if (verdict === 'local') return next(constants.ok)
             if (verdict === 'unknown') return next(constants.deny, DSN.no_such_user('No such user here'))
-            // Not a Hermod domain: not ours to accept; Haraka refuses relaying unless another plugin vouches.
-            return next()
+            // Not a Hermod domain: relayed only when another plugin vouched for this client
+            // (connection.relaying, e.g. Haraka's relay plugin); otherwise refused with an
+            // enhanced code, which Haraka's own fallback refusal lacks.
+            if (connection.relaying) return next()
+            return next(constants.deny, DSN.relaying_denied(`Relaying denied for ${address}`))
         },
         (err) => {
             connection.logerror(this, `recipient lookup for ${address} failed: ${err.message}`)

@@ -93,13 +93,20 @@ function summarize({ config: c, source }: LoadedConfig): [string, string][] {
     ['store', describeStore(c)],
     ['search', describeSearch(c)],
     ['queue', describeQueue(c)],
-    ['relay', c.relay.host ? `smarthost ${c.relay.host}:${c.relay.port}${c.relay.auth ? ' (AUTH)' : ''}` : 'direct to MX'],
+    ['relay', c.relay.host ? `smarthost ${c.relay.host}:${c.relay.port}${c.relay.auth ? ' (AUTH)' : ''}` : describeDirect(c)],
     ['dkim', c.dkim.enabled ? `signing with keys in ${join(c.dataDir, c.dkim.keyDir)}` : 'off'],
     ['quota', c.quota.defaultBytes === 0 ? 'unlimited' : `${formatSize(c.quota.defaultBytes)} per mailbox`],
     ['plugins', c.plugins.map((p) => p.name).join(', ') || '(none)'],
     ['scoring', describeScoring(c)],
     ['environment', env.length ? env.join(', ') : '(no HERMOD_* overrides)'],
   ];
+}
+
+/** Direct MX delivery and the transport security policies it honours. */
+function describeDirect(c: HermodConfig): string {
+  const d = c.delivery;
+  const policies = [d.mtaSts.enabled ? 'MTA-STS' : '', d.dane ? 'DANE' : ''].filter(Boolean);
+  return `direct to MX${policies.length ? ` (${policies.join(', ')})` : ' (opportunistic TLS only)'}`;
 }
 
 function describeSubmission(c: HermodConfig): string {

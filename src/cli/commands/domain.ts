@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { listDomains } from '../../admin/directory.js';
 import { loadCliConfig, withServices } from '../context.js';
 import { formatDate, formatTable, print, printJson } from '../format.js';
-import { checkDomain } from '../validate.js';
+import { checkDomain } from '../../admin/input-rules.js';
 
 /** Registers `hermod domain add | list | remove`. */
 export function registerDomainCommands(program: Command): void {

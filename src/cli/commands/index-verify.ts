@@ -7,7 +7,7 @@ import type { Mailbox } from '../../store/types.js';
 import { loadCliConfig, withServices } from '../context.js';
 import { findMailbox } from '../entries.js';
 import { formatTable, print, printJson } from '../format.js';
-import { checkAddress } from '../validate.js';
+import { checkAddress } from '../../admin/input-rules.js';
 
 interface VerifyOptions {
   mailbox?: string;

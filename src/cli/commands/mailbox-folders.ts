@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { mailboxFolders } from '../../message-admin.js';
 import { loadCliConfig, withServices } from '../context.js';
 import { formatSize, formatTable, print, printJson } from '../format.js';
-import { checkAddress } from '../validate.js';
+import { checkAddress } from '../../admin/input-rules.js';
 
 /** Registers `hermod mailbox folders ADDRESS`. */
 export function registerFolders(mailbox: Command): void {

@@ -4,7 +4,7 @@ import { InputError } from '../../errors.js';
 import { hashPassword } from '../../protocol/password-hash.js';
 import { loadCliConfig, withServices } from '../context.js';
 import { print } from '../format.js';
-import { checkAddress } from '../validate.js';
+import { checkAddress } from '../../admin/input-rules.js';
 
 /** Registers `hermod mailbox passwd ADDRESS`: the password for SMTP AUTH on the submission port. */
 export function registerPasswd(mailbox: Command): void {

@@ -3,7 +3,8 @@ import { listMailboxes } from '../../admin/directory.js';
 import { loadCliConfig, withServices } from '../context.js';
 import { formatDate, formatQuota, formatSize, formatTable, print, printJson } from '../format.js';
 import { parseSize } from '../parse-size.js';
-import { checkAddress, checkDomain, collectAddress } from '../validate.js';
+import { collectAddress } from '../validate.js';
+import { checkAddress, checkDomain } from '../../admin/input-rules.js';
 import { registerFolders } from './mailbox-folders.js';
 import { registerPasswd } from './mailbox-passwd.js';
 

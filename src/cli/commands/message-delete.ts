@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { deleteMessages } from '../../message-admin.js';
 import { loadCliConfig, withServices } from '../context.js';
 import { formatSize, formatTable, print, printJson } from '../format.js';
-import { checkMessageId } from '../validate.js';
+import { checkMessageId } from '../../admin/input-rules.js';
 
 const DELETE_HELP = `
 Removes each message from its mailbox and from the search index; the bytes as received go too

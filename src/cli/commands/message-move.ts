@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { checkFolderName, moveMessage } from '../../admin/message-move.js';
 import { createCliLogger, loadCliConfig, withServices } from '../context.js';
 import { print } from '../format.js';
-import { checkMessageId } from '../validate.js';
+import { checkMessageId } from '../../admin/input-rules.js';
 
 interface MoveOptions {
   /** commander's `--no-learn` sets this false. */

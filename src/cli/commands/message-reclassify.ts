@@ -6,11 +6,11 @@ import type { MessageStore } from '../../store/message-store.js';
 import type { Mailbox, MailboxEntry } from '../../store/types.js';
 import { createCliLogger, loadCliConfig, withServices } from '../context.js';
 import { findMailbox } from '../entries.js';
-import { scanEntries } from '../entry-scan.js';
+import { scanEntries } from '../../admin/entry-scan.js';
 import { print } from '../format.js';
 import { startProgress } from '../progress.js';
 import { contributionOf, deliveredAuth, lastClassifyLine, planReclassification } from '../reclassify.js';
-import { checkAddress } from '../validate.js';
+import { checkAddress } from '../../admin/input-rules.js';
 
 interface ReclassifyOptions {
   mailbox: string;

@@ -2,7 +2,7 @@ import type { HermodServices } from '../../services.js';
 import type { MessageStore } from '../../store/message-store.js';
 import type { Mailbox } from '../../store/types.js';
 import { startByteProgress } from '../byte-progress.js';
-import { fileCheckpoint } from '../file-checkpoint.js';
+import { fileCheckpoint } from '../../admin/file-checkpoint.js';
 import { formatSize, formatTable, print } from '../format.js';
 import { InterruptedRunError } from './reindex.js';
 

@@ -6,7 +6,7 @@ import type { CopyCheckpoint } from '../../store/data-copier.js';
 import type { MessageStore } from '../../store/message-store.js';
 import { startByteProgress } from '../byte-progress.js';
 import { withServices, type GlobalOptions } from '../context.js';
-import { fileCheckpoint, type FileCheckpoint } from '../file-checkpoint.js';
+import { fileCheckpoint, type FileCheckpoint } from '../../admin/file-checkpoint.js';
 import { print, printJson } from '../format.js';
 import { parsePositiveInt } from '../validate.js';
 import { InterruptedRunError } from './reindex.js';

@@ -2,7 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { InputError, NotFoundError } from '../../errors.js';
 import type { OutboundQueue } from '../../queue/outbound-queue.js';
 import type { JobSelector, JobState } from '../../queue/types.js';
-import { checkJobId } from '../validate.js';
+import { checkJobId } from '../../admin/input-rules.js';
 import { parseDuration } from '../queue-context.js';
 
 const STATES: JobState[] = ['queued', 'deferred', 'active', 'held'];

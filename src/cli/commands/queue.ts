@@ -2,11 +2,12 @@ import type { Command } from 'commander';
 import { changeJobs, showJob, type QueueAction } from '../../admin/queue-actions.js';
 import type { QueueJob } from '../../queue/types.js';
 import { loadCliConfig } from '../context.js';
-import { cleanText, formatDate, formatFields, formatSize, formatTable, print, printJson } from '../format.js';
+import { cleanText } from '../../admin/input-rules.js';
+import { formatDate, formatFields, formatSize, formatTable, print, printJson } from '../format.js';
 import { formatAge, withQueue } from '../queue-context.js';
 import { registerQueueStats } from './queue-stats.js';
 import { requireKnownIds, selectorFrom, selectorOptions, type SelectorOptions } from './queue-select.js';
-import { checkJobId } from '../validate.js';
+import { checkJobId } from '../../admin/input-rules.js';
 
 /** Registers `hermod queue list | show | retry | hold | release | bounce | delete | stats`. */
 export function registerQueueCommands(program: Command): void {

@@ -5,9 +5,10 @@ import type { HermodServices } from '../../services.js';
 import type { Mailbox } from '../../store/types.js';
 import { startByteProgress } from '../byte-progress.js';
 import { loadCliConfig, withServices } from '../context.js';
-import { fileCheckpoint } from '../file-checkpoint.js';
+import { fileCheckpoint } from '../../admin/file-checkpoint.js';
 import { print, printJson } from '../format.js';
-import { checkAddress, parsePositiveInt } from '../validate.js';
+import { parsePositiveInt } from '../validate.js';
+import { checkAddress } from '../../admin/input-rules.js';
 import { selectMailboxes } from './index-verify.js';
 
 interface ReindexOptions {

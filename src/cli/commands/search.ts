@@ -2,7 +2,8 @@ import { Option, type Command } from 'commander';
 import { searchMessages } from '../../admin/messages.js';
 import { loadCliConfig, withServices } from '../context.js';
 import { findMailbox, printEntries } from '../entries.js';
-import { checkAddress, parsePositiveInt } from '../validate.js';
+import { parsePositiveInt } from '../validate.js';
+import { checkAddress } from '../../admin/input-rules.js';
 
 interface SearchOptions {
   mailbox: string;

@@ -6,7 +6,8 @@ import { headerAddresses, withoutBcc } from '../../mail/message-headers.js';
 import { loadCliConfig } from '../context.js';
 import { print, printJson } from '../format.js';
 import { withQueue } from '../queue-context.js';
-import { checkAddress, collectAddress } from '../validate.js';
+import { collectAddress } from '../validate.js';
+import { checkAddress } from '../../admin/input-rules.js';
 
 interface SendOptions {
   from?: string;

@@ -23,7 +23,14 @@ export function registerServeCommand(program: Command): void {
         'transactions in flight, then exits 0. A second signal exits 1 at once.\n\n' +
         'Beside the listeners, when enabled in the config: lookup.* serves Postfix socketmap lookups\n' +
         '(socketmap:inet:HOST:PORT:domain for virtual_mailbox_domains, …:mailbox for virtual_mailbox_maps),\n' +
-        'ops.* serves HTTP /healthz, /readyz (503 while draining) and /metrics (Prometheus).',
+        'ops.* serves HTTP /healthz, /readyz (503 while draining) and /metrics (Prometheus).\n\n' +
+        'The delivery worker honours MTA-STS (delivery.mtaSts, RFC 8461): an enforce policy restricts\n' +
+        'delivery to the MX hosts it lists, over TLS with a certificate valid for the MX name (system CAs\n' +
+        'plus delivery.caFile), and defers the message otherwise; a testing policy only logs its failures.\n' +
+        'Policies are fetched over HTTPS from mta-sts.<domain> and cached for their max_age.\n\n' +
+        'The SMTP and submission listeners offer DSN (RFC 3461; a bad NOTIFY, RET, ENVID or ORCPT gets\n' +
+        '501 5.5.4). On the SMTP listener a message stored for a recipient with NOTIFY=SUCCESS makes\n' +
+        'Hermod queue a "delivered" notice to the sender.',
     )
     .action(async (_opts: object, cmd: Command) => {
       // The same checks as `hermod config check` (files included), before anything is opened.

@@ -8,13 +8,13 @@ import type { MessageStore } from '../../store/message-store.js';
 import { BAYES_GLOBAL_SCOPE, type BayesLabel, type Mailbox } from '../../store/types.js';
 import { createCliLogger, loadCliConfig, withServices } from '../context.js';
 import { findMailbox } from '../entries.js';
-import { scanEntries } from '../entry-scan.js';
+import { scanEntries } from '../../admin/entry-scan.js';
 import { formatTable, print, printJson } from '../format.js';
 import { startProgress } from '../progress.js';
 import { learnEntries, tally, type LearnTally } from '../../admin/learn-tally.js';
 import type { SpamLearner } from '../../admin/spam-learning.js';
 import { junkMoves, ReportBuilder, type ReportRow } from '../spam-report.js';
-import { checkAddress } from '../validate.js';
+import { checkAddress } from '../../admin/input-rules.js';
 import { parseSince } from './message-reclassify.js';
 
 interface TrainOptions {

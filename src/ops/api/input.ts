@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addressProblem, domainProblem } from '../../cli/validate.js';
+import { addressProblem, domainProblem } from '../../admin/input-rules.js';
 import { badInput } from './api-error.js';
 
 /**

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { findMailbox } from '../../admin/directory.js';
 import { spamStats, verifyIndex } from '../../admin/spam-index.js';
-import { fileCheckpoint } from '../../cli/file-checkpoint.js';
+import { fileCheckpoint } from '../../admin/file-checkpoint.js';
 import { learnEntries } from '../../admin/learn-tally.js';
-import { scanEntries } from '../../cli/entry-scan.js';
+import { scanEntries } from '../../admin/entry-scan.js';
 import type { ReindexCheckpoint } from '../../search/reindexer.js';
 import { BAYES_GLOBAL_SCOPE, type Mailbox } from '../../store/types.js';
 import { badInput } from './api-error.js';

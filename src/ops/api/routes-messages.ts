@@ -3,7 +3,7 @@ import { findMailbox } from '../../admin/directory.js';
 import { moveMessage } from '../../admin/message-move.js';
 import { getMessage, listMessages, messageLedger, searchMessages, showMessage } from '../../admin/messages.js';
 import { withSpamFields } from '../../admin/spam-fields.js';
-import { checkMessageId } from '../../cli/validate.js';
+import { checkMessageId } from '../../admin/input-rules.js';
 import { deleteMessages, mailboxFolders } from '../../message-admin.js';
 import { badInput } from './api-error.js';
 import { address, folder, id, parseInput, positiveInt } from './input.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { changeJobs, QUEUE_ACTIONS, queueStats, showJob, type QueueAccess } from '../../admin/queue-actions.js';
-import { parseDuration } from '../../cli/queue-context.js';
+import { DURATION_HINT, durationMs } from '../../admin/input-rules.js';
 import type { JobSelector, JobState } from '../../queue/types.js';
 import { ApiError, badInput } from './api-error.js';
 import { id, parseInput } from './input.js';
@@ -9,12 +9,10 @@ import type { ApiDeps, Route } from './router.js';
 const STATES = ['queued', 'deferred', 'active', 'held'] as const;
 
 const duration = z.string().transform((value, ctx) => {
-  try {
-    return parseDuration(value);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
+  const ms = durationMs(value);
+  if (ms !== null) return ms;
+  ctx.addIssue({ code: 'custom', message: DURATION_HINT });
+  return z.NEVER;
 });
 
 /** `queued,deferred` in a query string, or an array in a body. */

@@ -1,16 +1,21 @@
 /// <reference path="../../types/mx-connect.d.ts" />
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Resolver } from 'node:dns';
-import type { TLSSocket } from 'node:tls';
+import { rootCertificates, type TLSSocket } from 'node:tls';
 import mxConnect, { type MxConnection, type MxConnectOptions } from 'mx-connect';
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../../config/schema.js';
 import { ConfigError, DeliveryError } from '../../errors.js';
 import type { EnvelopeDsn } from '../../mail/dsn-parameters.js';
+import { createDnsClient, type DnsLookup } from '../../net/dns-resolver.js';
 import type { JobRecipient } from '../types.js';
 import { SessionPool, type PooledSession } from './session-pool.js';
 import { BeforeRecipientsError, SmtpSession, type RecipientReply, type SessionOptions } from './smtp-session.js';
 import { createTlsaResolver } from './tlsa-resolver.js';
+import { MtaStsPolicies, mxMatches, type StsPolicy } from './mta-sts-policies.js';
+import { enforcedMx, pkixProblem } from './mta-sts-route.js';
+import { MtaStsCacheFile } from './mta-sts-cache-file.js';
 
 /** The outcome of one attempt to a remote domain. */
 export interface RemoteAttempt {
@@ -46,8 +51,8 @@ type CallbackResolve = NonNullable<NonNullable<MxConnectOptions['dnsOptions']>['
 
 /**
  * Delivers to a remote domain: to the smarthost when `relay.host` is set, else to the domain's
- * MX (A/AAAA fallback) through mx-connect, honouring MTA-STS (enforce: TLS with a verified
- * certificate for a listed MX) and DANE (TLSA from a DNSSEC-validating resolver: TLS whose
+ * MX (A/AAAA fallback) through mx-connect, honouring MTA-STS (enforce: only MX hosts the policy
+ * lists, TLS with a verified certificate; testing: failures logged, delivery goes on) and DANE (TLSA from a DNSSEC-validating resolver: TLS whose
  * certificate matches a record). Without either policy STARTTLS is opportunistic. Sessions are
  * reused per destination through a SessionPool (RSET between messages).
  */
@@ -56,15 +61,13 @@ export class RemoteDeliverer {
   private readonly tlsa: (name: string) => Promise<unknown[]>;
   private readonly ca?: Buffer;
   private readonly pool: SessionPool<PeerFacts>;
+  private readonly lookup: DnsLookup;
+  /** MTA-STS policies by domain, kept between deliveries; none when delivery.mtaSts is off. */
+  private readonly mtaSts?: MtaStsPolicies;
 
-  /**
-   * @param stsCache MTA-STS policies by domain, kept between deliveries (RFC 8461 §3.3: a
-   *   cached policy still applies when the policy host cannot be reached)
-   */
   constructor(
     private readonly config: HermodConfig,
     private readonly log: Logger,
-    private readonly stsCache = new Map<string, unknown>(),
   ) {
     const resolver = new Resolver({ timeout: 5000, tries: 2 });
     if (config.delivery.dnsServers.length > 0) resolver.setServers(config.delivery.dnsServers);
@@ -72,6 +75,22 @@ export class RemoteDeliverer {
       resolver.resolve(name, type, cb as never)) as CallbackResolve;
     this.tlsa = createTlsaResolver(config.delivery.dnsServers);
     if (config.delivery.caFile) this.ca = readCa(config.delivery.caFile);
+    this.lookup = createDnsClient({ servers: config.delivery.dnsServers, timeoutMs: 5000, tries: 2 }, 'delivery.dnsServers').lookup;
+    const sts = config.delivery.mtaSts;
+    if (sts.enabled) {
+      this.mtaSts = new MtaStsPolicies({
+        lookup: this.lookup,
+        port: sts.policyPort,
+        ca: this.ca,
+        timeoutMs: sts.fetchTimeoutMs,
+        maxBytes: sts.maxPolicyBytes,
+        maxAgeCapSeconds: sts.maxAgeCapSeconds,
+        refreshAfterSeconds: sts.refreshAfterSeconds,
+        cacheEntries: sts.cacheEntries,
+        cacheFile: sts.cacheFile === null ? undefined : new MtaStsCacheFile(resolve(config.dataDir, sts.cacheFile), log),
+        log,
+      });
+    }
     const reuse = config.delivery.connectionReuse;
     this.pool = new SessionPool({
       maxIdlePerDestination: reuse.enabled ? reuse.maxIdlePerDestination : 0,
@@ -131,19 +150,39 @@ export class RemoteDeliverer {
       };
       return this.start(options, { remoteMta: `${relay.host}[${relay.port}]`, policy: 'smarthost' });
     }
-    const connection = await this.connect(domain);
+    const policy = (await this.mtaSts?.policyFor(domain)) ?? null;
+    const connection = await this.connect(domain, policy);
     const tlsa = connection.tlsaRecords ?? [];
     const dane = tlsa.length > 0;
-    const sts = !dane && connection.policyMatch?.mode === 'enforce' && connection.policyMatch.valid;
+    const enforce = !dane && policy?.mode === 'enforce';
+    const testing = !dane && policy?.mode === 'testing' ? policy : null;
+    const hostname = connection.hostname;
     const options: SessionOptions = {
       ...this.sessionBase(connection.host, connection.port),
       socket: connection.socket,
-      requireTls: dane || sts,
-      verifyCertificate: sts,
-      servername: connection.hostname,
-      checkPeer: dane ? (socket) => daneProblem(socket, tlsa, connection.hostname) : undefined,
+      requireTls: dane || enforce,
+      verifyCertificate: enforce,
+      servername: hostname,
+      checkPeer: dane
+        ? (socket) => daneProblem(socket, tlsa, hostname)
+        : testing
+          ? (socket) => this.reportTesting(domain, testing, hostname, pkixProblem(socket, hostname))
+          : undefined,
     };
-    return this.start(options, { remoteMta: `${connection.hostname}[${connection.host}]`, policy: dane ? 'dane' : sts ? 'mta-sts' : 'none' });
+    const remoteMta = `${hostname}[${connection.host}]`;
+    const entry = await this.start(options, { remoteMta, policy: dane ? 'dane' : enforce ? 'mta-sts' : testing ? 'mta-sts-testing' : 'none' });
+    if (testing && !entry.session.encrypted) this.reportTesting(domain, testing, hostname, 'no STARTTLS');
+    return entry;
+  }
+
+  /**
+   * RFC 8461 §5: under a `testing` policy a failed check is reported, never enforced. Hermod has
+   * no TLSRPT (RFC 8460) reporting; the warning in the log is the report. Returns null, so the
+   * session goes on.
+   */
+  private reportTesting(domain: string, policy: StsPolicy, hostname: string, problem: string | null): null {
+    if (problem) this.log.warn({ domain, mx: hostname, policyId: policy.id, mode: 'testing', problem }, 'mta-sts: testing policy not met; delivering anyway');
+    return null;
   }
 
   private async start(options: SessionOptions, meta: PeerFacts): Promise<PooledSession<PeerFacts>> {
@@ -169,24 +208,31 @@ export class RemoteDeliverer {
     };
   }
 
-  /** mx-connect with Hermod's resolver, MTA-STS cache and TLSA lookups. */
-  private async connect(domain: string): Promise<MxConnection> {
+  /**
+   * mx-connect with Hermod's resolver and TLSA lookups. MTA-STS is applied here rather than by
+   * mx-connect (see MtaStsPolicies): under `enforce` mx-connect gets only the MX hosts the policy
+   * lists; under `testing` a host the policy does not list is used, and reported.
+   */
+  private async connect(domain: string, policy: StsPolicy | null): Promise<MxConnection> {
     const d = this.config.delivery;
     try {
-      return await mxConnect({
+      const mx = policy?.mode === 'enforce' ? await enforcedMx(domain, policy, this.lookup) : undefined;
+      const connection = await mxConnect({
         target: domain,
+        ...(mx ? { mx } : {}),
         port: d.port,
         maxConnectTime: d.connectTimeoutMs,
         localHostname: this.config.hostname,
         dnsOptions: { ignoreIPv6: false, preferIPv6: false, blockLocalAddresses: !d.allowLocalAddresses, resolve: this.resolve },
-        mtaSts: {
-          enabled: d.mtaSts,
-          cache: { get: async (k) => this.stsCache.get(k) ?? false, set: async (k, v) => this.stsCache.set(k, v) },
-          logger: (entry) => this.log.debug({ domain, ...entry }, 'mta-sts'),
-        },
+        mtaSts: { enabled: false },
         dane: { enabled: d.dane, resolveTlsa: this.tlsa, verify: true, logger: (entry) => this.log.debug({ domain, ...entry }, 'dane') },
       });
+      if (policy?.mode === 'testing' && !mxMatches(connection.hostname, policy.mx)) {
+        this.reportTesting(domain, policy, connection.hostname, 'MX host not listed in the policy');
+      }
+      return connection;
     } catch (err) {
+      if (err instanceof DeliveryError) throw Object.assign(err, { policy: 'mta-sts' });
       const e = err as Error & { temporary?: boolean; category?: string; response?: string };
       // "No MX and no address" is permanent (like Postfix's "Host or domain name not found");
       // DNS trouble, refused connections and policy failures are temporary.
@@ -206,9 +252,13 @@ function daneProblem(socket: TLSSocket, records: unknown[], hostname: string): s
   return result.valid ? null : `DANE verification failed for ${hostname}: ${result.error ?? 'no TLSA record matches'}`;
 }
 
+/**
+ * The operator's CA bundle with the system roots: node's `ca` option replaces the default roots,
+ * and an extra CA must not make every public certificate untrusted.
+ */
 function readCa(file: string): Buffer {
   try {
-    return readFileSync(file);
+    return Buffer.concat([Buffer.from(rootCertificates.join('\n') + '\n'), readFileSync(file)]);
   } catch (err) {
     throw new ConfigError(`delivery.caFile: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }

@@ -47,27 +47,41 @@ export interface Deployment extends Cluster {
  * roles, everything under `dir`, on free loopback ports, with service management "none": the
  * roles install and configure, the tests start the daemons from what the roles wrote.
  */
-export async function applyDeployment(dir: string): Promise<Deployment> {
+export async function applyDeployment(dir: string, options: DeploymentOptions = {}): Promise<Deployment> {
+  const hops = options.hops ?? POSTFIX_HOPS;
   // Postfix's daemons run as user postfix and must reach their directories under dir; each
   // program gets a top-level directory of its own, since the roles create parents like the leaf.
   chmodSync(dir, 0o755);
   for (const sub of ['postfix', 'haproxy', 'log']) mkdirSync(join(dir, sub), { mode: 0o755 });
-  const cluster = await clusterLayout(dir, POSTFIX_HOPS);
-  const [postfixSmtp] = await ports(ADDR.POSTFIX, 1);
+  const cluster = await clusterLayout(dir, hops, options.nodes);
+  const [postfixSmtp] = await ports(hops.MTA, 1);
   const d: Deployment = {
     ...cluster,
+    ...(options.hermodExec ? { hermodExec: options.hermodExec } : {}),
     postfixConfigDir: join(dir, 'postfix/etc'),
     postfixSmtp,
     postfixLog: join(dir, 'log/postfix.log'),
   };
-  await runPlaybook(dir, await playbookVars(d));
+  await runPlaybook(dir, { ...(await playbookVars(d, hops)), ...options.roleVars });
   return d;
 }
 
-/** Two Hermod nodes and HAProxy under `dir`, on free ports of their loopback addresses. */
-export async function clusterLayout(dir: string, hops: Hops): Promise<Cluster> {
+/** What a deployment may change from the two-node default. */
+export interface DeploymentOptions {
+  /** Names of the Hermod instances. @defaultValue ["node1", "node2"] */
+  nodes?: string[];
+  /** Loopback addresses of MTA, HAProxy and nodes (another file's deployment may run at once). */
+  hops?: Hops;
+  /** How the role runs the CLI (default: the sources through tsx). */
+  hermodExec?: string[];
+  /** Role variables merged over the defaults (e.g. hermod_extra_config). */
+  roleVars?: Record<string, unknown>;
+}
+
+/** Hermod nodes (node1, node2 by default) and HAProxy under `dir`, on free ports of their loopback addresses. */
+export async function clusterLayout(dir: string, hops: Hops, names: string[] = ['node1', 'node2']): Promise<Cluster> {
   const nodes: NodePorts[] = [];
-  for (const name of ['node1', 'node2']) {
+  for (const name of names) {
     const [lmtp, smtp, lookup, ops] = await ports(hops.HERMOD, 4);
     nodes.push({ name, lmtp, smtp, lookup, ops });
   }
@@ -119,13 +133,13 @@ export async function ports(host: string, n: number): Promise<number[]> {
 }
 
 /** The role variables: the example inventory's choices, moved under dir and onto test ports. */
-async function playbookVars(d: Deployment): Promise<Record<string, unknown>> {
+async function playbookVars(d: Deployment, hops: Hops): Promise<Record<string, unknown>> {
   const tls = await generate([{ name: 'commonName', value: 'mx.example.test' }], { keySize: 2048 });
   const cert = join(d.dir, 'mx-cert.pem');
   const key = join(d.dir, 'mx-key.pem');
   writeFileSync(cert, tls.cert);
   writeFileSync(key, tls.private, { mode: 0o600 });
-  return { ...hermodVars(d), ...haproxyVars(d), ...postfixVars(d, cert, key) };
+  return { ...hermodVars(d, hops), ...haproxyVars(d, hops), ...postfixVars(d, hops, cert, key) };
 }
 
 /** Where each hop of a deployment sits: HERMOD nodes, HAPROXY in front, the MTA (MX) before that. */
@@ -197,7 +211,7 @@ export function haproxyVars(d: Cluster, hops: Hops = POSTFIX_HOPS): Record<strin
   };
 }
 
-function postfixVars(d: Deployment, cert: string, key: string): Record<string, unknown> {
+function postfixVars(d: Deployment, hops: Hops, cert: string, key: string): Record<string, unknown> {
   return {
     postfix_service_manager: 'none',
     postfix_config_dir: d.postfixConfigDir,
@@ -209,10 +223,10 @@ function postfixVars(d: Deployment, cert: string, key: string): Record<string, u
     postfix_inet_interfaces: '127.0.0.1',
     postfix_inet_protocols: 'ipv4',
     postfix_mynetworks: ['127.0.0.0/8'],
-    postfix_smtp_service: `${ADDR.POSTFIX}:${d.postfixSmtp}`,
-    postfix_lmtp_bind_address: ADDR.POSTFIX,
-    postfix_hermod_lmtp: `inet:${ADDR.HAPROXY}:${d.haproxy.lmtp}`,
-    postfix_hermod_lookup: `inet:${ADDR.HAPROXY}:${d.haproxy.lookup}`,
+    postfix_smtp_service: `${hops.MTA}:${d.postfixSmtp}`,
+    postfix_lmtp_bind_address: hops.MTA,
+    postfix_hermod_lmtp: `inet:${hops.HAPROXY}:${d.haproxy.lmtp}`,
+    postfix_hermod_lookup: `inet:${hops.HAPROXY}:${d.haproxy.lookup}`,
     postfix_tls_cert_file: cert,
     postfix_tls_key_file: key,
     postfix_maillog_file: d.postfixLog,

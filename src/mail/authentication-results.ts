@@ -1,7 +1,7 @@
 /**
- * The authserv-id of an Authentication-Results value (`mx.example.org 1; spf=pass …` →
- * `mx.example.org`), lower case: leading white space and (unnested) comments skipped, then up to
- * `;`, white space or `(`. Linear: one forward pass.
+ * The authserv-id of an Authentication-Results value (RFC 8601 §2.2: `mx.example.org 1; spf=pass …`
+ * → `mx.example.org`), lower case: leading white space and (unnested) comments are skipped, then
+ * the id runs up to `;`, white space or `(`. One forward pass, so linear in the value.
  */
 export function authservIdOf(value: string): string {
   let i = 0;

@@ -1,0 +1,71 @@
+import { once } from 'node:events';
+import { MailParser, type AddressObject, type AttachmentStream, type MessageText } from 'mailparser';
+
+/** What the search document takes from a message's bytes. */
+export interface MessageTextResult {
+  subject?: string;
+  from?: AddressObject;
+  to?: AddressObject | AddressObject[];
+  cc?: AddressObject | AddressObject[];
+  text: string;
+  html: string;
+  /** Every attachment part: its file name ('' when none) and whether it is an inline part of multipart/related. */
+  attachments: { filename: string; related: boolean }[];
+}
+
+/**
+ * Parts parsed per message. mailsplit's default (1,000) fails the whole parse past it, which
+ * leaves such a message findable by its summary only; the work per part is small and linear.
+ */
+const MAX_PARTS = 10_000;
+
+/**
+ * Bytes written to the parser at a time: one write of a whole message lets mailsplit and the
+ * decoders work through it in long synchronous stretches (a 1 MiB base64 line blocked the event
+ * loop for 200 ms); slices with backpressure keep each stretch short.
+ */
+const FEED_BYTES = 16 * 1024;
+
+async function feedInSlices(parser: MailParser, raw: Buffer): Promise<void> {
+  for (let at = 0; at < raw.length; at += FEED_BYTES) {
+    if (parser.destroyed) return;
+    if (!parser.write(raw.subarray(at, at + FEED_BYTES))) await once(parser, 'drain');
+  }
+  parser.end();
+}
+
+/**
+ * Parses a message with mailparser's streaming MailParser for indexing: attachments are read and
+ * dropped (only their names count), and HTML is not converted to text here. html-to-text is
+ * superlinear on hostile markup (seconds for a megabyte of `<p>x`); the caller strips a bounded
+ * slice of the HTML in one linear pass instead.
+ */
+export function parseMessageText(raw: Buffer): Promise<MessageTextResult> {
+  const parser = new MailParser({ skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, checksumAlgo: false, maxChildNodes: MAX_PARTS });
+  const attachments: MessageTextResult['attachments'] = [];
+  let text: MessageText | undefined;
+  return new Promise((resolve, reject) => {
+    parser.once('error', reject);
+    parser.on('data', (item: AttachmentStream | MessageText) => {
+      if (item.type !== 'attachment') {
+        text = item;
+        return;
+      }
+      attachments.push({ filename: item.filename ?? '', related: item.related === true });
+      item.content.on('data', () => undefined);
+      item.content.once('end', () => item.release?.());
+    });
+    parser.once('end', () =>
+      resolve({
+        subject: parser.subject,
+        from: parser.from,
+        to: parser.to,
+        cc: parser.cc,
+        text: typeof text?.text === 'string' ? text.text : '',
+        html: typeof text?.html === 'string' ? text.html : '',
+        attachments,
+      }),
+    );
+    feedInSlices(parser, raw).catch(reject);
+  });
+}
