@@ -93,15 +93,10 @@ export interface Transaction extends TransactionExtensions {
    * (read once from the DATA spool for a large message). Prefer `rawStream` where a stream will do.
    */
   raw?: Buffer;
-  /**
-   * Set from the data stage on when the message can be read as a stream (a spooled message):
-   * each call opens a new stream of the bytes as received. Readers that can stream use it first.
-   */
-  rawStream?: () => Readable;
   sha256?: string;
   /**
-   * Set from the data stage on: a new stream of the message bytes at each call, in slices of the
-   * in-memory message (no copy), for parsers that work on streams. Use as
+   * Set from the data stage on: a new stream of the bytes as received at each call, in slices of
+   * the in-memory message (no copy), for readers that can stream; they use it first, as
    * `txn.rawStream?.() ?? Readable.from([txn.raw])`.
    */
   rawStream?: () => Readable;

@@ -104,7 +104,7 @@ export class TransactionCore {
     const prior = [...open.sessionLedger, ...open.ledger];
     const result = await this.processor.process(session, txn, raw, received, prior);
     const replies = result.outcomes.map(replyForOutcome);
-    if (open.dsn && open.kind !== 'local') await this.reportDelivered(open, result.outcomes, replies, raw);
+    if (open.dsn && open.kind !== 'local') await this.reportDelivered(open, result.outcomes, replies, txn.raw!);
     return { outcomes: result.outcomes, replies, result };
   }
 
