@@ -50,13 +50,13 @@ function cleanEnv(): NodeJS.ProcessEnv {
  * (all load comes from 127.0.0.1, as it would from one Postfix/HAProxy in front; the default of
  * 20 would refuse a 21st connection while a closing one is still counted).
  */
-function writeConfig(dir: string, port: number, sessions: number, engineLines: string[]): string {
+function writeConfig(dir: string, port: number, sessions: number, engineLines: string[], limitKeys: string): string {
   const file = join(dir, 'hermod.yaml');
   const yaml = [
     `dataDir: ${JSON.stringify(join(dir, 'data'))}`,
     'lmtp: { host: 127.0.0.1, port: ' + port + ', enabled: true }',
     'smtp: { enabled: false }',
-    `limits: { maxConnectionsPerClient: ${sessions + 10} }`,
+    `limits: { maxConnectionsPerClient: ${sessions + 10}${limitKeys ? `, ${limitKeys}` : ''} }`,
     'log: { level: warn }',
     ...engineLines,
     '',
@@ -113,13 +113,14 @@ function spawnServe(dir: string, configFile: string): { child: ChildProcess; tai
  * @param engineLines - config lines choosing the storage engines (none: the embedded default).
  * @param provision - create the bench domain and mailboxes first; false for a further node on
  *   shared (distributed) stores that the first node already provisioned.
+ * @param limitKeys - further `limits` keys in YAML flow syntax, e.g. `maxMessageBytes: 67108864`.
  */
-export async function startHermod(sessions: number, engineLines: string[] = [], provision = true): Promise<HermodHandle> {
+export async function startHermod(sessions: number, engineLines: string[] = [], provision = true, limitKeys = ''): Promise<HermodHandle> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   const dir = mkdtempSync(join(tmpdir(), 'hermod-bench-'));
   const host = '127.0.0.1';
   const port = await freePort();
-  const configFile = writeConfig(dir, port, sessions, engineLines);
+  const configFile = writeConfig(dir, port, sessions, engineLines, limitKeys);
   if (provision) await provisionBench(configFile);
   const { child, tail } = spawnServe(dir, configFile);
   await awaitChildGreeting(

@@ -11,6 +11,7 @@
  *                         [--servers hermod,reference,sink]
  *        npm run bench -- --engines distributed --nodes 1,2,3 [--seconds 10] [--sessions 20]
  *                         [--sizes 4096] [--warmup 200]   (bench/nodes-run.ts: HAProxy in front)
+ *        npm run bench -- --large   (memory of large messages, see large-run.ts)
  *
  * --engines distributed adds, per size, a Hermod on Cassandra + Elasticsearch (engines.ts; the
  * servers of scripts/services, started if needed) right after the embedded baseline, measured
@@ -42,6 +43,7 @@ import { engineProfiles, parseEngines, type EngineName, type EngineProfile } fro
 import { breakdownLines } from './distributed-stats.js';
 import { caseName, engineRatio, latencyLine, ratioFor, renderTable, sizeLabel, verificationLines, type CaseResult } from './report.js';
 import { findTool } from './net-util.js';
+import { runLargeBench } from './large-run.js';
 
 /** Parsed command line. */
 interface Options extends Omit<RunSettings, 'log'> {
@@ -205,6 +207,8 @@ function writeJson(opts: Options, cases: CaseResult[], startedAt: Date): string 
 
 /** Runs all cases in order: per size, Hermod then sink. */
 async function main(): Promise<void> {
+  // --large: the memory case of large messages (large-run.ts), on its own.
+  if (process.argv.includes('--large')) return void (process.exitCode = (await runLargeBench()) ? 1 : 0);
   const opts = parseOptions(process.argv.slice(2));
   const startedAt = new Date();
   const settings: RunSettings = { ...opts, log: (line) => console.error(line) };

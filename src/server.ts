@@ -5,6 +5,7 @@ import type { HermodConfig } from './config/schema.js';
 import { closePlugins, loadPlugins, type LoadedPlugin } from './pipeline/registry.js';
 import { PluginRunner } from './pipeline/runner.js';
 import { Listener } from './protocol/listener.js';
+import { openIntake } from './protocol/data-intake.js';
 import { SessionHandler } from './protocol/session-handler.js';
 import type { PeerInfo } from './protocol/session-state.js';
 import { Indexer } from './search/indexer.js';
@@ -72,12 +73,13 @@ export async function startServer(config: HermodConfig, log: Logger, _options: S
     const notices = new QueuedSuccessNotices(() => side.outbound?.service, config.hostname, log, metrics);
     const transactions = new TransactionCore({ directory: store, entries: store, runner, config, log, notices });
     const running: RunningServer = { services, close: async () => undefined };
+    const intake = await openIntake(config, log);
     for (const kind of ['lmtp', 'smtp'] as const) {
       if (!config[kind].enabled) continue;
       const peers = new Map<string, PeerInfo>();
       // Only the listeners' messages count as received; local delivery from the queue is not counted again.
       const counted = metrics ? instrumentTransactions(transactions, metrics) : transactions;
-      const handler = new SessionHandler({ listener: kind, config, transactions: counted, log, peers, metrics });
+      const handler = new SessionHandler({ listener: kind, config, transactions: counted, log, peers, metrics, ...intake });
       const listener = new Listener({ kind, host: config[kind].host, port: config[kind].port, config, handler, peers, log });
       running[kind] = await listener.listen();
       listeners.push(listener);

@@ -40,6 +40,20 @@ const limitsSchema = z
     maxConnections: z.number().int().positive().default(500),
     /** Idle socket timeout in milliseconds. @defaultValue 60000 */
     socketTimeoutMs: z.number().int().positive().default(60_000),
+    /**
+     * A message being received stays in memory up to this many bytes; beyond, it goes to a spool
+     * file under `<dataDir>/spool` (removed after the transaction, leftovers removed at start).
+     * @defaultValue 1048576
+     */
+    spoolThresholdBytes: z.number().int().min(0).default(1024 * 1024),
+    /**
+     * Budget of DATA bytes in flight over all listeners (messages being received or processed).
+     * While it is used up, a new DATA waits up to `inflightWaitMs` for room, then gets
+     * 451 4.3.1 (inflightBudgetExceeded in src/mail/replies.ts). @defaultValue 268435456
+     */
+    maxInflightBytes: z.number().int().positive().default(256 * 1024 * 1024),
+    /** How long a DATA waits for room in `maxInflightBytes` before 451 4.3.1, in milliseconds. @defaultValue 2000 */
+    inflightWaitMs: z.number().int().min(0).default(2000),
   })
   .prefault({});
 
@@ -212,6 +226,12 @@ export const configSchema = z
             file: z.string().default('hermod.sqlite'),
             /** How long a write waits for a lock before failing (→ the storeFailure reply). @defaultValue 5000 */
             busyTimeoutMs: z.number().int().min(0).default(5000),
+            /**
+             * Raw messages larger than this are kept as content-addressed files beside the
+             * database (`<file>.blobs/`), fsynced with their directory before the commit that
+             * refers to them; smaller ones stay in the database. @defaultValue 1048576
+             */
+            fileThresholdBytes: z.number().int().min(0).default(1024 * 1024),
           })
           .prefault({}),
         /** The Cassandra cluster (store.driver: cassandra); see src/store/cassandra/config-schema.ts. */

@@ -22,6 +22,10 @@ export const REPLIES = {
   otherPolicyRecipient: { code: 452, enhanced: '4.5.3', text: 'Recipient has its own policy, send it in a separate transaction' },
   tooManyConnections: { code: 421, enhanced: '4.7.0', text: 'Too many connections from your address' },
   storeFailure: { code: 451, enhanced: '4.3.0', text: 'Temporary storage failure, try again later' },
+  /** DATA past limits.maxInflightBytes after the bounded wait (limits.inflightWaitMs). */
+  inflightBudgetExceeded: { code: 451, enhanced: '4.3.1', text: 'Too much mail in progress, try again later' },
+  /** The DATA spool could not be written (disk full, I/O error): nothing was kept. */
+  spoolFailure: { code: 452, enhanced: '4.3.1', text: 'Insufficient system storage, try again later' },
   pluginFailure: { code: 451, enhanced: '4.3.0', text: 'Temporary processing failure, try again later' },
   lookupFailure: { code: 451, enhanced: '4.3.0', text: 'Temporary lookup failure, try again later' },
   partialDelivery: { code: 451, enhanced: '4.3.0', text: 'Not all recipients could take the message, try again later' },

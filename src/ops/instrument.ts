@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerSession } from 'smtp-server';
 import type { DeliveryReport, OpenTransaction, TransactionCore } from '../transaction/transaction-core.js';
+import type { ReceivedMessage } from '../transaction/received-message.js';
 import type { AttemptReport } from '../queue/attempt-runner.js';
 import type { SearchIndex } from '../search/search-index.js';
 import type { MessageStore } from '../store/message-store.js';
@@ -78,7 +79,8 @@ export function instrumentTransactions(core: TransactionCore, metrics: Metrics):
   return timed(core, (op, ok, _s, args, result) => {
     const open = args[0] as OpenTransaction;
     if (op !== 'deliver' || open.kind === 'local') return;
-    metrics.received(open.session.listener, (args[1] as Buffer).length);
+    const message = args[1] as Buffer | ReceivedMessage;
+    metrics.received(open.session.listener, Buffer.isBuffer(message) ? message.length : message.raw.length);
     if (!ok) return;
     for (const o of (result as DeliveryReport).outcomes) {
       const { outcome, reason } = inboundOutcome(o);

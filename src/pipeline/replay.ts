@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { HermodConfig, PluginEntry } from '../config/schema.js';
 import { InputError } from '../errors.js';
+import { rawStreamOf } from '../mail/raw-stream.js';
 import type { LedgerLine } from '../store/types.js';
 import { closePlugins, loadPlugins, type LoadedPlugin } from './registry.js';
 import { PluginRunner } from './runner.js';
@@ -80,6 +81,7 @@ export class PluginReplay {
       mailFrom: input.mailFrom ?? '',
       recipients: input.recipients,
       raw: input.raw,
+      rawStream: () => rawStreamOf(input.raw),
       sha256,
       addedHeaders: [],
       findings: [],

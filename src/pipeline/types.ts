@@ -88,14 +88,18 @@ export interface Transaction extends TransactionExtensions {
   id: string;
   mailFrom: string;
   recipients: RecipientState[];
-  /** Set from the data stage on: the bytes as received. */
-  raw?: Buffer;
   /**
-   * Set from the data stage on when the message can be read as a stream (a spooled message):
-   * each call opens a new stream of the bytes as received. Readers that can stream use it first.
+   * Set from the data stage on: the bytes as received, one Buffer of exactly the message's size
+   * (read once from the DATA spool for a large message). Prefer `rawStream` where a stream will do.
+   */
+  raw?: Buffer;
+  sha256?: string;
+  /**
+   * Set from the data stage on: a new stream of the bytes as received at each call, in slices of
+   * the in-memory message (no copy), for readers that can stream; they use it first, as
+   * `txn.rawStream?.() ?? Readable.from([txn.raw])`.
    */
   rawStream?: () => Readable;
-  sha256?: string;
   /** What the mailbox entry lists; set by a plugin that parses the message (parse). */
   summary?: MessageSummary;
   /** Headers Hermod adds in front of the raw message, in order. */

@@ -1,7 +1,8 @@
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { REPLIES, replyError, type Reply } from '../mail/replies.js';
 import { singleReply, type RecipientOutcome } from '../transaction/recipient-outcome.js';
-import { InFlightWork, readMessage } from './data-intake.js';
+import { InFlightWork } from './data-intake.js';
+import type { SpooledData } from './message-spool.js';
 import type { ListenerDeps, SessionState } from './session-state.js';
 import { transactionLogFields } from './transaction-log.js';
 import type { Decision } from '../pipeline/decision.js';
@@ -34,40 +35,74 @@ export class DataHandler {
     this.inFlight.track(this.collectAndProcess(stream, session, done));
   }
 
+  /**
+   * Admission against the in-flight budget, then the message in (memory or spool), then the
+   * transaction. The budget's bytes and the spool file are given back once the reply is decided.
+   */
   private async collectAndProcess(stream: SMTPServerDataStream, session: SMTPServerSession, done: DataDone): Promise<void> {
     const started = performance.now();
     const state = this.stateOf(session.id)!;
+    const { budget, spool, config } = this.deps;
+    if (!(await budget.admit())) {
+      // smtp-server drains the unread message, then sends this reply (once per recipient in LMTP).
+      this.deps.log.warn({ txn: state.open!.transaction.id, inflightBytes: budget.bytes }, 'DATA refused: in-flight budget used up');
+      this.deps.metrics?.transaction(this.deps.listener, 'deferred', (performance.now() - started) / 1000);
+      return done(replyError(REPLIES.inflightBudgetExceeded));
+    }
+    let counted = 0;
+    let data: SpooledData | undefined;
+    let answer: Parameters<DataDone>;
+    try {
+      data = await spool.receive(stream, config.limits.maxMessageBytes, (n) => {
+        counted += n;
+        budget.add(n);
+      });
+      answer = await this.answer(stream, state, data, started);
+    } catch (err) {
+      // The client went away mid-DATA (nothing to answer) or the spool failed unexpectedly.
+      this.deps.log.warn({ err, txn: state.open?.transaction.id }, 'DATA not received');
+      answer = [replyError(REPLIES.spoolFailure)];
+    }
+    // The spool file goes and the budget is given back before the reply: a client that sends its
+    // next message at once finds the room its last one took.
+    await data?.dispose().catch((err: unknown) => this.deps.log.error({ err }, 'spool file not removed'));
+    budget.release(counted);
+    done(...answer);
+  }
+
+  /** The reply to DATA, as smtp-server's callback takes it. */
+  private async answer(stream: SMTPServerDataStream, state: SessionState, data: SpooledData, started: number): Promise<Parameters<DataDone>> {
     const open = state.open!;
     const txn = open.transaction;
-    let raw: Buffer;
-    try {
-      raw = await readMessage(stream, this.deps.config.limits.maxMessageBytes);
-    } catch (err) {
-      return done(err as Error);
-    }
     // smtp-server refuses an oversized message itself (message too big); nothing is processed.
     if (stream.sizeExceeded) {
-      this.logTransaction(state, raw.length, started, [], 'too-big');
+      this.logTransaction(state, data.size, started, [], 'too-big');
       this.deps.metrics?.transaction(this.deps.listener, 'too_big', (performance.now() - started) / 1000);
-      return done(null);
+      return [null];
+    }
+    if (data.failure) {
+      // Disk full or an I/O error on the spool: nothing was kept, the client keeps the message.
+      this.deps.log.error({ err: data.failure, txn: txn.id }, 'DATA spool write failed');
+      this.deps.metrics?.transaction(this.deps.listener, 'deferred', (performance.now() - started) / 1000);
+      return [replyError(REPLIES.spoolFailure)];
     }
     try {
-      const { outcomes, replies, result } = await this.deps.transactions.deliver(open, raw);
+      const message = await data.load();
+      const { outcomes, replies, result } = await this.deps.transactions.deliver(open, message);
       this.countTransaction(outcomes, replies, started);
       const results = outcomes.map((o, i): [RecipientOutcome, Reply] => [o, replies[i]]);
       if (this.deps.listener === 'lmtp') {
-        this.logTransaction(state, raw.length, started, results, undefined, [], result.decisions);
-        return done(null, replies.map(toLmtpResponse));
+        this.logTransaction(state, data.size, started, results, undefined, [], result.decisions);
+        return [null, replies.map(toLmtpResponse)];
       }
       const { reply, dropped } = singleReply(outcomes, replies);
-      this.logTransaction(state, raw.length, started, results, dropped.length ? 'refused copies dropped' : undefined, dropped, result.decisions);
+      this.logTransaction(state, data.size, started, results, dropped.length ? 'refused copies dropped' : undefined, dropped, result.decisions);
       // smtp-server takes an SMTP refusal as the error argument, an acceptance as the message.
-      if (reply.code >= 400) done(replyError(reply));
-      else done(null, `${reply.enhanced} ${reply.text}`);
+      return reply.code >= 400 ? [replyError(reply)] : [null, `${reply.enhanced} ${reply.text}`];
     } catch (err) {
       this.deps.log.error({ err, txn: txn.id }, 'message processing failed');
       this.deps.metrics?.transaction(this.deps.listener, 'failed', (performance.now() - started) / 1000);
-      done(replyError(REPLIES.storeFailure));
+      return [replyError(REPLIES.storeFailure)];
     }
   }
 

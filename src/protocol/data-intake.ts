@@ -1,4 +1,9 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
 import type { SMTPServerDataStream } from 'smtp-server';
+import type { HermodConfig } from '../config/schema.js';
+import { InflightBudget } from './inflight-budget.js';
+import { MessageSpool } from './message-spool.js';
 
 /**
  * What every DATA handler shares: it tracks the messages it is still working on, so a graceful
@@ -24,7 +29,11 @@ export class InFlightWork {
   }
 }
 
-/** Reads the message; past `maxBytes` the rest is drained, not kept (it will be refused). */
+/**
+ * Reads the message into memory; past `maxBytes` the rest is drained, not kept (it will be
+ * refused). Used by submission, whose messages go to the outbound queue whole; the LMTP and SMTP
+ * listeners go through the spool (MessageSpool).
+ */
 export function readMessage(stream: SMTPServerDataStream, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -37,4 +46,18 @@ export function readMessage(stream: SMTPServerDataStream, maxBytes: number): Pro
     stream.on('end', () => resolve(Buffer.concat(chunks)));
     stream.on('error', reject);
   });
+}
+
+/** What the LMTP and SMTP listeners share about DATA: one spool, one in-flight budget. */
+export interface MessageIntake {
+  spool: MessageSpool;
+  budget: InflightBudget;
+}
+
+/** The spool under `<dataDir>/spool`, emptied of an earlier run's leftovers, and the budget. */
+export async function openIntake(config: HermodConfig, log: Logger): Promise<MessageIntake> {
+  const spool = new MessageSpool(join(config.dataDir, 'spool'), config.limits.spoolThresholdBytes);
+  const removed = await spool.prepare();
+  if (removed > 0) log.warn({ removed, dir: spool.dir }, 'removed DATA spool files left by an earlier run');
+  return { spool, budget: new InflightBudget(config.limits.maxInflightBytes, config.limits.inflightWaitMs) };
 }

@@ -4,6 +4,8 @@ import type { Metrics } from '../ops/metrics.js';
 import type { LedgerLine, SessionInfo } from '../pipeline/types.js';
 import type { OpenTransaction, TransactionCore } from '../transaction/transaction-core.js';
 import type { ClientIdentity } from './forwarded-attributes.js';
+import type { InflightBudget } from './inflight-budget.js';
+import type { MessageSpool } from './message-spool.js';
 
 /** What the LMTP and SMTP listeners' handlers share: the transaction core and the listener's setting. */
 export interface ListenerDeps {
@@ -15,6 +17,10 @@ export interface ListenerDeps {
   peers: Map<string, PeerInfo>;
   /** Connection, recipient and transaction counts for /metrics; none when the ops endpoint is off. */
   metrics?: Metrics;
+  /** Where DATA goes past limits.spoolThresholdBytes; shared by the listeners. */
+  spool: MessageSpool;
+  /** limits.maxInflightBytes over all listeners. */
+  budget: InflightBudget;
 }
 
 /** What Hermod keeps per SMTP/LMTP connection, beside smtp-server's own session. */

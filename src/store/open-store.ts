@@ -14,6 +14,7 @@ export async function openMessageStore(config: HermodConfig): Promise<MessageSto
     store = new SqliteMessageStore({
       file: join(config.dataDir, config.store.sqlite.file),
       busyTimeoutMs: config.store.sqlite.busyTimeoutMs,
+      fileThresholdBytes: config.store.sqlite.fileThresholdBytes,
     });
   }
   await store.init();

@@ -73,6 +73,11 @@ export interface Delivery {
   /** The bytes as received from the client, byte-exact; their SHA-256 addresses the blob. */
   raw: Buffer;
   sha256: string;
+  /**
+   * A file holding exactly `raw` (the DATA spool of a large message), readable until the delivery
+   * resolves: a store that keeps large messages as files copies it rather than writing the Buffer.
+   */
+  rawFile?: string;
   /** Trace and verdict headers Hermod adds (Received, X-Spam-*), kept apart from the raw bytes. */
   prependHeaders: string;
   folder: string;

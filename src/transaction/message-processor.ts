@@ -1,12 +1,14 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
+import { sha256Of } from '../mail/message-digest.js';
+import { rawStreamOf } from '../mail/raw-stream.js';
 import { decide, describeDecision, type Decision } from '../pipeline/decision.js';
 import type { PluginRunner } from '../pipeline/runner.js';
 import type { RecipientState, SessionInfo, Transaction, Verdict } from '../pipeline/types.js';
 import type { EntryStore, MailDirectory } from '../store/roles.js';
 import type { Delivery, EntrySummary, LedgerLine } from '../store/types.js';
 import { exceedsQuota } from './quota-rule.js';
+import type { ReceivedMessage } from './received-message.js';
 import type { RecipientOutcome } from './recipient-outcome.js';
 
 export interface ProcessResult {
@@ -17,6 +19,15 @@ export interface ProcessResult {
   decisions: Decision[];
   /** The ledger shared by all recipients, then one scorer line per recipient. */
   ledger: LedgerLine[];
+}
+
+/** What one recipient's copy adds to the shared message. */
+interface CopyDetails {
+  prependHeaders: string;
+  /** The shared ledger lines and this recipient's scorer line. */
+  ledger: LedgerLine[];
+  /** The DATA spool file holding the raw bytes, when the message was spooled. */
+  rawFile?: string;
 }
 
 export interface MessageProcessorDeps {
@@ -44,12 +55,16 @@ export class MessageProcessor {
   async process(
     session: SessionInfo,
     txn: Transaction,
-    raw: Buffer,
+    message: Buffer | ReceivedMessage,
     receivedHeader: string,
     priorLedger: LedgerLine[] = [],
   ): Promise<ProcessResult> {
+    const received = Buffer.isBuffer(message) ? undefined : message;
+    const raw = received?.raw ?? (message as Buffer);
     txn.raw = raw;
-    txn.sha256 = createHash('sha256').update(raw).digest('hex');
+    // The intake hashed the bytes as they streamed in; a Buffer handed in directly is hashed here.
+    txn.sha256 = received?.sha256 ?? sha256Of(raw);
+    txn.rawStream = () => rawStreamOf(raw);
     const ledger: LedgerLine[] = [...priorLedger];
     // Idempotent redelivery before policy: a copy already in its mailbox answers 250 whatever
     // the quota or the scoring say today (an MTA retrying after a lost reply).
@@ -69,7 +84,8 @@ export class MessageProcessor {
         if (delivered[i] !== null) return duplicateOf(recipient, delivered[i]);
         const prepend = prependHeaders(receivedHeader, decisions[i], txn);
         // Each copy keeps the shared lines and its own scorer line.
-        return this.deliverOne(session, txn, recipient, verdicts, decisions[i], prepend, [...ledger, scorerLines[i]]);
+        const copy: CopyDetails = { prependHeaders: prepend, ledger: [...ledger, scorerLines[i]], rawFile: received?.file };
+        return this.deliverOne(session, txn, recipient, verdicts, decisions[i], copy);
       }),
     );
     const stored = outcomes.filter((o) => o.kind === 'stored');
@@ -83,8 +99,7 @@ export class MessageProcessor {
     recipient: RecipientState,
     verdicts: Verdict[],
     decision: Decision,
-    prependHeaders: string,
-    ledger: LedgerLine[],
+    copy: CopyDetails,
   ): Promise<RecipientOutcome> {
     const verdict = verdictFor(recipient, verdicts);
     if (verdict) return { kind: 'verdict', recipient, verdict };
@@ -97,9 +112,9 @@ export class MessageProcessor {
         return { kind: 'over-quota', recipient, permanent: this.deps.config.quota.overQuota === 'reject' };
       }
       const result = await this.deps.entries.deliver(
-        buildDelivery(session, txn, recipient, decision, prependHeaders, ledger),
+        buildDelivery(session, txn, recipient, decision, copy),
       );
-      const size = Buffer.byteLength(prependHeaders, 'utf8') + raw.length;
+      const size = Buffer.byteLength(copy.prependHeaders, 'utf8') + raw.length;
       return { kind: 'stored', recipient, entryId: result.entryId, duplicate: result.duplicate, size };
     } catch (err) {
       this.deps.log.error({ err, rcpt: recipient.address, txn: txn.id }, 'store write failed');
@@ -168,8 +183,7 @@ function buildDelivery(
   txn: Transaction,
   recipient: RecipientState,
   decision: Decision,
-  prependHeaders: string,
-  ledger: LedgerLine[],
+  { prependHeaders, ledger, rawFile }: CopyDetails,
 ): Delivery {
   const parsed = txn.summary;
   const summary: EntrySummary = {
@@ -185,6 +199,7 @@ function buildDelivery(
     mailboxId: recipient.mailbox.id,
     raw: txn.raw!,
     sha256: txn.sha256!,
+    rawFile,
     prependHeaders,
     folder: decision.folder,
     flags: [],

@@ -8,6 +8,7 @@ import type { RecipientState, SessionInfo, Transaction } from '../pipeline/types
 import type { EntryStore, MailDirectory } from '../store/roles.js';
 import type { LedgerLine } from '../store/types.js';
 import { MessageProcessor, type ProcessResult } from './message-processor.js';
+import type { ReceivedMessage } from './received-message.js';
 import { replyForOutcome, type RecipientOutcome } from './recipient-outcome.js';
 import { deliveredRecipients, type SuccessNotices, type TransactionDsn } from './success-notice.js';
 import type { EnvelopeDsn, RecipientDsn } from '../mail/dsn-parameters.js';
@@ -92,15 +93,18 @@ export class TransactionCore {
     return reply;
   }
 
-  /** DATA: every accepted recipient's outcome and reply, in RCPT order. */
-  async deliver(open: OpenTransaction, raw: Buffer): Promise<DeliveryReport> {
+  /**
+   * DATA: every accepted recipient's outcome and reply, in RCPT order. The listeners hand in what
+   * the intake received (hashed, maybe spooled); the queue's local deliverer a Buffer.
+   */
+  async deliver(open: OpenTransaction, raw: Buffer | ReceivedMessage): Promise<DeliveryReport> {
     const { session, transaction: txn } = open;
     const recipients = txn.recipients.map((r) => r.address);
     const received = receivedHeader(session, this.deps.config.hostname, txn.id, recipients);
     const prior = [...open.sessionLedger, ...open.ledger];
     const result = await this.processor.process(session, txn, raw, received, prior);
     const replies = result.outcomes.map(replyForOutcome);
-    if (open.dsn && open.kind !== 'local') await this.reportDelivered(open, result.outcomes, replies, raw);
+    if (open.dsn && open.kind !== 'local') await this.reportDelivered(open, result.outcomes, replies, txn.raw!);
     return { outcomes: result.outcomes, replies, result };
   }
 

@@ -33,7 +33,7 @@ export function runCli(args: string[], env: Record<string, string> = {}, timeout
     execFile(
       process.execPath,
       ['--import', 'tsx', MAIN, ...args],
-      { cwd: ROOT, env: cleanEnv(env), encoding: 'buffer', timeout: timeoutMs },
+      { cwd: ROOT, env: cleanEnv(env), encoding: 'buffer', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
         if (err && typeof err.code !== 'number') return fail(err);
         done({

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InputError, NotFoundError, StoreError } from '../../src/errors.js';
 import type { MessageStore } from '../../src/store/message-store.js';
 import type { Mailbox } from '../../src/store/types.js';
-import { makeDelivery, rawMessage, sha256Hex } from '../store/delivery-fixture.js';
+import { largeRawMessage, makeDelivery, rawMessage, sha256Hex } from '../store/delivery-fixture.js';
 import { describeEntryChangeContract } from './message-store-changes.contract.js';
 import { describeImportContract } from './message-store-import.contract.js';
 import { describeEntryRemovalContract } from './message-store-removal.contract.js';
@@ -194,6 +194,24 @@ export function describeMessageStoreContract(name: string, makeStore: MakeStore)
         const full = await store.getFullMessage(entryId);
         const expected = Buffer.concat([Buffer.from(delivery.prependHeaders, 'utf8'), delivery.raw]);
         expect(Buffer.compare(full!, expected)).toBe(0);
+      });
+
+      it('keeps a 3 MiB message byte-exact for two mailboxes, and its bytes until the last entry goes', async () => {
+        const box = await alice();
+        const bob = await store.addMailbox({ address: 'bob@example.com', aliases: [], quotaBytes: 0 });
+        const raw = largeRawMessage(3 * 1024 * 1024);
+        const first = await store.deliver(makeDelivery(box.id, { raw }));
+        const second = await store.deliver(makeDelivery(bob.id, { raw }));
+        const sha256 = sha256Hex(raw);
+        expect(Buffer.compare((await store.getRaw(sha256))!, raw)).toBe(0);
+        const full = (await store.getFullMessage(second.entryId))!;
+        expect(Buffer.compare(full.subarray(full.length - raw.length), raw)).toBe(0);
+
+        await store.deleteEntry(first.entryId);
+        expect(Buffer.compare((await store.getRaw(sha256))!, raw)).toBe(0);
+        const deletion = await store.deleteEntry(second.entryId);
+        expect(deletion.blobRemoved).toBe(true);
+        expect(await store.getRaw(sha256)).toBeNull();
       });
 
       it('round-trips every entry field', async () => {

@@ -34,6 +34,17 @@ export function rawMessage(options: RawMessageOptions = {}): Buffer {
   ]);
 }
 
+/**
+ * A message of `size` bytes (give or take a line) with every byte value in its body, so a store
+ * that keeps it in pieces or in a file shows any changed, lost or reordered byte.
+ */
+export function largeRawMessage(size: number): Buffer {
+  const head = Buffer.from(rawMessage().toString('latin1').replace('\r\n\r\n', '\r\nX-Large: yes\r\n\r\n'), 'latin1');
+  const body = Buffer.alloc(Math.max(0, size - head.length));
+  for (let i = 0; i < body.length; i++) body[i] = (i * 131 + (i >> 16)) & 0xff;
+  return Buffer.concat([head, body]);
+}
+
 export function sha256Hex(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 import { InputError, StoreError } from '../../errors.js';
+import { sha256Of } from '../../mail/message-digest.js';
 import type { Delivery, DeliveryResult, Mailbox } from '../types.js';
 import type { BlobStore } from './blob-store.js';
 import type { BatchStatement, CassandraSession } from './cassandra-session.js';
@@ -191,7 +191,7 @@ export class EntryWriter {
  * the raw bytes: a wrong key would silently merge different messages.
  */
 function checkedSha256(delivery: Delivery): string {
-  const actual = createHash('sha256').update(delivery.raw).digest('hex');
+  const actual = sha256Of(delivery.raw);
   if (String(delivery.sha256).toLowerCase() !== actual) {
     throw new InputError(`delivery.sha256: ${delivery.sha256} is not the SHA-256 of the raw bytes (${actual})`);
   }

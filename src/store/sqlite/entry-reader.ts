@@ -8,6 +8,13 @@ import {
   type LedgerRow,
 } from './row-mappers.js';
 
+/** Raw bytes as the row holds them: in the row, or (`inFile`) in the BlobFiles file of `sha256`. */
+export interface RawRow {
+  sha256: string;
+  raw: Buffer;
+  inFile: boolean;
+}
+
 const FROM_ENTRIES = 'FROM mailbox_entries e JOIN mailboxes m ON m.id = e.mailbox_id';
 
 /** Read side of the store: listings, single entries, raw bytes, ledgers and usage. */
@@ -22,9 +29,9 @@ export class EntryReader {
 
   constructor(private readonly db: Database.Database) {
     this.one = db.prepare(`SELECT ${ENTRY_COLUMNS} ${FROM_ENTRIES} WHERE e.id = ?`);
-    this.raw = db.prepare('SELECT raw FROM messages WHERE sha256 = ?');
+    this.raw = db.prepare('SELECT sha256, raw, in_file FROM messages WHERE sha256 = ?');
     this.full = db.prepare(
-      `SELECT e.prepend_headers, b.raw FROM mailbox_entries e
+      `SELECT e.prepend_headers, b.sha256, b.raw, b.in_file FROM mailbox_entries e
        JOIN messages b ON b.sha256 = e.sha256 WHERE e.id = ?`,
     );
     this.ledger = db.prepare(
@@ -51,15 +58,16 @@ export class EntryReader {
     return row ? toMailboxEntry(row) : null;
   }
 
-  getRaw(sha256: string): Buffer | null {
-    const row = this.raw.get(String(sha256).toLowerCase()) as { raw: Buffer } | undefined;
-    return row ? row.raw : null;
+  /** The raw bytes' row; the store reads the file when `inFile`. */
+  getRaw(sha256: string): RawRow | null {
+    const row = this.raw.get(String(sha256).toLowerCase()) as StoredRawRow | undefined;
+    return row ? toRawRow(row) : null;
   }
 
-  /** Hermod's prepended headers followed by the raw bytes, untouched. */
-  getFull(entryId: string): Buffer | null {
-    const row = this.full.get(entryId) as { prepend_headers: string; raw: Buffer } | undefined;
-    return row ? Buffer.concat([Buffer.from(row.prepend_headers, 'utf8'), row.raw]) : null;
+  /** Hermod's prepended headers and the raw bytes' row (the store puts them together). */
+  getFull(entryId: string): { prependHeaders: string; raw: RawRow } | null {
+    const row = this.full.get(entryId) as (StoredRawRow & { prepend_headers: string }) | undefined;
+    return row ? { prependHeaders: row.prepend_headers, raw: toRawRow(row) } : null;
   }
 
   getLedger(entryId: string): LedgerLine[] {
@@ -85,4 +93,14 @@ export class EntryReader {
     }
     return statement;
   }
+}
+
+interface StoredRawRow {
+  sha256: string;
+  raw: Buffer;
+  in_file: number;
+}
+
+function toRawRow(row: StoredRawRow): RawRow {
+  return { sha256: row.sha256, raw: row.raw, inFile: row.in_file === 1 };
 }

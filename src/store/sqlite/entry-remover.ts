@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { NotFoundError } from '../../errors.js';
 import type { EntryDeletion, FolderSummary } from '../types.js';
+import type { BlobFiles } from './blob-files.js';
 import type { EntryReader } from './entry-reader.js';
 import type { OutboxQueue } from './outbox-queue.js';
 
@@ -12,11 +13,14 @@ import type { OutboxQueue } from './outbox-queue.js';
 export class EntryRemover {
   private readonly sql: Record<string, Database.Statement>;
   private readonly deleteTx: (entryId: string) => EntryDeletion;
+  private readonly unlinkTx: (sha256s: string[]) => void;
+  private readonly sweepTx: (minAgeMs: number) => number;
 
   constructor(
     db: Database.Database,
     private readonly outbox: OutboxQueue,
     private readonly reader: EntryReader,
+    private readonly blobs: BlobFiles | null,
   ) {
     const p = (text: string) => db.prepare(text);
     this.sql = {
@@ -30,6 +34,29 @@ export class EntryRemover {
     const remove = db.transaction((entryId: string) => this.deleteOnce(entryId));
     // IMMEDIATE: the "does another entry hold these bytes" check and the delete see one state.
     this.deleteTx = (entryId) => remove.immediate(entryId);
+    // Files are unlinked under the write lock too, once no row refers to them: a writer checks
+    // for its file under the same lock before committing a reference (see BlobFiles).
+    const fileReferenced = db.prepare('SELECT 1 FROM messages WHERE sha256 = ? AND in_file = 1');
+    const referenced = (sha256: string): boolean => fileReferenced.get(sha256) !== undefined;
+    const unlink = db.transaction((sha256s: string[]) => {
+      for (const sha256 of sha256s) if (!referenced(sha256)) this.blobs?.remove(sha256);
+    });
+    this.unlinkTx = (sha256s) => unlink.immediate(sha256s);
+    const sweep = db.transaction((minAgeMs: number) => this.blobs?.sweep(referenced, minAgeMs) ?? 0);
+    this.sweepTx = (minAgeMs) => sweep.immediate(minAgeMs);
+  }
+
+  /**
+   * Unlinks the files of dropped blobs, after the commit that dropped their rows. A crash before
+   * this leaves files nothing refers to: `sweepFiles` at the next open removes them.
+   */
+  removeFiles(sha256s: string[]): void {
+    if (this.blobs && sha256s.length > 0) this.unlinkTx(sha256s);
+  }
+
+  /** Removes files no row refers to (and interrupted writes) older than `minAgeMs`; returns how many. */
+  sweepFiles(minAgeMs: number): number {
+    return this.blobs ? this.sweepTx(minAgeMs) : 0;
   }
 
   listFolders(mailboxId: string): FolderSummary[] {
@@ -41,7 +68,14 @@ export class EntryRemover {
   }
 
   deleteEntry(entryId: string): EntryDeletion {
-    return this.deleteTx(entryId);
+    const deletion = this.deleteTx(entryId);
+    try {
+      if (deletion.blobRemoved) this.removeFiles([deletion.entry.sha256]);
+    } catch {
+      // The deletion is committed; a file left behind (lock busy, I/O) is removed by the sweep
+      // at the next open, so failing the deletion now would only mislead the caller.
+    }
+    return deletion;
   }
 
   private deleteOnce(entryId: string): EntryDeletion {

@@ -1,9 +1,15 @@
-import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
 import { InputError, StoreError } from '../../errors.js';
+import { sha256Of } from '../../mail/message-digest.js';
 import type { Delivery, DeliveryResult } from '../types.js';
+import type { BlobFiles } from './blob-files.js';
 import type { OutboxQueue } from './outbox-queue.js';
+
+/** A delivery as the store writes it: `inFile` when its raw bytes were made durable as a BlobFiles file. */
+export type StoredDelivery = Delivery & { inFile?: boolean };
+
+const NO_BYTES = Buffer.alloc(0);
 
 // Monotonic so entries delivered within one millisecond still sort in arrival order.
 const newEntryId = monotonicFactory();
@@ -16,17 +22,20 @@ export class EntryWriter {
   private readonly mailboxExists: Database.Statement;
   private readonly existing: Database.Statement;
   private readonly insertBlob: Database.Statement;
+  private readonly blobInFile: Database.Statement;
   private readonly insertEntry: Database.Statement;
   private readonly insertLedger: Database.Statement;
-  private readonly write: (delivery: Delivery) => DeliveryResult;
+  private readonly write: (delivery: StoredDelivery) => DeliveryResult;
 
   constructor(
     db: Database.Database,
     private readonly outbox: OutboxQueue,
+    private readonly blobs: BlobFiles | null,
   ) {
     this.mailboxExists = db.prepare('SELECT 1 FROM mailboxes WHERE id = ?');
     this.existing = db.prepare('SELECT id FROM mailbox_entries WHERE mailbox_id = ? AND sha256 = ?');
-    this.insertBlob = db.prepare('INSERT OR IGNORE INTO messages (sha256, raw, size) VALUES (?, ?, ?)');
+    this.insertBlob = db.prepare('INSERT OR IGNORE INTO messages (sha256, raw, size, in_file) VALUES (?, ?, ?, ?)');
+    this.blobInFile = db.prepare('SELECT in_file FROM messages WHERE sha256 = ?');
     this.insertEntry = db.prepare(`INSERT INTO mailbox_entries (
         id, mailbox_id, folder, sha256, size, flags, tags, importance, spam_score, thread_id,
         subject, from_addr, to_addrs, cc_addrs, date, message_id, attachments, prepend_headers,
@@ -40,11 +49,11 @@ export class EntryWriter {
         entry_id, seq, plugin, stage, verdict, score, reason, duration_ms, details
       ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     // IMMEDIATE takes the write lock up front, so the dedupe read and the insert see one state.
-    const tx = db.transaction((delivery: Delivery) => this.writeOnce(delivery));
+    const tx = db.transaction((delivery: StoredDelivery) => this.writeOnce(delivery));
     this.write = (delivery) => tx.immediate(delivery);
     // Inside the batch transaction each delivery is its own savepoint (better-sqlite3 nests a
     // transaction function as a SAVEPOINT), so one failing delivery rolls back only itself.
-    const batch = db.transaction((deliveries: Delivery[]) =>
+    const batch = db.transaction((deliveries: StoredDelivery[]) =>
       deliveries.map((d): DeliveryResult | Error => {
         try {
           return tx(d);
@@ -56,7 +65,7 @@ export class EntryWriter {
     this.writeBatch = (deliveries) => batch.immediate(deliveries);
   }
 
-  private readonly writeBatch: (deliveries: Delivery[]) => (DeliveryResult | Error)[];
+  private readonly writeBatch: (deliveries: StoredDelivery[]) => (DeliveryResult | Error)[];
 
   /** The entry a committed delivery of these bytes made in the mailbox, or null. */
   findDelivered(mailboxId: string, sha256: string): string | null {
@@ -65,7 +74,7 @@ export class EntryWriter {
   }
 
   /** Stores one delivery; returns once committed (synchronous=FULL makes the commit durable). */
-  deliver(delivery: Delivery): DeliveryResult {
+  deliver(delivery: StoredDelivery): DeliveryResult {
     const sha256 = checkedSha256(delivery);
     return this.write({ ...delivery, sha256 });
   }
@@ -74,21 +83,21 @@ export class EntryWriter {
    * Stores several deliveries with one commit (one fsync). Each result is that delivery's own
    * outcome; a failed commit throws, and then none of them is stored.
    */
-  deliverMany(deliveries: Delivery[]): (DeliveryResult | Error)[] {
-    const checked = deliveries.map((d): Delivery | Error => {
+  deliverMany(deliveries: StoredDelivery[]): (DeliveryResult | Error)[] {
+    const checked = deliveries.map((d): StoredDelivery | Error => {
       try {
         return { ...d, sha256: checkedSha256(d) };
       } catch (err) {
         return err as Error;
       }
     });
-    const valid = checked.filter((d): d is Delivery => !(d instanceof Error));
+    const valid = checked.filter((d): d is StoredDelivery => !(d instanceof Error));
     const written = valid.length ? this.writeBatch(valid) : [];
     let next = 0;
     return checked.map((d) => (d instanceof Error ? d : written[next++]));
   }
 
-  private writeOnce(delivery: Delivery): DeliveryResult {
+  private writeOnce(delivery: StoredDelivery): DeliveryResult {
     const { mailboxId, sha256 } = delivery;
     const found = this.existing.get(mailboxId, sha256) as { id: string } | undefined;
     if (found) return { entryId: found.id, duplicate: true };
@@ -99,7 +108,9 @@ export class EntryWriter {
     // A migrated entry (hermod migrate-data) keeps its id and arrival time.
     const entryId = delivery.imported?.entryId ?? newEntryId(now);
     const receivedAt = delivery.imported?.receivedAt.getTime() ?? now;
-    this.insertBlob.run(sha256, delivery.raw, delivery.raw.length);
+    const inFile = delivery.inFile === true;
+    this.insertBlob.run(sha256, inFile ? NO_BYTES : delivery.raw, delivery.raw.length, inFile ? 1 : 0);
+    this.checkBlobFile(sha256);
     this.insertEntry.run(entryParams(delivery, entryId, receivedAt));
     delivery.ledger.forEach((line, seq) => {
       const details = line.details === undefined ? null : JSON.stringify(line.details);
@@ -111,6 +122,18 @@ export class EntryWriter {
     if (!delivery.imported) this.outbox.enqueue(entryId, mailboxId, 'upsert', now);
     return { entryId, duplicate: false };
   }
+
+  /**
+   * Under the write lock, before the commit that refers to it: the bytes kept as a file (by this
+   * delivery or an earlier one) must still be there; a deletion may have removed an unreferenced
+   * file between the write of this copy and now. Missing, the delivery fails (a 451, retried).
+   */
+  private checkBlobFile(sha256: string): void {
+    const row = this.blobInFile.get(sha256) as { in_file: number };
+    if (row.in_file === 1 && !this.blobs?.exists(sha256)) {
+      throw new StoreError(`deliver: the file of raw message ${sha256} is missing (removed meanwhile); try again`);
+    }
+  }
 }
 
 /**
@@ -118,7 +141,7 @@ export class EntryWriter {
  * the raw bytes: a wrong key would silently merge different messages.
  */
 function checkedSha256(delivery: Delivery): string {
-  const actual = createHash('sha256').update(delivery.raw).digest('hex');
+  const actual = sha256Of(delivery.raw);
   if (String(delivery.sha256).toLowerCase() !== actual) {
     throw new InputError(`delivery.sha256: ${delivery.sha256} is not the SHA-256 of the raw bytes (${actual})`);
   }

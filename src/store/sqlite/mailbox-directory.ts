@@ -134,11 +134,11 @@ export class MailboxDirectory {
   /**
    * Removes a mailbox (by its primary address) with its aliases, entries, ledgers and Bayes
    * statistics, queues an index delete per entry, and drops blobs no other mailbox holds. One
-   * transaction.
+   * transaction. Returns the SHA-256 of the blobs dropped (their files go after the commit).
    */
-  removeMailbox(address: string): void {
+  removeMailbox(address: string): string[] {
     const parsed = tryNormalizeAddress(address);
-    this.db.transaction(() => {
+    return this.db.transaction(() => {
       const row = parsed ? (this.sql.byAddress.get(parsed.address) as MailboxRow | undefined) : undefined;
       if (!row) throw new NotFoundError(`mailbox ${address} does not exist`);
       const entries = this.sql.entriesOf.all(row.id) as { id: string; sha256: string }[];
@@ -147,7 +147,7 @@ export class MailboxDirectory {
       // ON DELETE CASCADE takes the aliases, entries and ledger lines with it.
       this.sql.dropMailbox.run(row.id);
       this.bayes?.dropScope(row.id);
-      for (const sha256 of new Set(entries.map((e) => e.sha256))) this.sql.dropOrphanBlob.run(sha256, sha256);
+      return [...new Set(entries.map((e) => e.sha256))].filter((sha256) => this.sql.dropOrphanBlob.run(sha256, sha256).changes > 0);
     }).immediate();
   }
 

@@ -135,6 +135,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: 'large raw messages as files',
+    sql: `
+      -- 1: the bytes are the content-addressed file <database>.blobs/<sha256[0:2]>/<sha256>
+      -- (raw is then empty); 0: they are in raw.
+      ALTER TABLE messages ADD COLUMN in_file INTEGER NOT NULL DEFAULT 0 CHECK (in_file IN (0, 1));
+    `,
+  },
 ];
 
 /**

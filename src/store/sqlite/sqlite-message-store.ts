@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { HermodError, StoreError } from '../../errors.js';
+import { sha256Of } from '../../mail/message-digest.js';
 import type { MessageStore } from '../message-store.js';
 import type {
   BayesCounts,
@@ -20,11 +21,12 @@ import type {
   OutboxItem,
 } from '../types.js';
 import { BayesTokens } from './bayes-tokens.js';
-import { EntryReader } from './entry-reader.js';
+import { BlobFiles } from './blob-files.js';
+import { EntryReader, type RawRow } from './entry-reader.js';
 import { EntryRemover } from './entry-remover.js';
 import { canonicalFolder } from '../input-checks.js';
 import { EntryUpdater } from './entry-updater.js';
-import { EntryWriter } from './entry-writer.js';
+import { EntryWriter, type StoredDelivery } from './entry-writer.js';
 import { GroupCommit } from './group-commit.js';
 import { MailboxDirectory } from './mailbox-directory.js';
 import { MailboxPasswords } from './mailbox-passwords.js';
@@ -42,7 +44,17 @@ export interface SqliteMessageStoreOptions {
    * @defaultValue 5000
    */
   busyTimeoutMs?: number;
+  /**
+   * Raw messages larger than this many bytes are content-addressed files in `blobDir` (see
+   * BlobFiles), not rows. Not used by a `':memory:'` store. @defaultValue 1048576
+   */
+  fileThresholdBytes?: number;
+  /** Where those files go. @defaultValue `<file>.blobs` */
+  blobDir?: string;
 }
+
+/** A file no row refers to is swept at open once this old: a younger one may be about to be committed. */
+const SWEEP_MIN_AGE_MS = 10 * 60 * 1000;
 
 /** The parts that exist only while the database is open. */
 interface OpenState {
@@ -51,8 +63,9 @@ interface OpenState {
   writer: EntryWriter;
   reader: EntryReader;
   outbox: OutboxQueue;
-  commits: GroupCommit<Delivery, DeliveryResult>;
+  commits: GroupCommit<StoredDelivery, DeliveryResult>;
   wal: WalSync;
+  blobs: BlobFiles | null;
   updater: EntryUpdater;
   bayes: BayesTokens;
   passwords: MailboxPasswords;
@@ -60,8 +73,8 @@ interface OpenState {
 }
 
 /** Deliveries share commits; each batch is committed without a blocking fsync and synced off the event loop. */
-function deliveryCommits(wal: WalSync, writer: EntryWriter): GroupCommit<Delivery, DeliveryResult> {
-  return new GroupCommit((batch: Delivery[]) => wal.unsynced(() => writer.deliverMany(batch)), 256, () => wal.durable());
+function deliveryCommits(wal: WalSync, writer: EntryWriter): GroupCommit<StoredDelivery, DeliveryResult> {
+  return new GroupCommit((batch: StoredDelivery[]) => wal.unsynced(() => writer.deliverMany(batch)), 256, () => wal.durable());
 }
 
 /**
@@ -73,11 +86,15 @@ function deliveryCommits(wal: WalSync, writer: EntryWriter): GroupCommit<Deliver
 export class SqliteMessageStore implements MessageStore {
   private readonly file: string;
   private readonly busyTimeoutMs: number;
+  private readonly blobDir: string | null;
+  private readonly fileThresholdBytes: number;
   private state: OpenState | null = null;
 
   constructor(options: SqliteMessageStoreOptions) {
     this.file = options.file;
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.blobDir = options.file === ':memory:' ? null : (options.blobDir ?? `${options.file}.blobs`);
+    this.fileThresholdBytes = options.fileThresholdBytes ?? 1024 * 1024;
   }
 
   /** Opens the file, sets the durability pragmas and applies pending migrations. Idempotent. */
@@ -89,9 +106,12 @@ export class SqliteMessageStore implements MessageStore {
       applyMigrations(db);
       const outbox = new OutboxQueue(db);
       const wal = new WalSync(db, this.file);
-      const writer = new EntryWriter(db, outbox);
+      const blobs = this.blobDir === null ? null : new BlobFiles(this.blobDir, this.fileThresholdBytes);
+      const writer = new EntryWriter(db, outbox, blobs);
       const reader = new EntryReader(db);
       const bayes = new BayesTokens(db);
+      const remover = new EntryRemover(db, outbox, reader, blobs);
+      remover.sweepFiles(SWEEP_MIN_AGE_MS);
       this.state = {
         db,
         outbox,
@@ -100,10 +120,11 @@ export class SqliteMessageStore implements MessageStore {
         reader,
         wal,
         commits: deliveryCommits(wal, writer),
+        blobs,
         updater: new EntryUpdater(db, outbox, reader),
         bayes,
         passwords: new MailboxPasswords(db),
-        remover: new EntryRemover(db, outbox, reader),
+        remover,
       };
     } catch (err) {
       db?.close();
@@ -144,7 +165,12 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async removeMailbox(address: string): Promise<void> {
-    return this.run('removeMailbox', (s) => s.directory.removeMailbox(address));
+    const dropped = this.run('removeMailbox', (s) => s.directory.removeMailbox(address));
+    try {
+      this.state?.remover.removeFiles(dropped);
+    } catch {
+      // Committed already; files left behind are swept at the next open (see EntryRemover).
+    }
   }
 
   async resolveAddress(address: string): Promise<Mailbox | null> {
@@ -166,12 +192,28 @@ export class SqliteMessageStore implements MessageStore {
 
   /** Concurrent deliveries share one commit (see GroupCommit); each resolves once durable. */
   async deliver(delivery: Delivery): Promise<DeliveryResult> {
-    if (!this.state) throw new StoreError('deliver: the message store is not open');
+    const state = this.state;
+    if (!state) throw new StoreError('deliver: the message store is not open');
     try {
-      return await this.state.commits.submit({ ...delivery, folder: canonicalFolder(delivery.folder) });
+      const stored = await this.placeRaw(state, { ...delivery, folder: canonicalFolder(delivery.folder) });
+      return await state.commits.submit(stored);
     } catch (err) {
       throw asStoreError('deliver', err);
     }
+  }
+
+  /**
+   * A large raw message becomes a durable file before its delivery joins a commit (BlobFiles);
+   * copied from the DATA spool when the delivery names it. A delivery whose sha256 is not the
+   * hash of its bytes is left to the writer, which refuses it.
+   */
+  private async placeRaw(state: OpenState, delivery: Delivery): Promise<StoredDelivery> {
+    const { blobs } = state;
+    if (!blobs?.wants(delivery.raw.length)) return delivery;
+    const sha256 = sha256Of(delivery.raw);
+    if (String(delivery.sha256).toLowerCase() !== sha256) return delivery;
+    await blobs.put(sha256, delivery.raw, delivery.rawFile);
+    return { ...delivery, inFile: true };
   }
 
   async findDelivered(mailboxId: string, sha256: string): Promise<string | null> {
@@ -196,11 +238,29 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async getRaw(sha256: string): Promise<Buffer | null> {
-    return this.run('getRaw', (s) => s.reader.getRaw(sha256));
+    const row = this.run('getRaw', (s) => s.reader.getRaw(sha256));
+    return row ? this.bytesOf(row) : null;
   }
 
+  /** Hermod's prepended headers followed by the raw bytes, untouched. */
   async getFullMessage(entryId: string): Promise<Buffer | null> {
-    return this.run('getFullMessage', (s) => s.reader.getFull(entryId));
+    const full = this.run('getFullMessage', (s) => s.reader.getFull(entryId));
+    if (!full) return null;
+    const headers = Buffer.from(full.prependHeaders, 'utf8');
+    if (full.raw.inFile) return this.bytesOf(full.raw, headers);
+    return Buffer.concat([headers, full.raw.raw], headers.length + full.raw.raw.length);
+  }
+
+  /** The raw bytes of a row, after `prefix`: from the row, or read from its file. */
+  private async bytesOf(row: RawRow, prefix = Buffer.alloc(0)): Promise<Buffer> {
+    if (!row.inFile) return prefix.length ? Buffer.concat([prefix, row.raw]) : row.raw;
+    const blobs = this.state?.blobs;
+    if (!blobs) throw new StoreError(`getRaw: raw message ${row.sha256} is a file, but this store has no blob directory`);
+    try {
+      return await blobs.readAfter(row.sha256, prefix);
+    } catch (err) {
+      throw asStoreError(`read the file of raw message ${row.sha256}`, err);
+    }
   }
 
   async getLedger(entryId: string): Promise<LedgerLine[]> {
