@@ -88,7 +88,9 @@ export class DeliveryWorker extends EventEmitter {
         const report: AttemptReport = await this.attempt(lease);
         this.emit('attempt', report);
       } finally {
-        await release();
+        // Not awaited: the next claim need not wait for the slot's round trip, and a shared
+        // limiter sends it on its connection before any later acquire of this process.
+        release().catch((err: unknown) => log.warn({ err, domain: lease.job.domain }, 'destination slot release failed'));
       }
     } catch (err) {
       log.error({ err, queueId: lease.job.id }, 'delivery attempt could not be recorded');
