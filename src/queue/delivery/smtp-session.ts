@@ -183,15 +183,25 @@ export class SmtpSession {
     });
   }
 
-  /** RSET: a clean transaction state before the next message on a reused session. */
+  /**
+   * RSET: a clean transaction state before the next message on a reused session. Settles also
+   * when the connection ends first (nodemailer then drops the pending reply's callback).
+   */
   reset(): Promise<void> {
-    return new Promise((resolve, reject) =>
-      this.connection.reset((err) => {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const finish = (err: (Error & { responseCode?: number; response?: string }) | null) => {
+        if (settled) return;
+        settled = true;
+        this.connection.removeListener('end', ended);
         if (!err) return resolve();
         this.broken = true;
         reject(beforeRecipients(err, 'RSET'));
-      }),
-    );
+      };
+      const ended = () => finish(new Error('connection closed'));
+      this.connection.once('end', ended);
+      this.connection.reset((err) => finish(err ?? null));
+    });
   }
 
   /** QUIT when the session is healthy, else drops the socket. */
