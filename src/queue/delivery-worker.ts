@@ -79,13 +79,16 @@ export class DeliveryWorker extends EventEmitter {
   private async process(lease: Lease): Promise<void> {
     const { queue, limiter, log } = this.options;
     try {
+      // The body is read while the slot is asked for: two round trips at once on a Redis queue.
+      const body = queue.readBody(lease.job.messageId);
+      body.catch(() => undefined);
       const release = await limiter.acquire(lease.job.domain);
       if (!release) {
         await queue.postpone(lease, Date.now() + 100 + Math.floor(Math.random() * 400));
         return;
       }
       try {
-        const report: AttemptReport = await this.attempt(lease);
+        const report: AttemptReport = await this.attempt(lease, body);
         this.emit('attempt', report);
       } finally {
         // Not awaited: the next claim need not wait for the slot's round trip, and a shared
@@ -97,7 +100,7 @@ export class DeliveryWorker extends EventEmitter {
     }
   }
 
-  private async attempt(lease: Lease): Promise<AttemptReport> {
+  private async attempt(lease: Lease, body: Promise<Buffer | null>): Promise<AttemptReport> {
     const { queue, leaseMs, attemptTimeoutMs, log } = this.options;
     const control = new AbortController();
     const deadline = setTimeout(() => control.abort(new Error(`attempt deadline reached after ${attemptTimeoutMs} ms`)), attemptTimeoutMs);
@@ -108,7 +111,7 @@ export class DeliveryWorker extends EventEmitter {
       });
     }, Math.max(10, Math.floor(leaseMs / 3)));
     try {
-      return await this.options.runner.run(lease, Date.now(), control.signal);
+      return await this.options.runner.run(lease, Date.now(), control.signal, body);
     } finally {
       clearTimeout(deadline);
       clearInterval(renewer);

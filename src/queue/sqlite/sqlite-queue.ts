@@ -26,12 +26,13 @@ type Step = () => unknown;
  *
  * The fsync of a commit blocks the event loop (better-sqlite3 is synchronous) for milliseconds,
  * so one commit per write caps the whole process at a few hundred writes a second. Hence:
- * - enqueue, complete and defer from concurrent callers share one IMMEDIATE transaction (group
- *   commit), each in its own savepoint so one failure rejects only its caller; every caller
+ * - enqueue, defer, and complete with notices from concurrent callers share one IMMEDIATE
+ *   transaction (group commit), each in its own savepoint so one failure rejects only its caller; every caller
  *   resolves only after the commit that holds its write.
- * - claim, renew and postpone commit without an fsync of their own (synchronous=NORMAL for that one
- *   transaction): losing one in a crash only leaves the job to be claimed again, as the crash
- *   itself would, and the next FULL commit syncs the WAL frames before it too.
+ * - claim, renew, postpone and a completion without notices commit without an fsync of their
+ *   own (synchronous=NORMAL for that one transaction): they survive a process crash (the WAL is
+ *   written), and losing one to an OS crash only leaves the job to be tried again, as the crash
+ *   itself would; the next FULL commit syncs the WAL frames before it too.
  */
 export class SqliteQueue implements OutboundQueue {
   readonly driver = 'sqlite' as const;
@@ -142,12 +143,17 @@ export class SqliteQueue implements OutboundQueue {
   // The settlement and its notices share one IMMEDIATE transaction: either the job is settled
   // and every bounce is queued, or nothing happened and the lease lapses into a new attempt.
   async complete(lease: Lease, notices: NewOutboundMessage[] = []): Promise<void> {
-    await this.grouped('complete', () => {
+    const settle = () => {
       this.requireLease(lease);
       this.sql.delete.run(lease.job.id);
       this.sql.dropOrphan.run(lease.job.messageId, lease.job.messageId);
       for (const notice of notices) this.insert(notice);
-    });
+    };
+    // A completion that queues no notice only removes a finished job, as Postfix unlinks a
+    // delivered queue file without an fsync: should the OS lose it, the job is tried again,
+    // which a crash just before it would do anyway. With notices it must be on disk.
+    if (notices.length === 0) this.run('complete', (db) => unsynced(db, settle));
+    else await this.grouped('complete', settle);
   }
 
   async defer(lease: Lease, d: Deferral, notices: NewOutboundMessage[] = []): Promise<void> {
@@ -269,8 +275,8 @@ export class SqliteQueue implements OutboundQueue {
 
 /**
  * Runs `fn` in an IMMEDIATE transaction whose commit does not wait for the disk. For writes whose
- * loss in a crash is harmless (a lease, a postponement); the WAL keeps them in order before any
- * later synced commit.
+ * loss in an OS crash is harmless (a lease, a postponement, a finished job's removal); the WAL
+ * keeps them in order before any later synced commit.
  */
 function unsynced<T>(db: Database.Database, fn: () => T): T {
   db.pragma('synchronous = NORMAL');
