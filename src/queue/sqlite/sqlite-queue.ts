@@ -27,18 +27,19 @@ type Step = () => unknown;
  * The fsync of a commit blocks the event loop (better-sqlite3 is synchronous) for milliseconds,
  * so one commit per write caps the whole process at a few hundred writes a second. Hence:
  * - enqueue, defer, and complete with notices from concurrent callers share one IMMEDIATE
- *   transaction (group commit), each in its own savepoint so one failure rejects only its caller; every caller
- *   resolves only after the commit that holds its write.
- * - claim, renew, postpone and a completion without notices commit without an fsync of their
- *   own (synchronous=NORMAL for that one transaction): they survive a process crash (the WAL is
- *   written), and losing one to an OS crash only leaves the job to be tried again, as the crash
- *   itself would; the next FULL commit syncs the WAL frames before it too.
+ *   transaction (group commit), each in its own savepoint so one failure rejects only its
+ *   caller; every caller resolves only after the commit that holds its write.
+ * - claim, postpone and a completion without notices are grouped the same way, and renew runs
+ *   alone; all of them commit without an fsync (synchronous=NORMAL for that transaction): they
+ *   survive a process crash (the WAL is written), and losing one to an OS crash only leaves the
+ *   job to be tried again, as the crash itself would; the next FULL commit syncs them too.
  */
 export class SqliteQueue implements OutboundQueue {
   readonly driver = 'sqlite' as const;
   private db: Database.Database | null = null;
   private sql: Record<string, Database.Statement> = {};
-  private readonly commits = new GroupCommit<Step, unknown>((steps) => this.commitSteps(steps));
+  private readonly commits = new GroupCommit<Step, unknown>((steps) => this.commitSteps(steps, true));
+  private readonly unsyncedCommits = new GroupCommit<Step, unknown>((steps) => this.commitSteps(steps, false));
   private readonly inflight = new Set<Promise<unknown>>();
 
   constructor(private readonly options: SqliteQueueOptions) {}
@@ -121,14 +122,16 @@ export class SqliteQueue implements OutboundQueue {
   }
 
   async claim(leaseMs: number, now = Date.now()): Promise<Lease | null> {
-    return this.run('claim', (db) =>
-      unsynced(db, () => {
+    return this.grouped(
+      'claim',
+      () => {
         const row = firstDue([this.sql.dueQueued, this.sql.dueDeferred, this.sql.lapsed].map((q) => q.get(now) as JobRow | undefined));
         if (!row) return null;
         const token = randomUUID();
         this.sql.lease.run(token, now + leaseMs, row.id);
         return { job: { ...toJob(row), state: 'active' as const }, token };
-      }),
+      },
+      false,
     );
   }
 
@@ -152,8 +155,7 @@ export class SqliteQueue implements OutboundQueue {
     // A completion that queues no notice only removes a finished job, as Postfix unlinks a
     // delivered queue file without an fsync: should the OS lose it, the job is tried again,
     // which a crash just before it would do anyway. With notices it must be on disk.
-    if (notices.length === 0) this.run('complete', (db) => unsynced(db, settle));
-    else await this.grouped('complete', settle);
+    await this.grouped('complete', settle, notices.length > 0);
   }
 
   async defer(lease: Lease, d: Deferral, notices: NewOutboundMessage[] = []): Promise<void> {
@@ -166,11 +168,13 @@ export class SqliteQueue implements OutboundQueue {
   }
 
   async postpone(lease: Lease, until: number): Promise<void> {
-    this.run('postpone', (db) =>
-      unsynced(db, () => {
+    await this.grouped(
+      'postpone',
+      () => {
         this.requireLease(lease);
         this.sql.postpone.run(until, lease.job.id);
-      }),
+      },
+      false,
     );
   }
 
@@ -231,10 +235,13 @@ export class SqliteQueue implements OutboundQueue {
     if (!this.sql.leased.get(lease.job.id, lease.token)) throw leaseLost(lease);
   }
 
-  /** A write that shares the next commit with its neighbours; resolves once that commit is on disk. */
-  private async grouped<T>(operation: string, step: () => T): Promise<T> {
+  /**
+   * A write that shares the next commit with its neighbours; resolves once that commit is done
+   * (on disk when `synced`).
+   */
+  private async grouped<T>(operation: string, step: () => T, synced = true): Promise<T> {
     if (!this.db) throw new QueueError(`${operation}: the queue is not open`);
-    const committed = this.commits.submit(step);
+    const committed = (synced ? this.commits : this.unsyncedCommits).submit(step);
     this.inflight.add(committed);
     try {
       return (await committed) as T;
@@ -246,21 +253,19 @@ export class SqliteQueue implements OutboundQueue {
   }
 
   /** One IMMEDIATE transaction, each step in a savepoint of its own (better-sqlite3 nests them). */
-  private commitSteps(steps: Step[]): unknown[] {
+  private commitSteps(steps: Step[], synced: boolean): unknown[] {
     const db = this.db;
     if (!db) throw new QueueError('the queue is not open');
     const savepoint = db.transaction((step: Step) => step());
-    return db
-      .transaction(() =>
-        steps.map((step) => {
-          try {
-            return savepoint(step);
-          } catch (err) {
-            return err instanceof Error ? err : new Error(String(err));
-          }
-        }),
-      )
-      .immediate();
+    const all = () =>
+      steps.map((step) => {
+        try {
+          return savepoint(step);
+        } catch (err) {
+          return err instanceof Error ? err : new Error(String(err));
+        }
+      });
+    return synced ? db.transaction(all).immediate() : unsynced(db, all);
   }
 
   private run<T>(operation: string, fn: (db: Database.Database) => T): T {
