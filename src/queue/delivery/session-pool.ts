@@ -17,6 +17,8 @@ export interface SessionPoolOptions {
   idleMs: number;
   /** Messages per session before it is closed, so one connection never lives for ever. */
   maxMessagesPerSession: number;
+  /** A session idle for longer than this is checked with RSET before reuse. @defaultValue 1000 */
+  probeAfterMs?: number;
 }
 
 /**
@@ -25,9 +27,12 @@ export interface SessionPoolOptions {
  * AUTH, after an RSET — the connection cache that lets Postfix relay without a handshake per
  * message. Only sessions whose last transaction ended cleanly come back here.
  *
- * The RSET goes out when a session is given back, not when it is taken: its round trip then
- * overlaps the settling of the job just delivered and the claim of the next, instead of
- * delaying the next message. A session is handed out only once its RSET was answered.
+ * A session whose last message was accepted needs no RSET (the peer reset its state with the
+ * 2xx to the body), unless it sat idle for longer than `probeAfterMs`: then an RSET checks it
+ * is still alive before it is handed out. Any other session gets its RSET when it comes back,
+ * so the round trip overlaps the settling of the job just delivered rather than delaying the
+ * next message. A caller that finds a reused session dead before any reply may open a new one
+ * (see RemoteDeliverer): nothing was sent on it.
  */
 export class SessionPool<M> {
   private readonly idle = new Map<string, PooledSession<M>[]>();
@@ -47,7 +52,9 @@ export class SessionPool<M> {
         entry.session.close();
         continue;
       }
-      if ((await (entry.reset ?? resetOf(entry.session))) && entry.session.usable) return { session: entry.session, meta: entry.meta };
+      const idleFor = Date.now() - entry.session.idleSince;
+      const reset = entry.reset ?? (idleFor > (this.options.probeAfterMs ?? 1000) ? resetOf(entry.session) : Promise.resolve(true));
+      if ((await reset) && entry.session.usable) return { session: entry.session, meta: entry.meta };
       entry.session.close();
     }
     return null;
@@ -62,7 +69,8 @@ export class SessionPool<M> {
       return;
     }
     entry.session.idleSince = Date.now();
-    list.push({ session: entry.session, meta: entry.meta, reset: resetOf(entry.session) });
+    const clean = entry.session.lastEnding === 'clean';
+    list.push({ session: entry.session, meta: entry.meta, ...(clean ? {} : { reset: resetOf(entry.session) }) });
     this.idle.set(destination, list);
   }
 
