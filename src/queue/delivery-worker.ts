@@ -33,7 +33,8 @@ export interface DeliveryWorkerOptions {
 export class DeliveryWorker extends EventEmitter {
   private running = false;
   private readonly loops: Promise<void>[] = [];
-  private wake: (() => void)[] = [];
+  /** Idle loops waiting for a poke or their next poll, in the order they went idle. */
+  private readonly wake = new Set<() => void>();
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     super();
@@ -45,11 +46,17 @@ export class DeliveryWorker extends EventEmitter {
     for (let i = 0; i < this.options.slots; i++) this.loops.push(this.loop());
   }
 
-  /** Ends idle waits early (a message was just queued). */
-  poke(): void {
-    const waiting = this.wake;
-    this.wake = [];
-    for (const w of waiting) w();
+  /**
+   * Ends idle waits early: `jobs` were just queued, so that many idle loops look for work (all of
+   * them when not given). Waking every loop for one job made each enqueue cost a claim per idle
+   * loop, a Redis round trip each with BullMQ.
+   */
+  poke(jobs = Infinity): void {
+    let left = jobs;
+    for (const w of this.wake) {
+      if (left-- <= 0) break;
+      w();
+    }
   }
 
   /** Stops taking jobs and waits for attempts in flight (their leases lapse if this times out). */
@@ -120,12 +127,14 @@ export class DeliveryWorker extends EventEmitter {
 
   private idle(): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.options.pollMs);
-      function done(): void {
+      // A loop whose poll fired leaves the set, so a later poke is not spent on it.
+      const done = (): void => {
         clearTimeout(timer);
+        this.wake.delete(done);
         resolve();
-      }
-      this.wake.push(done);
+      };
+      const timer = setTimeout(done, this.options.pollMs);
+      this.wake.add(done);
     });
   }
 }

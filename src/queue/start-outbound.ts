@@ -72,7 +72,7 @@ export async function startOutbound(deps: OutboundDeps): Promise<RunningOutbound
   // A message queued in this process is tried at once rather than at the next poll.
   service.submit = async (s) => {
     const result = await submit(s);
-    worker.poke();
+    worker.poke(result.jobs.length);
     return result;
   };
   worker.start();
@@ -92,7 +92,7 @@ export async function startOutbound(deps: OutboundDeps): Promise<RunningOutbound
 function createLimiter(config: HermodConfig): DestinationLimiter {
   const q = config.queue;
   if (q.driver !== 'bullmq') return new MemoryDestinationLimiter(q.perDestination);
-  const redis = new Redis(q.bullmq.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const redis = new Redis(q.bullmq.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableAutoPipelining: true });
   redis.on('error', () => undefined);
   const limiter = new RedisDestinationLimiter(redis, `${q.bullmq.prefix}:${q.bullmq.name}`, q.perDestination, q.leaseMs);
   return {
