@@ -33,6 +33,14 @@ export interface PostfixInstance {
   stop(): Promise<void>;
 }
 
+/** The stop functions of the instances still running (for a signal handler). */
+const running = new Set<() => Promise<void>>();
+
+/** Stops every private instance still running: the benchmark was interrupted. */
+export async function stopAllPostfix(): Promise<void> {
+  await Promise.allSettled([...running].map((stop) => stop()));
+}
+
 /** Postfix's mail_version, or null when Postfix is not installed. */
 export async function postfixVersion(): Promise<string | null> {
   try {
@@ -108,25 +116,32 @@ export async function startPostfix(sinkPort: number, opts: { hold: boolean; conc
   chmodSync(dir, 0o755);
   const port = await freePort();
   const postfix = findTool('postfix');
-  let started = false;
+  let setup: Promise<unknown> = Promise.resolve();
   const stop = async (): Promise<void> => {
-    if (started) await run(postfix, ['-c', dir, 'stop']).catch(() => undefined);
-    started = false;
+    running.delete(stop);
+    // An interruption during set-up waits for the command under way, so no master is started
+    // after the stop below; `postfix stop` on an instance that never started just fails.
+    await setup.catch(() => undefined);
+    await run(postfix, ['-c', dir, 'stop']).catch(() => undefined);
     // master removes its pid file on exit; wait a little so the queue files are not in use.
     for (let i = 0; i < 50 && existsSync(join(dir, 'queue', 'pid', 'master.pid')); i++) await sleep(100);
-    rmSync(dir, { recursive: true, force: true });
+    // Daemons may still be exiting and removing their own files: retry on ENOTEMPTY.
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   };
+  running.add(stop);
   try {
-    mkdirSync(join(dir, 'queue'), { mode: 0o755 });
-    mkdirSync(join(dir, 'data'), { mode: 0o700 });
-    const owner = await run('id', ['-u', 'postfix']).then((r) => Number(r.stdout.trim()));
-    chownSync(join(dir, 'data'), owner, -1);
-    writeFileSync(join(dir, 'main.cf'), mainCf(dir, sinkPort, opts.hold, opts.concurrency));
-    writeFileSync(join(dir, 'master.cf'), MASTER_CF(port));
-    await run(findTool('postfix'), ['-c', dir, 'set-permissions'], { env: { ...process.env, MAIL_CONFIG: dir } }).catch(() => undefined);
-    await run(postfix, ['-c', dir, 'check']);
-    await run(postfix, ['-c', dir, 'start']);
-    started = true;
+    setup = (async () => {
+      mkdirSync(join(dir, 'queue'), { mode: 0o755 });
+      mkdirSync(join(dir, 'data'), { mode: 0o700 });
+      const owner = await run('id', ['-u', 'postfix']).then((r) => Number(r.stdout.trim()));
+      chownSync(join(dir, 'data'), owner, -1);
+      writeFileSync(join(dir, 'main.cf'), mainCf(dir, sinkPort, opts.hold, opts.concurrency));
+      writeFileSync(join(dir, 'master.cf'), MASTER_CF(port));
+      await run(postfix, ['-c', dir, 'set-permissions']).catch(() => undefined);
+      await run(postfix, ['-c', dir, 'check']);
+      await run(postfix, ['-c', dir, 'start']);
+    })();
+    await setup;
     await waitForGreeting('127.0.0.1', port, 20_000);
   } catch (err) {
     const e = err as Error & { stderr?: string };

@@ -24,7 +24,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { postfixVersion } from './postfix-instance.js';
+import { postfixVersion, stopAllPostfix } from './postfix-instance.js';
 import { runHermod, runPostfix, type QueueBenchOptions, type RunResult } from './queue-cases.js';
 
 function parseOptions(): QueueBenchOptions & { rounds: number } {
@@ -107,6 +107,14 @@ async function main(): Promise<void> {
   writeFileSync(file, JSON.stringify(record, null, 2) + '\n');
   console.log(`results: ${file}`);
   if (results.some((r) => r.error !== null || r.delivered !== opts.messages)) process.exitCode = 1;
+}
+
+// Interrupted (Ctrl-C): the private Postfix must not outlive the benchmark.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`bench:queue: ${signal}, stopping the private Postfix`);
+    void stopAllPostfix().finally(() => process.exit(130));
+  });
 }
 
 main().catch((err: unknown) => {
