@@ -92,7 +92,7 @@ export async function startOutbound(deps: OutboundDeps): Promise<RunningOutbound
 function createLimiter(config: HermodConfig): DestinationLimiter {
   const q = config.queue;
   if (q.driver !== 'bullmq') return new MemoryDestinationLimiter(q.perDestination);
-  const redis = new Redis(q.bullmq.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableAutoPipelining: true });
+  const redis = new Redis(q.bullmq.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined);
   const limiter = new RedisDestinationLimiter(redis, `${q.bullmq.prefix}:${q.bullmq.name}`, q.perDestination, q.leaseMs);
   return {
