@@ -1,52 +1,35 @@
 /**
- * `npm run bench:queue`: outbound throughput, queued → delivered messages per second into
- * Postfix's smtp-sink, for both queue drivers in one run, with the ratio between them.
+ * `npm run bench:queue`: Hermod's outbound path against a private Postfix, in the same run, on
+ * the same load (distinct messages, distinct recipients, `--size` bytes) into the same kind of
+ * sink (Postfix's smtp-sink, counting what it receives).
  *
- * Usage: npm run bench:queue -- [--messages 2000] [--size 4096] [--workers 20] [--redis URL]
+ * Usage: npm run bench:queue -- [--messages 2000] [--size 4096] [--workers 20] [--rounds 1] [--redis URL]
  *
- * Per driver: a fresh Hermod in this process (temp dataDir; SQLite queue in queue.sqlite, or
- * BullMQ on Redis under a fresh key prefix), smarthost mode (`relay.host`) pointing at a fresh
- * smtp-sink on loopback, per-destination concurrency = workers, no DKIM key. The clock starts at
- * the first enqueue and stops when the last job is completed; messages are enqueued as fast as
- * the queue takes them while the worker is already delivering, so the figure is the sustained
- * rate of the whole path (spool, job, claim, SMTP to the sink, settle). Enqueue rate alone is
- * printed too. Each message is distinct (own Message-ID), one recipient, `--size` bytes.
- * BENCH_NO_REUSE=1 turns the connection cache off (delivery.connectionReuse.enabled=false), to
- * see what it is worth on the same machine.
- * Exit code: non-zero only when a driver failed or did not deliver every message.
+ * Two comparisons, each for both queue drivers (SQLite; BullMQ on Redis under a fresh prefix):
+ * - delivery: the queue already holds every message when the clock starts. Postfix: smtpd put
+ *   each message on hold (an access HOLD action) and the clock starts at `postsuper -H ALL` +
+ *   `postqueue -f`. Hermod: messages are queued with the delivery worker stopped, and the clock
+ *   starts when it starts. Both stop when the sink has counted every message.
+ * - full path: smtp-source (`-N -d -s workers`) into Postfix's smtpd, or into Hermod's
+ *   submission listener (trusted network, no AUTH), until the sink has counted every message.
+ * Hermod runs smarthost mode (`relay.host` = the sink), `workers` delivery slots and the same
+ * per-destination concurrency; Postfix gets that number as its destination concurrency limit.
+ * The private Postfix (see postfix-instance.ts) needs root; it is stopped and removed at the end,
+ * also when a run fails. BENCH_NO_REUSE=1 turns Hermod's connection cache off. With `--rounds N`
+ * the six runs are repeated N times (the machine's load drifts between runs) and the median of
+ * each round's ratio is printed as well.
+ * Exit code: 1 when a run failed or lost a message, 2 when the harness itself failed.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { loadConfig } from '../src/config/load.js';
-import type { AttemptReport } from '../src/queue/attempt-runner.js';
-import { startServer } from '../src/server.js';
-import { findTool, freePort, stopChild, waitForGreeting } from './net-util.js';
+import { postfixVersion, stopAllPostfix } from './postfix-instance.js';
+import { runHermod, runPostfix, type QueueBenchOptions, type RunResult } from './queue-cases.js';
 
-interface Options {
-  messages: number;
-  size: number;
-  workers: number;
-  redis: string;
-}
-
-interface DriverResult {
-  driver: 'sqlite' | 'bullmq';
-  messages: number;
-  delivered: number;
-  seconds: number;
-  msgsPerSecond: number;
-  enqueuePerSecond: number;
-  error: string | null;
-}
-
-function parseOptions(): Options {
+function parseOptions(): QueueBenchOptions & { rounds: number } {
   const { values } = parseArgs({
-    options: { messages: { type: 'string' }, size: { type: 'string' }, workers: { type: 'string' }, redis: { type: 'string' } },
+    options: { messages: { type: 'string' }, size: { type: 'string' }, workers: { type: 'string' }, rounds: { type: 'string' }, redis: { type: 'string' } },
     strict: true,
   });
   const int = (v: string | undefined, d: number) => (v === undefined ? d : Math.max(1, Math.floor(Number(v))));
@@ -54,112 +37,84 @@ function parseOptions(): Options {
     messages: int(values.messages, 2000),
     size: int(values.size, 4096),
     workers: int(values.workers, 20),
+    rounds: int(values.rounds, 1),
     redis: values.redis ?? process.env.HERMOD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6390',
   };
 }
 
-/** smtp-sink in SMTP mode on a free loopback port (as nobody when root). */
-async function startSink(): Promise<{ port: number; stop(): Promise<void> }> {
-  const port = await freePort();
-  const args = process.getuid?.() === 0 ? ['-u', 'nobody'] : [];
-  const child = spawn(findTool('smtp-sink'), [...args, `127.0.0.1:${port}`, '256'], { stdio: 'ignore' });
-  await waitForGreeting('127.0.0.1', port, 10_000, () => (child.exitCode !== null ? 'smtp-sink exited' : null));
-  return { port, stop: async () => void (await stopChild(child, 'SIGTERM', 3000)) };
+function line(r: RunResult, reference?: RunResult): string {
+  const ratio = reference && reference.msgsPerSecond > 0 && r.msgsPerSecond > 0 ? (r.msgsPerSecond / reference.msgsPerSecond).toFixed(2) + '×' : '';
+  return `${r.name.padEnd(26)}${r.msgsPerSecond.toFixed(1).padStart(10)}${r.seconds.toFixed(2).padStart(10)}${String(r.delivered).padStart(11)}${ratio.padStart(10)}  ${r.error ?? '-'}`;
 }
 
-function message(i: number, size: number): Buffer {
-  const head = `From: bench@example.test\r\nTo: sink${i}@sink.test\r\nSubject: bench ${i}\r\nMessage-ID: <${i}.${Date.now()}@bench.test>\r\n\r\n`;
-  return Buffer.from(head + 'x'.repeat(Math.max(0, size - head.length - 2)) + '\r\n');
-}
+type Comparison = 'sqliteDelivery' | 'bullmqDelivery' | 'sqliteFullPath' | 'bullmqFullPath';
 
-async function runDriver(driver: 'sqlite' | 'bullmq', opts: Options): Promise<DriverResult> {
-  const sink = await startSink();
-  const dataDir = mkdtempSync(join(tmpdir(), `hermod-bench-queue-${driver}-`));
-  const prefix = `hermod-bench-${process.pid}-${Date.now().toString(36)}`;
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      dataDir,
-      lmtp: { port: 0 },
-      smtp: { port: 0 },
-      log: { level: 'silent' },
-      relay: { host: '127.0.0.1', port: sink.port },
-      ...(process.env.BENCH_NO_REUSE ? { delivery: { connectionReuse: { enabled: false } } } : {}),
-      queue: {
-        driver,
-        bullmq: { url: opts.redis, prefix },
-        workers: opts.workers,
-        pollMs: 20,
-        perDestination: { concurrency: opts.workers },
-      },
-    },
-  });
-  const server = await startServer(config, pino({ level: 'silent' }), { banner: false });
-  let delivered = 0;
-  let failed = 0;
-  const done = new Promise<void>((resolveDone) => {
-    server.outbound!.worker.on('attempt', (r: AttemptReport) => {
-      if (r.outcome === 'completed' && r.recipients.every((x) => x.status === 'delivered')) delivered += 1;
-      else failed += 1;
-      if (delivered + failed >= opts.messages) resolveDone();
-    });
-  });
-  const started = performance.now();
-  try {
-    for (let i = 0; i < opts.messages; i++) {
-      await server.outbound!.service.submit({ sender: 'bench@example.test', recipients: [`sink${i}@sink.test`], raw: message(i, opts.size) });
-    }
-    const enqueued = performance.now();
-    // The guard timer is cleared, or it alone would keep the process alive for ten minutes.
-    let guard: NodeJS.Timeout | undefined;
-    const timeout = new Promise((_, reject) => (guard = setTimeout(() => reject(new Error('timed out after 600 s')), 600_000)));
-    await Promise.race([done, timeout]).finally(() => clearTimeout(guard));
-    const seconds = (performance.now() - started) / 1000;
-    const error = failed > 0 ? `${failed} job(s) not delivered` : null;
-    return { driver, messages: opts.messages, delivered, seconds, msgsPerSecond: delivered / seconds, enqueuePerSecond: opts.messages / ((enqueued - started) / 1000), error };
-  } catch (err) {
-    return { driver, messages: opts.messages, delivered, seconds: 0, msgsPerSecond: 0, enqueuePerSecond: 0, error: (err as Error).message };
-  } finally {
-    await server.close();
-    await sink.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-    if (driver === 'bullmq') await dropKeys(opts.redis, prefix);
-  }
-}
-
-async function dropKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url);
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
-}
-
-function report(opts: Options, results: DriverResult[]): void {
-  const pad = (s: string, n: number) => s.padStart(n);
+/** The six runs of one round: each Postfix run first, Hermod's right after, on the same load. */
+async function round(opts: QueueBenchOptions, label: string): Promise<{ results: RunResult[]; ratios: Record<Comparison, number | null> }> {
+  const results: RunResult[] = [];
+  const step = async (name: string, run: () => Promise<RunResult>): Promise<RunResult> => {
+    console.error(`${label}${name}: ${opts.messages} messages…`);
+    const r = await run();
+    results.push(r);
+    return r;
+  };
+  const pfDelivery = await step('postfix delivery', () => runPostfix(false, opts));
+  const sqliteDelivery = await step('hermod sqlite delivery', () => runHermod('sqlite', false, opts));
+  const bullmqDelivery = await step('hermod bullmq delivery', () => runHermod('bullmq', false, opts));
+  const pfFull = await step('postfix full path', () => runPostfix(true, opts));
+  const sqliteFull = await step('hermod sqlite full path', () => runHermod('sqlite', true, opts));
+  const bullmqFull = await step('hermod bullmq full path', () => runHermod('bullmq', true, opts));
   console.log('');
-  console.log(`queued → delivered into smtp-sink (smarthost mode), ${opts.messages} messages of ${opts.size} B, ${opts.workers} workers, ${cpus().length} CPUs`);
-  console.log(`${'driver'.padEnd(8)}${pad('msgs/s', 10)}${pad('enqueue/s', 12)}${pad('seconds', 10)}${pad('delivered', 11)}  error`);
-  for (const r of results) {
-    console.log(`${r.driver.padEnd(8)}${pad(r.msgsPerSecond.toFixed(1), 10)}${pad(r.enqueuePerSecond.toFixed(1), 12)}${pad(r.seconds.toFixed(2), 10)}${pad(String(r.delivered), 11)}  ${r.error ?? '-'}`);
+  console.log(`${label}${opts.messages} distinct messages of ${opts.size} B into smtp-sink, ${opts.workers} workers / destination concurrency, ${cpus().length} CPUs, load ${loadavg()[0].toFixed(2)}`);
+  console.log(`${'run'.padEnd(26)}${'msgs/s'.padStart(10)}${'seconds'.padStart(10)}${'delivered'.padStart(11)}${'/postfix'.padStart(10)}  error`);
+  for (const [r, ref] of [[pfDelivery], [sqliteDelivery, pfDelivery], [bullmqDelivery, pfDelivery], [pfFull], [sqliteFull, pfFull], [bullmqFull, pfFull]] as const) {
+    console.log(line(r, ref));
   }
-  const [sqlite, bullmq] = results;
-  const ratio = sqlite.msgsPerSecond > 0 ? bullmq.msgsPerSecond / sqlite.msgsPerSecond : null;
-  console.log(`bullmq/sqlite ratio: ${ratio === null ? 'n/a' : ratio.toFixed(2)}`);
-  const file = resolve('bench/results/queue-latest.json');
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: cpus().length, options: { ...opts, redis: undefined }, results, bullmqToSqliteRatio: ratio }, null, 2) + '\n');
-  console.log(`results: ${file}`);
+  const ratio = (a: RunResult, b: RunResult) => (a.msgsPerSecond > 0 && b.msgsPerSecond > 0 ? Number((a.msgsPerSecond / b.msgsPerSecond).toFixed(3)) : null);
+  return {
+    results,
+    ratios: {
+      sqliteDelivery: ratio(sqliteDelivery, pfDelivery),
+      bullmqDelivery: ratio(bullmqDelivery, pfDelivery),
+      sqliteFullPath: ratio(sqliteFull, pfFull),
+      bullmqFullPath: ratio(bullmqFull, pfFull),
+    },
+  };
+}
+
+function median(values: (number | null)[]): number | null {
+  if (values.some((v) => v === null)) return null;
+  const sorted = (values as number[]).slice().sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : Number(((sorted[mid - 1] + sorted[mid]) / 2).toFixed(3));
 }
 
 async function main(): Promise<void> {
   const opts = parseOptions();
-  const results: DriverResult[] = [];
-  for (const driver of ['sqlite', 'bullmq'] as const) {
-    console.error(`${driver}: ${opts.messages} messages into a fresh smtp-sink`);
-    results.push(await runDriver(driver, opts));
-  }
-  report(opts, results);
-  if (results.some((r) => r.error !== null || r.delivered !== r.messages)) process.exitCode = 1;
+  const version = await postfixVersion();
+  if (!version) throw new Error('Postfix is not installed (sudo scripts/install-system-deps.sh)');
+  console.log(`Postfix ${version}`);
+  const rounds: Awaited<ReturnType<typeof round>>[] = [];
+  for (let i = 1; i <= opts.rounds; i++) rounds.push(await round(opts, opts.rounds > 1 ? `[round ${i}/${opts.rounds}] ` : ''));
+  const names: Comparison[] = ['sqliteDelivery', 'bullmqDelivery', 'sqliteFullPath', 'bullmqFullPath'];
+  const medians = Object.fromEntries(names.map((n) => [n, median(rounds.map((r) => r.ratios[n]))])) as Record<Comparison, number | null>;
+  console.log('');
+  console.log(`Hermod/Postfix, median of ${opts.rounds} round(s): ${names.map((n) => `${n} ${medians[n]?.toFixed(2) ?? 'n/a'}×`).join(', ')}`);
+  const results = rounds.flatMap((r) => r.results);
+  const file = resolve('bench/results/queue-latest.json');
+  mkdirSync(dirname(file), { recursive: true });
+  const record = { at: new Date().toISOString(), node: process.version, postfix: version, cpus: cpus().length, load: loadavg(), options: { ...opts, redis: undefined }, rounds, medians };
+  writeFileSync(file, JSON.stringify(record, null, 2) + '\n');
+  console.log(`results: ${file}`);
+  if (results.some((r) => r.error !== null || r.delivered !== opts.messages)) process.exitCode = 1;
+}
+
+// Interrupted (Ctrl-C): the private Postfix must not outlive the benchmark.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`bench:queue: ${signal}, stopping the private Postfix`);
+    void stopAllPostfix().finally(() => process.exit(130));
+  });
 }
 
 main().catch((err: unknown) => {

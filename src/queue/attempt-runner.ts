@@ -58,9 +58,17 @@ interface Attempted {
 export class AttemptRunner {
   constructor(private readonly deps: AttemptDeps) {}
 
-  async run(lease: Lease, now = Date.now(), signal?: AbortSignal): Promise<AttemptReport> {
+  /**
+   * @param body the message, when the caller already started reading it (the worker reads it
+   *   while it waits for the destination's slot); read here otherwise
+   */
+  async run(lease: Lease, now = Date.now(), signal?: AbortSignal, body?: Promise<Buffer | null>): Promise<AttemptReport> {
     const { job } = lease;
-    const body = await this.deps.queue.readBody(job.messageId);
+    return this.runWithBody(lease, (await (body ?? this.deps.queue.readBody(job.messageId))) ?? null, now, signal);
+  }
+
+  private async runWithBody(lease: Lease, body: Buffer | null, now: number, signal?: AbortSignal): Promise<AttemptReport> {
+    const { job } = lease;
     const pending = job.recipients.filter((r) => r.status === 'pending');
     if (!body || pending.length === 0) {
       this.deps.log.warn({ queueId: job.id }, 'queue job without body or pending recipients; dropped');

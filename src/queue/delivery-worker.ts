@@ -33,7 +33,8 @@ export interface DeliveryWorkerOptions {
 export class DeliveryWorker extends EventEmitter {
   private running = false;
   private readonly loops: Promise<void>[] = [];
-  private wake: (() => void)[] = [];
+  /** Idle loops waiting for a poke or their next poll, in the order they went idle. */
+  private readonly wake = new Set<() => void>();
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     super();
@@ -45,11 +46,17 @@ export class DeliveryWorker extends EventEmitter {
     for (let i = 0; i < this.options.slots; i++) this.loops.push(this.loop());
   }
 
-  /** Ends idle waits early (a message was just queued). */
-  poke(): void {
-    const waiting = this.wake;
-    this.wake = [];
-    for (const w of waiting) w();
+  /**
+   * Ends idle waits early: `jobs` were just queued, so that many idle loops look for work (all of
+   * them when not given). Waking every loop for one job made each enqueue cost a claim per idle
+   * loop, a Redis round trip each with BullMQ.
+   */
+  poke(jobs = Infinity): void {
+    let left = jobs;
+    for (const w of this.wake) {
+      if (left-- <= 0) break;
+      w();
+    }
   }
 
   /** Stops taking jobs and waits for attempts in flight (their leases lapse if this times out). */
@@ -79,23 +86,28 @@ export class DeliveryWorker extends EventEmitter {
   private async process(lease: Lease): Promise<void> {
     const { queue, limiter, log } = this.options;
     try {
+      // The body is read while the slot is asked for: two round trips at once on a Redis queue.
+      const body = queue.readBody(lease.job.messageId);
+      body.catch(() => undefined);
       const release = await limiter.acquire(lease.job.domain);
       if (!release) {
         await queue.postpone(lease, Date.now() + 100 + Math.floor(Math.random() * 400));
         return;
       }
       try {
-        const report: AttemptReport = await this.attempt(lease);
+        const report: AttemptReport = await this.attempt(lease, body);
         this.emit('attempt', report);
       } finally {
-        await release();
+        // Not awaited: the next claim need not wait for the slot's round trip, and a shared
+        // limiter sends it on its connection before any later acquire of this process.
+        release().catch((err: unknown) => log.warn({ err, domain: lease.job.domain }, 'destination slot release failed'));
       }
     } catch (err) {
       log.error({ err, queueId: lease.job.id }, 'delivery attempt could not be recorded');
     }
   }
 
-  private async attempt(lease: Lease): Promise<AttemptReport> {
+  private async attempt(lease: Lease, body: Promise<Buffer | null>): Promise<AttemptReport> {
     const { queue, leaseMs, attemptTimeoutMs, log } = this.options;
     const control = new AbortController();
     const deadline = setTimeout(() => control.abort(new Error(`attempt deadline reached after ${attemptTimeoutMs} ms`)), attemptTimeoutMs);
@@ -106,7 +118,7 @@ export class DeliveryWorker extends EventEmitter {
       });
     }, Math.max(10, Math.floor(leaseMs / 3)));
     try {
-      return await this.options.runner.run(lease, Date.now(), control.signal);
+      return await this.options.runner.run(lease, Date.now(), control.signal, body);
     } finally {
       clearTimeout(deadline);
       clearInterval(renewer);
@@ -115,12 +127,14 @@ export class DeliveryWorker extends EventEmitter {
 
   private idle(): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.options.pollMs);
-      function done(): void {
+      // A loop whose poll fired leaves the set, so a later poke is not spent on it.
+      const done = (): void => {
         clearTimeout(timer);
+        this.wake.delete(done);
         resolve();
-      }
-      this.wake.push(done);
+      };
+      const timer = setTimeout(done, this.options.pollMs);
+      this.wake.add(done);
     });
   }
 }

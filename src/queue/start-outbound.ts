@@ -71,7 +71,7 @@ export async function startOutbound(deps: OutboundDeps): Promise<RunningOutbound
   // A message queued in this process is tried at once rather than at the next poll.
   service.submit = async (s) => {
     const result = await submit(s);
-    worker.poke();
+    worker.poke(result.jobs.length);
     return result;
   };
   worker.start();

@@ -166,6 +166,29 @@ export function describeQueueContract(name: string, makeQueue: MakeQueue, option
       expect(await queue.list({ ids: [late.messageId] })).toEqual([]);
     });
 
+    it('settles concurrent calls each on its own: a stale lease among them fails alone, and its notice is not queued', async () => {
+      const messages = [1, 2, 3, 4].map((i) => message([`c${i}.test`]));
+      const jobs = (await Promise.all(messages.map((m) => queue.enqueue(m)))).flat();
+      expect(new Set(jobs.map((j) => j.id)).size).toBe(4);
+      const leases = [];
+      for (let i = 0; i < 4; i++) leases.push((await queue.claim(60_000))!);
+      await queue.complete(leases[3]);
+      const late = message(['example.test'], '');
+      const bounce = message(['example.test'], '');
+      const outcomes = await Promise.allSettled([
+        queue.complete(leases[0]),
+        queue.complete(leases[3], [late]),
+        queue.complete(leases[1], [bounce]),
+        queue.defer(leases[2], { recipients: leases[2].job.recipients, nextAttemptAt: Date.now() + 60_000, lastError: 'x', delayWarned: false }),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'HERMOD_QUEUE_LEASE' });
+      expect(await queue.list({ ids: [late.messageId] })).toEqual([]);
+      expect((await queue.list({ ids: [bounce.messageId] })).length).toBe(1);
+      expect((await queue.get(leases[2].job.id))?.state).toBe('deferred');
+      expect(await queue.get(leases[0].job.id)).toBeNull();
+    });
+
     it('gives a lapsed lease to the next claim', async () => {
       await queue.enqueue(message(['one.test']));
       const lease = (await queue.claim(options.lapseMs))!;

@@ -25,6 +25,8 @@ export interface PeerScript {
   afterData?: string;
   /** Wait this long before the reply to the end of the body. */
   stallAfterDataMs?: number;
+  /** 'stall': never answer RSET (the session hangs until the connection ends). */
+  rset?: 'stall';
 }
 
 export interface PeerMessage {
@@ -44,6 +46,8 @@ export interface ScriptedPeer {
   messages: PeerMessage[];
   /** Connections accepted so far. */
   connections(): number;
+  /** Closes every open connection from the peer's side (an idle timeout, a restart). */
+  dropConnections(): void;
   stop(): Promise<void>;
 }
 
@@ -66,6 +70,9 @@ export async function startScriptedPeer(script: PeerScript = {}): Promise<Script
     commands,
     messages,
     connections: () => accepted,
+    dropConnections: () => {
+      for (const s of sockets) s.destroy();
+    },
     stop: () =>
       new Promise((resolve) => {
         for (const s of sockets) s.destroy();
@@ -118,6 +125,7 @@ function serve(socket: Socket, script: PeerScript, commands: string[], messages:
         return reply('354 End data with <CR><LF>.<CR><LF>');
       case 'RSET':
         txn = { from: '', rcptLines: [], mailLine: '', raw: '' };
+        if (script.rset === 'stall') return;
         return reply('250 2.0.0 Ok');
       case 'QUIT':
         reply('221 2.0.0 Bye');

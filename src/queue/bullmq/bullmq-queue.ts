@@ -36,6 +36,8 @@ return 1
 `;
 
 const JOB_NAME = 'deliver';
+/** Far above any worker count: only leases whose attempt never settled accumulate. */
+const MAX_CACHED_LEASES = 10_000;
 const JOB_OPTIONS = { removeOnComplete: true, removeOnFail: true } as const;
 
 /**
@@ -50,11 +52,18 @@ export class BullmqQueue implements OutboundQueue {
   private readonly spool: RedisSpool;
   private readonly heldKey: string;
   private worker: Worker | null = null;
+  /**
+   * The BullMQ job of each lease this process holds, by lock token, so settling it does not
+   * fetch the job again (one Redis round trip less per attempt). Entries leave when settled.
+   */
+  private readonly claimed = new Map<string, Job<JobData>>();
   /** The worker's own connection: BullMQ leaves a connection it was given open, so close() ends it. */
   private workerRedis: Redis | null = null;
 
   constructor(private readonly options: BullmqQueueOptions) {
-    this.redis = new Redis(options.url, { maxRetriesPerRequest: null, lazyConnect: true });
+    // Auto-pipelining sends the commands of one event-loop turn (twenty workers settling,
+    // reading bodies, enqueueing) in one write: on loopback the syscall per command was the cost.
+    this.redis = new Redis(options.url, { maxRetriesPerRequest: null, lazyConnect: true, enableAutoPipelining: true });
     this.redis.on('error', () => undefined);
     this.queue = new Queue(options.name, { connection: this.redis, prefix: options.prefix });
     this.queue.on('error', () => undefined);
@@ -68,6 +77,7 @@ export class BullmqQueue implements OutboundQueue {
   }
 
   async close(): Promise<void> {
+    this.claimed.clear();
     await this.worker?.close(true);
     await this.queue.close();
     this.workerRedis?.disconnect();
@@ -121,7 +131,11 @@ export class BullmqQueue implements OutboundQueue {
         // The last holder stopped between recording its notices and settling: finish its step.
         await this.queueNotices(notices);
         await this.fencedWrite(job.id!, token, data);
+        job.data = data;
       }
+      this.claimed.set(token, job);
+      // A lease never settled (its attempt threw) must not pin its job here for ever.
+      if (this.claimed.size > MAX_CACHED_LEASES) this.claimed.delete(this.claimed.keys().next().value!);
       return { job: { ...data, state: 'active' }, token };
     });
   }
@@ -135,7 +149,9 @@ export class BullmqQueue implements OutboundQueue {
 
   async complete(lease: Lease, notices: NewOutboundMessage[] = []): Promise<void> {
     await this.withLease(lease, async (job) => {
-      await this.settleWithNotices(job, lease, job.data, notices);
+      // Without notices there is nothing to record first: the job is removed, and
+      // moveToCompleted itself refuses a token that no longer holds the lock.
+      if (notices.length > 0) await this.settleWithNotices(job, lease, job.data, notices);
       await job.moveToCompleted('done', lease.token, false);
       await this.spool.release(lease.job.messageId);
     });
@@ -273,7 +289,7 @@ export class BullmqQueue implements OutboundQueue {
 
   private async ensureWorker(leaseMs: number): Promise<Worker> {
     if (this.worker) return this.worker;
-    this.workerRedis = this.redis.duplicate({ maxRetriesPerRequest: null });
+    this.workerRedis = this.redis.duplicate({ maxRetriesPerRequest: null, enableAutoPipelining: false });
     const worker = new Worker(this.options.name, null, {
       connection: this.workerRedis,
       prefix: this.options.prefix,
@@ -292,13 +308,15 @@ export class BullmqQueue implements OutboundQueue {
 
   private async withLease(lease: Lease, fn: (job: Job<JobData>) => Promise<unknown>): Promise<void> {
     await this.wrap('settle', async () => {
-      const job = (await this.queue.getJob(lease.job.id)) as Job<JobData> | undefined;
+      const cached = this.claimed.get(lease.token);
+      this.claimed.delete(lease.token);
+      const job = cached?.id === lease.job.id ? cached : ((await this.queue.getJob(lease.job.id)) as Job<JobData> | undefined);
       if (!job) throw new QueueError(`job ${lease.job.id}: lease lost (removed)`, { code: 'HERMOD_QUEUE_LEASE' });
       try {
         await fn(job);
       } catch (err) {
         if (err instanceof QueueError) throw err;
-        if (/lock|not in the active state/i.test((err as Error).message)) throw leaseLost(lease.job.id, (err as Error).message);
+        if (/lock|not in the active state|missing key/i.test((err as Error).message)) throw leaseLost(lease.job.id, (err as Error).message);
         throw err;
       }
     });

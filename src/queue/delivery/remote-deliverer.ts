@@ -101,18 +101,27 @@ export class RemoteDeliverer {
 
   async deliver(request: DeliveryRequest): Promise<RemoteAttempt> {
     const destination = this.config.relay.host ? 'smarthost' : `mx:${request.domain.toLowerCase()}`;
-    let entry = await this.pool.take(destination);
-    if (!entry) {
-      try {
-        entry = await this.openSession(request.domain);
-      } catch (err) {
-        const e = err as DeliveryError & { remoteMta?: string; policy?: string };
-        // A refusal before any recipient (greeting, EHLO, STARTTLS, AUTH) defers; only DNS
-        // saying the domain has no mail host at all is final (550, set by connect()).
-        const code = e instanceof BeforeRecipientsError || e.responseCode !== 550 ? 0 : 550;
-        const replies = request.recipients.map((r) => ({ address: r.address, code, response: e.message }));
-        return { replies, remoteMta: e.remoteMta, policy: e.policy ?? 'none', tls: false, dsn: false };
-      }
+    const cached = await this.pool.take(destination);
+    if (cached) {
+      const attempt = await this.transact(destination, cached, request);
+      // A cached connection the peer had closed fails before any reply: nothing was sent on
+      // it, so the message goes out on a new connection instead of waiting for a retry.
+      if (cached.session.lastEnding !== 'unanswered' || request.signal?.aborted) return attempt;
+    }
+    return this.deliverOnNewSession(destination, request);
+  }
+
+  private async deliverOnNewSession(destination: string, request: DeliveryRequest): Promise<RemoteAttempt> {
+    let entry: PooledSession<PeerFacts>;
+    try {
+      entry = await this.openSession(request.domain);
+    } catch (err) {
+      const e = err as DeliveryError & { remoteMta?: string; policy?: string };
+      // A refusal before any recipient (greeting, EHLO, STARTTLS, AUTH) defers; only DNS
+      // saying the domain has no mail host at all is final (550, set by connect()).
+      const code = e instanceof BeforeRecipientsError || e.responseCode !== 550 ? 0 : 550;
+      const replies = request.recipients.map((r) => ({ address: r.address, code, response: e.message }));
+      return { replies, remoteMta: e.remoteMta, policy: e.policy ?? 'none', tls: false, dsn: false };
     }
     return this.transact(destination, entry, request);
   }

@@ -5,6 +5,8 @@ export interface PooledSession<M> {
   session: SmtpSession;
   /** Facts of the connection (peer name, policy), returned with the session on reuse. */
   meta: M;
+  /** The RSET sent when the session came back: true once answered with 2xx. */
+  reset?: Promise<boolean>;
 }
 
 /** Limits of the connection cache. */
@@ -15,6 +17,8 @@ export interface SessionPoolOptions {
   idleMs: number;
   /** Messages per session before it is closed, so one connection never lives for ever. */
   maxMessagesPerSession: number;
+  /** A session idle for longer than this is checked with RSET before reuse. @defaultValue 1000 */
+  probeAfterMs?: number;
 }
 
 /**
@@ -22,6 +26,13 @@ export interface SessionPoolOptions {
  * message to the same place goes out on a connection already past greeting, EHLO, STARTTLS and
  * AUTH, after an RSET — the connection cache that lets Postfix relay without a handshake per
  * message. Only sessions whose last transaction ended cleanly come back here.
+ *
+ * A session whose last message was accepted needs no RSET (the peer reset its state with the
+ * 2xx to the body), unless it sat idle for longer than `probeAfterMs`: then an RSET checks it
+ * is still alive before it is handed out. Any other session gets its RSET when it comes back,
+ * so the round trip overlaps the settling of the job just delivered rather than delaying the
+ * next message. A caller that finds a reused session dead before any reply may open a new one
+ * (see RemoteDeliverer): nothing was sent on it.
  */
 export class SessionPool<M> {
   private readonly idle = new Map<string, PooledSession<M>[]>();
@@ -41,12 +52,10 @@ export class SessionPool<M> {
         entry.session.close();
         continue;
       }
-      try {
-        await entry.session.reset();
-        return entry;
-      } catch {
-        entry.session.close();
-      }
+      const idleFor = Date.now() - entry.session.idleSince;
+      const reset = entry.reset ?? (idleFor > (this.options.probeAfterMs ?? 1000) ? resetOf(entry.session) : Promise.resolve(true));
+      if ((await reset) && entry.session.usable) return { session: entry.session, meta: entry.meta };
+      entry.session.close();
     }
     return null;
   }
@@ -60,7 +69,8 @@ export class SessionPool<M> {
       return;
     }
     entry.session.idleSince = Date.now();
-    list.push(entry);
+    const clean = entry.session.lastEnding === 'clean';
+    list.push({ session: entry.session, meta: entry.meta, ...(clean ? {} : { reset: resetOf(entry.session) }) });
     this.idle.set(destination, list);
   }
 
@@ -80,4 +90,12 @@ export class SessionPool<M> {
       else this.idle.delete(destination);
     }
   }
+}
+
+/** RSET on the session: true when answered with 2xx, false on any failure (never rejects). */
+function resetOf(session: SmtpSession): Promise<boolean> {
+  return session.reset().then(
+    () => true,
+    () => false,
+  );
 }

@@ -62,6 +62,12 @@ export class SmtpSession {
   idleSince = 0;
   /** Messages sent on this session so far. */
   messages = 0;
+  /**
+   * How the last transaction ended: `clean` after a 2xx to the message body (the peer's state is
+   * reset, RFC 5321 §4.1.1.4), `unanswered` when the connection failed before any reply to it
+   * (nothing was sent: the body only goes out after a 354), else `other`.
+   */
+  lastEnding: 'clean' | 'unanswered' | 'other' = 'other';
 
   constructor(private readonly options: SessionOptions) {
     const tls = {
@@ -140,6 +146,8 @@ export class SmtpSession {
     for (const [i, group] of groups.entries()) {
       if (i > 0) await this.reset();
       replies.push(...(await this.transaction(envelope, group, body)));
+      // Only a message of which nothing went out may be sent again on another connection.
+      if (i > 0 && this.lastEnding === 'unanswered') this.lastEnding = 'other';
     }
     this.messages += 1;
     return replies;
@@ -152,6 +160,7 @@ export class SmtpSession {
       envelope.dsn || first.notify || first.orcpt
         ? { ret: envelope.dsn?.ret, envid: envelope.dsn?.envid, notify: notifyParameter(first), orcpt: first.orcpt }
         : undefined;
+    this.lastEnding = 'other';
     return new Promise((resolveOnce) => {
       let settled = false;
       const resolve = (replies: RecipientReply[]) => {
@@ -167,10 +176,13 @@ export class SmtpSession {
           this.broken = true;
           // A refusal after DATA carries no per-recipient errors; those refused at RCPT are on
           // the envelope, and keep their own replies (a 4xx there must not become the 5xx).
-          const envelope = (this.connection as unknown as { _envelope?: { rejectedErrors?: unknown[] } })._envelope;
+          const envelope = (this.connection as unknown as { _envelope?: { rejectedErrors?: unknown[]; accepted?: unknown[] } })._envelope;
+          const answered = (err as { responseCode?: number }).responseCode !== undefined || !!envelope?.accepted?.length || !!envelope?.rejectedErrors?.length;
+          this.lastEnding = answered ? 'other' : 'unanswered';
           const withRcpt = Object.assign(err, { rejectedErrors: (err as { rejectedErrors?: unknown[] }).rejectedErrors ?? envelope?.rejectedErrors });
           return resolve(repliesFromError(withRcpt, recipients));
         }
+        this.lastEnding = /^2/.test(info.response) ? 'clean' : 'other';
         const rejected = new Map((info.rejectedErrors ?? []).map((e) => [(e as { recipient?: string }).recipient ?? '', e]));
         resolve(
           recipients.map((address) => {
@@ -183,15 +195,25 @@ export class SmtpSession {
     });
   }
 
-  /** RSET: a clean transaction state before the next message on a reused session. */
+  /**
+   * RSET: a clean transaction state before the next message on a reused session. Settles also
+   * when the connection ends first (nodemailer then drops the pending reply's callback).
+   */
   reset(): Promise<void> {
-    return new Promise((resolve, reject) =>
-      this.connection.reset((err) => {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const finish = (err: (Error & { responseCode?: number; response?: string }) | null) => {
+        if (settled) return;
+        settled = true;
+        this.connection.removeListener('end', ended);
         if (!err) return resolve();
         this.broken = true;
         reject(beforeRecipients(err, 'RSET'));
-      }),
-    );
+      };
+      const ended = () => finish(new Error('connection closed'));
+      this.connection.once('end', ended);
+      this.connection.reset((err) => finish(err ?? null));
+    });
   }
 
   /** QUIT when the session is healthy, else drops the socket. */

@@ -44,6 +44,15 @@ export const QUEUE_MIGRATIONS: readonly Migration[] = [
     name: 'outbound queue: RFC 3461 envelope parameters',
     sql: `ALTER TABLE jobs ADD COLUMN dsn TEXT;`,
   },
+  {
+    version: 3,
+    name: 'outbound queue: due jobs read in claim order',
+    // With created_at in the index, "the longest waiting job of a state" is its first index entry.
+    sql: `
+      CREATE INDEX jobs_due_order ON jobs(state, next_attempt_at, created_at);
+      DROP INDEX jobs_due;
+    `,
+  },
 ];
 
 /** A jobs row as SQLite returns it. */
