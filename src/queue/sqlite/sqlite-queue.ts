@@ -144,11 +144,17 @@ export class SqliteQueue implements OutboundQueue {
     );
   }
 
-  // Synced: the record is what stops another node from delivering the job again after a crash.
+  // Without an fsync, like a completion without notices: it is in the WAL, so it outlives the
+  // death of the process, which is what it guards against. An OS crash can lose it, and the
+  // completion it precedes with it: the job is then sent again, as before any record.
   async record(lease: Lease, sent: SentRecord): Promise<void> {
-    await this.grouped('record', () => {
-      if (this.sql.record.run(JSON.stringify(sent), lease.job.id, lease.token).changes === 0) throw leaseLost(lease);
-    });
+    await this.grouped(
+      'record',
+      () => {
+        if (this.sql.record.run(JSON.stringify(sent), lease.job.id, lease.token).changes === 0) throw leaseLost(lease);
+      },
+      false,
+    );
   }
 
   // The settlement and its notices share one IMMEDIATE transaction: either the job is settled
