@@ -7,7 +7,7 @@ import type { RecipientReply } from './delivery/smtp-session.js';
 import type { DkimSigner } from './dkim-signer.js';
 import type { OutboundQueue } from './outbound-queue.js';
 import type { RetryPolicy } from './retry-policy.js';
-import type { JobRecipient, Lease, QueueJob } from './types.js';
+import type { JobRecipient, Lease, QueueJob, SentRecord } from './types.js';
 
 /** Anything that can deliver to a remote domain (RemoteDeliverer). */
 export interface Remote {
@@ -75,7 +75,7 @@ export class AttemptRunner {
       await this.deps.queue.complete(lease);
       return { job, outcome: 'completed', recipients: job.recipients, bounced: [], warned: false, succeeded: [] };
     }
-    const attempted = await this.attempt(job, pending, body, signal);
+    const attempted = job.sent?.attempt === job.attempts ? this.fromRecord(job) : await this.recorded(lease, pending, body, signal);
     const recipients = merge(job.recipients, attempted.replies, attempted.remoteMta);
     const changed = (status: string) => recipients.filter((r, i) => r.status === status && job.recipients[i].status !== status);
     const failedNow = changed('failed').map((r) => ({ ...r, action: 'failed' as const }));
@@ -103,6 +103,25 @@ export class AttemptRunner {
     const lastError = stillPending[0].lastResponse ?? 'temporary failure';
     await this.deps.queue.defer(lease, { recipients, nextAttemptAt: next, lastError, delayWarned: job.delayWarned || warn }, notices.messages);
     return this.report({ job, outcome: 'deferred', recipients, ...reported(notices), policy });
+  }
+
+  /**
+   * Delivers, then records the replies before anything else: from that write on, a crash of this
+   * process makes the next claim settle the job from the record instead of delivering it again.
+   */
+  private async recorded(lease: Lease, pending: JobRecipient[], body: Buffer, signal?: AbortSignal): Promise<Attempted> {
+    const attempted = await this.attempt(lease.job, pending, body, signal);
+    const { replies, remoteMta, policy, nextHopReports } = attempted;
+    const sent: SentRecord = { attempt: lease.job.attempts, replies: replies.map(({ address, code, response }) => ({ address, code, response })), nextHopReports };
+    await this.deps.queue.record(lease, { ...sent, ...(remoteMta ? { remoteMta } : {}), ...(policy ? { policy } : {}) });
+    return attempted;
+  }
+
+  /** The replies an earlier holder of the job heard and recorded before it stopped. */
+  private fromRecord(job: QueueJob): Attempted {
+    const sent = job.sent!;
+    this.deps.log.info({ queueId: job.id, attempt: sent.attempt }, 'settling job from the replies its last holder recorded');
+    return { replies: sent.replies, remoteMta: sent.remoteMta, policy: sent.policy, nextHopReports: sent.nextHopReports };
   }
 
   private async attempt(job: QueueJob, pending: JobRecipient[], body: Buffer, signal?: AbortSignal): Promise<Attempted> {

@@ -1,4 +1,4 @@
-import type { Deferral, JobSelector, Lease, NewOutboundMessage, QueueJob } from './types.js';
+import type { Deferral, JobSelector, Lease, NewOutboundMessage, QueueJob, SentRecord } from './types.js';
 
 /**
  * The outbound queue contract every driver (SQLite, BullMQ) honours; test/queue/queue.contract.ts
@@ -21,6 +21,10 @@ import type { Deferral, JobSelector, Lease, NewOutboundMessage, QueueJob } from 
  *   step as the settlement, so a crash in between can neither lose a bounce nor send it twice.
  *   `postpone` puts the job back untouched (no attempt counted), e.g. when the destination's
  *   concurrency is used up. A stale token fails with QueueError code HERMOD_QUEUE_LEASE.
+ * - **Recording.** `record` stores what the next hop replied, in one durable fenced write, right
+ *   after the final reply and before any settlement step. A job claimed again with such a record
+ *   (its holder died before settling) carries it in `job.sent`, and the worker settles it from
+ *   the record without delivering again. Defer and complete clear it.
  * - **Admin** operations take job ids and return those they changed: `hold` (queued/deferred →
  *   held), `release` (held → queued, due now), `retryNow` (deferred/held → queued, due now),
  *   `remove` (any but active). An active job is left alone by all of them.
@@ -38,6 +42,8 @@ export interface OutboundQueue {
   claim(leaseMs: number, now?: number): Promise<Lease | null>;
   /** Extends the lease to `leaseMs` from now; QueueError HERMOD_QUEUE_LEASE when it is lost. */
   renew(lease: Lease, leaseMs: number): Promise<void>;
+  /** Durably records the attempt's replies under the lease; HERMOD_QUEUE_LEASE when it is lost. */
+  record(lease: Lease, sent: SentRecord): Promise<void>;
   complete(lease: Lease, notices?: NewOutboundMessage[]): Promise<void>;
   defer(lease: Lease, deferral: Deferral, notices?: NewOutboundMessage[]): Promise<void>;
   postpone(lease: Lease, until: number): Promise<void>;

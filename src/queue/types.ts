@@ -55,6 +55,25 @@ export interface QueueJob {
   local: boolean;
   /** The sender's RFC 3461 request (RET, ENVID), when it made one. */
   dsn?: EnvelopeDsn;
+  /**
+   * The replies of an attempt that got them but was not settled (its process stopped): the next
+   * claim settles the job from this record instead of delivering again.
+   */
+  sent?: SentRecord;
+}
+
+/**
+ * What an attempt heard from the next hop, recorded durably before anything else follows the
+ * final reply. Written only under a valid lease; kept until the job is deferred or completed.
+ */
+export interface SentRecord {
+  /** `attempts` of the job when the attempt ran: the record belongs to that attempt alone. */
+  attempt: number;
+  replies: { address: string; code: number; response: string }[];
+  remoteMta?: string;
+  policy?: string;
+  /** The next hop took over DSN duties. */
+  nextHopReports: boolean;
 }
 
 /** A message handed to the queue: the body is spooled once, one job per destination domain. */

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OutboundQueue } from '../../src/queue/outbound-queue.js';
-import type { NewOutboundMessage } from '../../src/queue/types.js';
+import type { Lease, NewOutboundMessage } from '../../src/queue/types.js';
+import { attemptHarness } from './attempt-harness.js';
+import { startScriptedPeer } from './scripted-peer.js';
 
 /** A fresh, empty queue and how to dispose of it. */
 export type MakeQueue = () => Promise<{ queue: OutboundQueue; cleanup(): Promise<void> }>;
@@ -17,6 +19,17 @@ function message(domains: string[], sender = 'alice@example.test'): NewOutboundM
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Claims until the given job comes back after its lease lapsed. */
+async function claimLapsed(queue: OutboundQueue, lapseMs: number, id: string): Promise<Lease> {
+  const deadline = Date.now() + lapseMs * 10 + 2000;
+  for (;;) {
+    const lease = await queue.claim(60_000);
+    if (lease?.job.id === id) return lease;
+    if (Date.now() > deadline) throw new Error(`job ${id} was not offered again`);
+    await sleep(50);
+  }
+}
 
 /** The OutboundQueue contract (src/queue/outbound-queue.ts), run against every driver. */
 export function describeQueueContract(name: string, makeQueue: MakeQueue, options: { lapseMs: number }): void {
@@ -187,6 +200,37 @@ export function describeQueueContract(name: string, makeQueue: MakeQueue, option
       expect((await queue.list({ ids: [bounce.messageId] })).length).toBe(1);
       expect((await queue.get(leases[2].job.id))?.state).toBe('deferred');
       expect(await queue.get(leases[0].job.id)).toBeNull();
+    });
+
+    it('settles a job whose replies were recorded before its process died, without delivering again', async () => {
+      const peer = await startScriptedPeer({ rcpt: { 'b@one.test': '550 5.1.1 No such user' } });
+      const harness = await attemptHarness(peer.port);
+      try {
+        const msg = message(['one.test']);
+        await queue.enqueue(msg);
+        // The process "dies" after the record: its settlement never reaches the queue.
+        const dying: OutboundQueue = Object.assign(Object.create(queue) as OutboundQueue, {
+          complete: () => Promise.reject(new Error('process killed')),
+          defer: () => Promise.reject(new Error('process killed')),
+        });
+        const first = (await queue.claim(options.lapseMs))!;
+        await expect(harness.runner(dying).run(first)).rejects.toThrow('process killed');
+        expect(peer.messages.length).toBe(1);
+        const again = await claimLapsed(queue, options.lapseMs, first.job.id);
+        expect(again.job.sent?.replies.map((r) => r.code)).toEqual([250, 550]);
+        // The dead holder's lease is stale: it can record nothing more.
+        await expect(queue.record(first, again.job.sent!)).rejects.toMatchObject({ code: 'HERMOD_QUEUE_LEASE' });
+        const report = await harness.runner(queue).run(again);
+        expect(report.outcome).toBe('completed');
+        expect(report.bounced).toEqual(['b@one.test']);
+        expect(peer.messages.length).toBe(1);
+        expect(await queue.get(first.job.id)).toBeNull();
+        const notices = await queue.list();
+        expect(notices.map((j) => [j.sender, j.domain, j.recipients.map((r) => r.address)])).toEqual([['', 'example.test', ['alice@example.test']]]);
+      } finally {
+        await harness.close();
+        await peer.stop();
+      }
     });
 
     it('gives a lapsed lease to the next claim', async () => {

@@ -3,7 +3,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { HermodError, QueueError } from '../../errors.js';
 import { byAge, matchesSelector, type OutboundQueue } from '../outbound-queue.js';
-import { newRecipients, type Deferral, type JobSelector, type JobState, type Lease, type NewOutboundMessage, type QueueJob } from '../types.js';
+import { newRecipients, type Deferral, type JobSelector, type JobState, type Lease, type NewOutboundMessage, type QueueJob, type SentRecord } from '../types.js';
 import { RedisSpool } from './redis-spool.js';
 
 /** Options for {@link BullmqQueue}. */
@@ -122,21 +122,48 @@ export class BullmqQueue implements OutboundQueue {
   async claim(leaseMs: number): Promise<Lease | null> {
     return this.wrap('claim', async () => {
       const worker = await this.ensureWorker(leaseMs);
-      const token = randomUUID();
-      const job = (await worker.getNextJob(token, { block: false })) as Job<JobData> | undefined;
-      if (!job) return null;
-      if (leaseMs !== (this.options.leaseMs ?? 600_000)) await job.extendLock(token, leaseMs);
-      const { notices, ...data } = job.data;
-      if (notices) {
-        // The last holder stopped between recording its notices and settling: finish its step.
-        await this.queueNotices(notices);
-        await this.fencedWrite(job.id!, token, data);
-        job.data = data;
+      for (;;) {
+        const token = randomUUID();
+        const job = (await worker.getNextJob(token, { block: false })) as Job<JobData> | undefined;
+        if (!job) return null;
+        if (leaseMs !== (this.options.leaseMs ?? 600_000)) await job.extendLock(token, leaseMs);
+        const lease = await this.resume(job, token);
+        if (lease) return lease;
       }
-      this.claimed.set(token, job);
-      // A lease never settled (its attempt threw) must not pin its job here for ever.
-      if (this.claimed.size > MAX_CACHED_LEASES) this.claimed.delete(this.claimed.keys().next().value!);
-      return { job: { ...data, state: 'active' }, token };
+    });
+  }
+
+  /**
+   * Takes over a claimed job. Should its last holder have stopped between recording its notices
+   * and settling, that step is finished first: the notices are queued, and a job whose record
+   * says it was done is completed here (null: the caller claims the next one).
+   */
+  private async resume(job: Job<JobData>, token: string): Promise<Lease | null> {
+    const { notices, ...data } = job.data;
+    if (notices) {
+      await this.queueNotices(notices);
+      if (data.sent) {
+        await job.moveToCompleted('done', token, false);
+        await this.spool.release(data.messageId);
+        return null;
+      }
+      await this.fencedWrite(job.id!, token, data);
+      job.data = data;
+    }
+    this.claimed.set(token, job);
+    // A lease never settled (its attempt threw) must not pin its job here for ever.
+    if (this.claimed.size > MAX_CACHED_LEASES) this.claimed.delete(this.claimed.keys().next().value!);
+    return { job: { ...data, state: 'active' }, token };
+  }
+
+  /** One fenced HSET: the replies are in the job before anything else happens to it. */
+  async record(lease: Lease, sent: SentRecord): Promise<void> {
+    await this.wrap('record', async () => {
+      const job = this.claimed.get(lease.token) ?? ((await this.queue.getJob(lease.job.id)) as Job<JobData> | undefined);
+      if (!job || job.id !== lease.job.id) throw leaseLost(lease.job.id, 'removed');
+      const data: JobData = { ...job.data, sent };
+      await this.fencedWrite(job.id, lease.token, data);
+      job.data = data;
     });
   }
 
@@ -151,7 +178,9 @@ export class BullmqQueue implements OutboundQueue {
     await this.withLease(lease, async (job) => {
       // Without notices there is nothing to record first: the job is removed, and
       // moveToCompleted itself refuses a token that no longer holds the lock.
-      if (notices.length > 0) await this.settleWithNotices(job, lease, job.data, notices);
+      // The notices stay in the job's data until it is removed: with its record beside them, a
+      // next claim completes the job rather than settling from the record a second time.
+      if (notices.length > 0) await this.settleWithNotices(job, lease, job.data, notices, false);
       await job.moveToCompleted('done', lease.token, false);
       await this.spool.release(lease.job.messageId);
     });
@@ -159,8 +188,9 @@ export class BullmqQueue implements OutboundQueue {
 
   async defer(lease: Lease, d: Deferral, notices: NewOutboundMessage[] = []): Promise<void> {
     await this.withLease(lease, async (job) => {
+      const { sent: _sent, ...before } = job.data;
       const data: JobData = {
-        ...job.data,
+        ...before,
         recipients: d.recipients,
         attempts: job.data.attempts + 1,
         nextAttemptAt: d.nextAttemptAt,
@@ -179,12 +209,12 @@ export class BullmqQueue implements OutboundQueue {
    * message ids fixed in that record (so queueing twice adds nothing), and should this process
    * stop before the job is settled, the next claim of the job queues them first.
    */
-  private async settleWithNotices(job: Job<JobData>, lease: Lease, data: JobData, notices: NewOutboundMessage[]): Promise<void> {
+  private async settleWithNotices(job: Job<JobData>, lease: Lease, data: JobData, notices: NewOutboundMessage[], clear = true): Promise<void> {
     const stored = notices.map((n) => ({ ...n, raw: n.raw.toString('base64') }));
     await this.fencedWrite(job.id!, lease.token, stored.length > 0 ? { ...data, notices: stored } : data);
     if (stored.length === 0) return;
     await this.queueNotices(stored);
-    await this.fencedWrite(job.id!, lease.token, data);
+    if (clear) await this.fencedWrite(job.id!, lease.token, data);
   }
 
   private async fencedWrite(jobId: string, token: string, data: JobData): Promise<void> {
@@ -346,7 +376,7 @@ function leaseLost(jobId: string, why: string): QueueError {
 
 /** The job as callers see it: no notices of a settlement under way. */
 function asJob(data: JobData, state: JobState): QueueJob {
-  const { notices: _notices, ...job } = data;
+  const { notices: _notices, sent: _sent, ...job } = data;
   return { ...job, state };
 }
 

@@ -53,6 +53,11 @@ export const QUEUE_MIGRATIONS: readonly Migration[] = [
       DROP INDEX jobs_due;
     `,
   },
+  {
+    version: 4,
+    name: 'outbound queue: replies recorded before settling',
+    sql: `ALTER TABLE jobs ADD COLUMN sent TEXT;`,
+  },
 ];
 
 /** A jobs row as SQLite returns it. */
@@ -75,4 +80,6 @@ export interface JobRow {
   lease_until: number | null;
   /** JSON of the envelope's RET/ENVID, or null. */
   dsn: string | null;
+  /** JSON of the SentRecord of an attempt not yet settled, or null. */
+  sent: string | null;
 }

@@ -5,7 +5,7 @@ import { applyMigrations } from '../../store/sqlite/migrations.js';
 import { GroupCommit } from '../../store/sqlite/group-commit.js';
 import { openDatabase } from '../../store/sqlite/open-database.js';
 import { byAge, matchesSelector, type OutboundQueue } from '../outbound-queue.js';
-import { newRecipients, type Deferral, type JobSelector, type Lease, type NewOutboundMessage, type QueueJob } from '../types.js';
+import { newRecipients, type Deferral, type JobSelector, type Lease, type NewOutboundMessage, type QueueJob, type SentRecord } from '../types.js';
 import { QUEUE_MIGRATIONS, type JobRow } from './queue-schema.js';
 
 /** Options for {@link SqliteQueue}. */
@@ -76,6 +76,7 @@ export class SqliteQueue implements OutboundQueue {
       dueDeferred: p(`SELECT * FROM jobs WHERE state = 'deferred' AND next_attempt_at <= ? ORDER BY next_attempt_at, created_at LIMIT 1`),
       lapsed: p(`SELECT * FROM jobs WHERE state = 'active' AND lease_until <= ? ORDER BY next_attempt_at, created_at LIMIT 1`),
       lease: p(`UPDATE jobs SET state = 'active', lease_token = ?, lease_until = ? WHERE id = ?`),
+      record: p(`UPDATE jobs SET sent = ? WHERE id = ? AND state = 'active' AND lease_token = ?`),
       renew: p(`UPDATE jobs SET lease_until = ? WHERE id = ? AND state = 'active' AND lease_token = ?`),
       get: p('SELECT * FROM jobs WHERE id = ?'),
       all: p('SELECT * FROM jobs'),
@@ -83,7 +84,7 @@ export class SqliteQueue implements OutboundQueue {
       delete: p('DELETE FROM jobs WHERE id = ?'),
       dropOrphan: p('DELETE FROM spool WHERE message_id = ? AND NOT EXISTS (SELECT 1 FROM jobs WHERE message_id = ?)'),
       defer: p(`UPDATE jobs SET state = 'deferred', recipients = ?, attempts = attempts + 1, next_attempt_at = ?,
-                 last_attempt_at = ?, last_error = ?, delay_warned = ?, lease_token = NULL, lease_until = NULL WHERE id = ?`),
+                 last_attempt_at = ?, last_error = ?, delay_warned = ?, sent = NULL, lease_token = NULL, lease_until = NULL WHERE id = ?`),
       postpone: p(`UPDATE jobs SET state = CASE WHEN attempts = 0 THEN 'queued' ELSE 'deferred' END, next_attempt_at = ?,
                  lease_token = NULL, lease_until = NULL WHERE id = ?`),
       setState: p(`UPDATE jobs SET state = @to, next_attempt_at = CASE WHEN @due THEN @now ELSE next_attempt_at END
@@ -140,6 +141,19 @@ export class SqliteQueue implements OutboundQueue {
       unsynced(db, () => {
         if (this.sql.renew.run(Date.now() + leaseMs, lease.job.id, lease.token).changes === 0) throw leaseLost(lease);
       }),
+    );
+  }
+
+  // Without an fsync, like a completion without notices: it is in the WAL, so it outlives the
+  // death of the process, which is what it guards against. An OS crash can lose it, and the
+  // completion it precedes with it: the job is then sent again, as before any record.
+  async record(lease: Lease, sent: SentRecord): Promise<void> {
+    await this.grouped(
+      'record',
+      () => {
+        if (this.sql.record.run(JSON.stringify(sent), lease.job.id, lease.token).changes === 0) throw leaseLost(lease);
+      },
+      false,
     );
   }
 
@@ -318,6 +332,7 @@ function toJob(row: JobRow): QueueJob {
     size: row.size,
     local: row.local === 1,
     ...(row.dsn ? { dsn: JSON.parse(row.dsn) as QueueJob['dsn'] } : {}),
+    ...(row.sent ? { sent: JSON.parse(row.sent) as SentRecord } : {}),
   };
 }
 
