@@ -19,11 +19,11 @@ export const CLI = resolve('dist/src/cli/main.js');
 
 /**
  * The Node flags Hermod runs with, as package.json `start` and the systemd unit launch it (see
- * README, "Memory"): a 4 MiB semi-space keeps V8's young generation from growing to 3 × 16 MiB.
+ * README, "Memory"): a 4 MiB semi-space and a 20 % old-generation growth step.
  * BENCH_HERMOD_NODE_FLAGS replaces them, to compare ("" runs V8's defaults) or to profile
- * ("--max-semi-space-size=4 --cpu-prof --cpu-prof-dir=/tmp/prof").
+ * (add "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
-export const HERMOD_NODE_FLAGS = (process.env.BENCH_HERMOD_NODE_FLAGS ?? '--max-semi-space-size=4').split(' ').filter(Boolean);
+export const HERMOD_NODE_FLAGS = (process.env.BENCH_HERMOD_NODE_FLAGS ?? '--max-semi-space-size=4 --heap-growing-percent=20').split(' ').filter(Boolean);
 
 /** Domain, mailboxes and sender the benchmark uses. */
 export const BENCH_DOMAIN = 'bench.test';
