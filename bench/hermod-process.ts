@@ -17,6 +17,14 @@ const execFileAsync = promisify(execFile);
 /** The compiled CLI entry point (`npm run build` produces it). */
 export const CLI = resolve('dist/src/cli/main.js');
 
+/**
+ * The Node flags Hermod runs with, as package.json `start` and the systemd unit launch it (see
+ * README, "Memory"): a 4 MiB semi-space and a 20 % old-generation growth step.
+ * BENCH_HERMOD_NODE_FLAGS replaces them, to compare ("" runs V8's defaults) or to profile
+ * (add "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ */
+export const HERMOD_NODE_FLAGS = (process.env.BENCH_HERMOD_NODE_FLAGS ?? '--max-semi-space-size=4 --heap-growing-percent=20').split(' ').filter(Boolean);
+
 /** Domain, mailboxes and sender the benchmark uses. */
 export const BENCH_DOMAIN = 'bench.test';
 export const LOAD_MAILBOX = `user@${BENCH_DOMAIN}`;
@@ -91,7 +99,7 @@ async function provisionBench(configFile: string): Promise<void> {
 function spawnServe(dir: string, configFile: string): { child: ChildProcess; tail: () => string } {
   const logFile = join(dir, 'hermod.log');
   const log = createWriteStream(logFile);
-  const child = spawn(process.execPath, [CLI, '-c', configFile, 'serve'], {
+  const child = spawn(process.execPath, [...HERMOD_NODE_FLAGS, CLI, '-c', configFile, 'serve'], {
     env: cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -31,6 +31,8 @@ export interface RunningServer {
   submissionTls?: AddressInfo;
   /** The outbound queue, its way in and the delivery worker. */
   outbound?: RunningOutbound;
+  /** DATA bytes in flight now over every listener (limits.maxInflightBytes counts them). */
+  inflightBytes?: () => number;
   /** Stop accepting, finish transactions in flight, stop the indexer, close plugins and stores. */
   close(): Promise<void>;
 }
@@ -74,6 +76,7 @@ export async function startServer(config: HermodConfig, log: Logger, _options: S
     const transactions = new TransactionCore({ directory: store, entries: store, runner, config, log, notices });
     const running: RunningServer = { services, close: async () => undefined };
     const intake = await openIntake(config, log);
+    running.inflightBytes = () => intake.budget.bytes;
     for (const kind of ['lmtp', 'smtp'] as const) {
       if (!config[kind].enabled) continue;
       const peers = new Map<string, PeerInfo>();
@@ -95,7 +98,7 @@ export async function startServer(config: HermodConfig, log: Logger, _options: S
     running.lookup = side.lookup?.address;
     running.ops = side.ops?.address;
     const submission = config.submission.enabled
-      ? await (await import('./protocol/start-submission.js')).startSubmission(config, store, () => side.outbound!.service, log, metrics)
+      ? await (await import('./protocol/start-submission.js')).startSubmission(config, store, () => side.outbound!.service, log, intake.budget, metrics)
       : undefined;
     listeners.push(...(submission?.listeners ?? []));
     running.submission = submission?.address;

@@ -3,7 +3,7 @@ import type { ParsedMessage } from '../../src/pipeline/types.js';
 import { spamConfigSchema } from './config.js';
 import {
   hasForgedOutlookMessageId, hasMalformedMessageId, hasMixedScriptWord, hasRiskyAttachment, hasUndeclared8bitBody,
-  hasUnencoded8bitHeader, receiptTime,
+  hasUnencoded8bitHeader, rawHeaderBlock, receiptTime,
 } from './evidence.js';
 import { attribute, scanHtml } from './html-scan.js';
 import { domainInText, isIpLiteral, linkEvidence, siteOf, textUrls, urlHost } from './links.js';
@@ -135,5 +135,13 @@ describe('evidence rules', () => {
 
   it('has defaults for the new thresholds', () => {
     expect(spamConfigSchema.parse({})).toMatchObject({ futureHours: 2, pastDays: 30, linkDomains: 4, imageMostlyText: 200 });
+  });
+
+  it('takes the header block up to the first empty line, CRLF or bare LF, or the first 64 KiB without one', () => {
+    expect(rawHeaderBlock(Buffer.from('Subject: a\r\nFrom: b\r\n\r\nbody\n\nmore'))).toBe('Subject: a\r\nFrom: b');
+    expect(rawHeaderBlock(Buffer.from('Subject: a\nFrom: b\n\nbody\r\n\r\nmore'))).toBe('Subject: a\nFrom: b');
+    expect(rawHeaderBlock(Buffer.from('Subject: a\r\n\nbody\r\n\r\n'))).toBe('Subject: a\r');
+    expect(rawHeaderBlock(Buffer.from('Subject: \xe9\r\n\r\n', 'latin1'))).toBe('Subject: \xe9');
+    expect(rawHeaderBlock(Buffer.alloc(70_000, 'a'))).toHaveLength(64 * 1024);
   });
 });

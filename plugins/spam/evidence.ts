@@ -99,13 +99,22 @@ export function hasRiskyAttachment(parsed: ParsedMessage): boolean {
   });
 }
 
+/**
+ * Where the raw header block ends (its first empty line), searched in the first 64 KiB; the
+ * bytes are searched as they are, so only the header block is ever turned into a string.
+ */
+export function headerBlockEnd(raw: Buffer): number {
+  const head = raw.subarray(0, 64 * 1024);
+  const crlf = head.indexOf('\r\n\r\n');
+  // A bare-LF empty line can only come first if it starts before the CRLF one.
+  const lf = head.subarray(0, crlf < 0 ? head.length : crlf).indexOf('\n\n');
+  const end = lf >= 0 ? lf : crlf;
+  return end < 0 ? head.length : end;
+}
+
 /** The raw header block (up to the first empty line), at most 64 KiB, as latin1. */
 export function rawHeaderBlock(raw: Buffer): string {
-  const head = raw.subarray(0, 64 * 1024).toString('latin1');
-  const crlf = head.indexOf('\r\n\r\n');
-  const lf = head.indexOf('\n\n');
-  const end = crlf < 0 ? lf : lf < 0 ? crlf : Math.min(crlf, lf);
-  return end < 0 ? head : head.slice(0, end);
+  return raw.toString('latin1', 0, headerBlockEnd(raw));
 }
 
 /** Subject or From carries raw 8-bit bytes instead of RFC 2047 encoded words (charset undeclared). */
@@ -129,9 +138,9 @@ export function hasUndeclared8bitBody(parsed: ParsedMessage, raw: Buffer): boole
   if (at >= 0 && !type.slice(at, at + 40).includes('ascii')) return false;
   const cte = (parsed.headers.get('content-transfer-encoding')?.[0] ?? '').toLowerCase();
   if (cte.includes('base64') || cte.includes('quoted')) return false;
-  const head = rawHeaderBlock(raw).length;
-  const body = raw.subarray(head, head + 200_000);
-  for (const byte of body) if (byte >= 0x80) return true;
+  const head = headerBlockEnd(raw);
+  const end = Math.min(raw.length, head + 200_000);
+  for (let i = head; i < end; i++) if (raw[i] >= 0x80) return true;
   return false;
 }
 

@@ -7,7 +7,7 @@ import { buildProgram } from './program.js';
 import { reportError } from './report-error.js';
 
 try {
-  await buildProgram().parseAsync(process.argv);
+  await (await buildProgram(process.argv.slice(2))).parseAsync(process.argv);
 } catch (err) {
   process.exit(reportError(err));
 }

@@ -3,21 +3,47 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { DEFAULT_CONFIG_FILE } from '../config/load.js';
-import { registerConfigCommands } from './commands/config.js';
-import { registerDkimCommands } from './commands/dkim.js';
-import { registerQueueCommands } from './commands/queue.js';
-import { registerSendCommand } from './commands/send.js';
-import { registerDomainCommands } from './commands/domain.js';
-import { registerIndexCommands } from './commands/index-verify.js';
-import { registerMailboxCommands } from './commands/mailbox.js';
-import { registerMessageCommands } from './commands/message.js';
-import { registerMigrateDataCommand } from './commands/migrate-data.js';
-import { registerMigrateCommand } from './commands/migrate.js';
-import { registerReindexCommand } from './commands/reindex.js';
-import { registerSearchCommand } from './commands/search.js';
-import { registerServeCommand } from './commands/serve.js';
-import { registerSpamCommands } from './commands/spam.js';
-import { registerTokenCommands } from './commands/token.js';
+
+/** Adds one top-level command (and its subcommands) to the program. */
+type RegisterCommand = (program: Command) => void;
+
+/**
+ * Every top-level command, by name, with the import of its module. A run imports only the module
+ * of the command it names: `hermod serve` then holds none of the admin commands (nor what they
+ * import) in memory for its whole life. Help, a bad command name and no command at all import
+ * every one, so the listing and the suggestions stay complete. Listed in help order.
+ */
+const COMMANDS: [name: string, load: () => Promise<RegisterCommand>][] = [
+  ['serve', async () => (await import('./commands/serve.js')).registerServeCommand],
+  ['domain', async () => (await import('./commands/domain.js')).registerDomainCommands],
+  ['mailbox', async () => (await import('./commands/mailbox.js')).registerMailboxCommands],
+  ['message', async () => (await import('./commands/message.js')).registerMessageCommands],
+  ['search', async () => (await import('./commands/search.js')).registerSearchCommand],
+  ['index', async () => (await import('./commands/index-verify.js')).registerIndexCommands],
+  ['reindex', async () => (await import('./commands/reindex.js')).registerReindexCommand],
+  ['migrate-data', async () => (await import('./commands/migrate-data.js')).registerMigrateDataCommand],
+  ['spam', async () => (await import('./commands/spam.js')).registerSpamCommands],
+  ['send', async () => (await import('./commands/send.js')).registerSendCommand],
+  ['queue', async () => (await import('./commands/queue.js')).registerQueueCommands],
+  ['dkim', async () => (await import('./commands/dkim.js')).registerDkimCommands],
+  ['token', async () => (await import('./commands/token.js')).registerTokenCommands],
+  ['config', async () => (await import('./commands/config.js')).registerConfigCommands],
+  ['migrate', async () => (await import('./commands/migrate.js')).registerMigrateCommand],
+];
+
+/**
+ * The command an argument list names: its first word that is neither a global option nor the
+ * value of -c/--config. Undefined when there is none (help or version only).
+ */
+export function commandNamed(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '-c' || arg === '--config') i++;
+    else if (arg === '--') return args[i + 1];
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
 
 const FOOTER = `
 Configuration: -c/--config FILE, else HERMOD_CONFIG, else ${DEFAULT_CONFIG_FILE} when present;
@@ -43,11 +69,12 @@ function readVersion(): string {
 }
 
 /**
- * Builds the `hermod` program. Errors are not printed or turned into exits by commander: it
+ * Builds the `hermod` program for the arguments it will parse (without the node and script
+ * paths): with the named command alone when it is one, else with all of them (see COMMANDS). Errors are not printed or turned into exits by commander: it
  * throws CommanderError (exitOverride) and main.ts reports every error in one place.
  * Settings are made before the commands are added, because subcommands copy them when created.
  */
-export function buildProgram(): Command {
+export async function buildProgram(args: readonly string[] = []): Promise<Command> {
   const program = new Command('hermod')
     .description('Hermod mail server: run the LMTP/SMTP/submission listeners, manage domains, mailboxes and messages, and send mail through the outbound queue')
     .version(readVersion(), '-V, --version', 'print the version and exit')
@@ -63,20 +90,8 @@ export function buildProgram(): Command {
     .helpCommand('help [command]', 'show help for a command')
     .addHelpText('after', FOOTER);
 
-  registerServeCommand(program);
-  registerDomainCommands(program);
-  registerMailboxCommands(program);
-  registerMessageCommands(program);
-  registerSearchCommand(program);
-  registerIndexCommands(program);
-  registerReindexCommand(program);
-  registerMigrateDataCommand(program);
-  registerSpamCommands(program);
-  registerSendCommand(program);
-  registerQueueCommands(program);
-  registerDkimCommands(program);
-  registerTokenCommands(program);
-  registerConfigCommands(program);
-  registerMigrateCommand(program);
+  const named = commandNamed(args);
+  const only = COMMANDS.filter(([name]) => name === named);
+  for (const [, load] of only.length > 0 ? only : COMMANDS) (await load())(program);
   return program;
 }

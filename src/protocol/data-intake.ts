@@ -32,9 +32,10 @@ export class InFlightWork {
 /**
  * Reads the message into memory; past `maxBytes` the rest is drained, not kept (it will be
  * refused). Used by submission, whose messages go to the outbound queue whole; the LMTP and SMTP
- * listeners go through the spool (MessageSpool).
+ * listeners go through the spool (MessageSpool). `onBytes` is called with the size of every chunk
+ * kept (the in-flight budget counts them).
  */
-export function readMessage(stream: SMTPServerDataStream, maxBytes: number): Promise<Buffer> {
+export function readMessage(stream: SMTPServerDataStream, maxBytes: number, onBytes?: (n: number) => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let kept = 0;
@@ -42,13 +43,14 @@ export function readMessage(stream: SMTPServerDataStream, maxBytes: number): Pro
       if (kept > maxBytes) return;
       kept += chunk.length;
       chunks.push(chunk);
+      onBytes?.(chunk.length);
     });
     stream.on('end', () => resolve(Buffer.concat(chunks)));
     stream.on('error', reject);
   });
 }
 
-/** What the LMTP and SMTP listeners share about DATA: one spool, one in-flight budget. */
+/** What the listeners share about DATA: one spool (LMTP and SMTP), one in-flight budget (all three). */
 export interface MessageIntake {
   spool: MessageSpool;
   budget: InflightBudget;

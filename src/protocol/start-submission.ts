@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
+import type { InflightBudget } from './inflight-budget.js';
 import { instrumentAuth } from '../ops/instrument.js';
 import type { Metrics } from '../ops/metrics.js';
 import { Listener } from './listener.js';
@@ -19,13 +20,15 @@ export interface RunningSubmission {
 
 /**
  * Opens the submission listener (STARTTLS) and, when `submission.implicitTlsPort` is set, its
- * implicit-TLS twin, both on Hermod's own accept step (PROXY headers from proxy.trusted).
+ * implicit-TLS twin, both on Hermod's own accept step (PROXY headers from proxy.trusted). Their
+ * DATA counts against the same in-flight budget as the LMTP and SMTP listeners'.
  */
 export async function startSubmission(
   config: HermodConfig,
   accounts: SubmissionAccounts,
   outbound: () => MessageSubmitter,
   log: Logger,
+  budget: InflightBudget,
   metrics?: Metrics,
 ): Promise<RunningSubmission | undefined> {
   const s = config.submission;
@@ -33,7 +36,7 @@ export async function startSubmission(
   const tls = !!(config.tls.key && config.tls.cert);
   if (s.implicitTlsPort !== null && !tls) throw new ConfigError('submission.implicitTlsPort needs tls.key and tls.cert');
   const peers = new Map<string, PeerInfo>();
-  const handler = new SubmissionHandler({ config, accounts, outbound, log: log.child({ listener: 'submission' }), peers });
+  const handler = new SubmissionHandler({ config, accounts, outbound, log: log.child({ listener: 'submission' }), peers, budget });
   if (metrics) instrumentAuth(handler, metrics);
   const serverOptions = {
     authMethods: ['PLAIN', 'LOGIN'],

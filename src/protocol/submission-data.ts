@@ -13,7 +13,8 @@ type DataDone = (err: Error | null, message?: unknown) => void;
 /**
  * DATA on the submission listener: reads the message, checks that an authenticated user's From
  * addresses are its own, adds what a submission server adds (Received, and Date and Message-ID
- * when missing; Bcc removed) and queues it. 250 means queued durably.
+ * when missing; Bcc removed) and queues it. 250 means queued durably. Its bytes count against
+ * limits.maxInflightBytes like the LMTP and SMTP listeners' (451 4.3.1 past it after the wait).
  */
 export class SubmissionData {
   private readonly inFlight = new InFlightWork();
@@ -37,20 +38,42 @@ export class SubmissionData {
     this.inFlight.track(this.process(stream, session, done));
   }
 
+  /**
+   * Admission against the in-flight budget shared with the LMTP and SMTP listeners, then the
+   * message in memory (the outbound queue takes it whole), then the queue. The bytes are given
+   * back once the reply is decided.
+   */
   private async process(stream: SMTPServerDataStream, session: SMTPServerSession, done: DataDone): Promise<void> {
-    const state = this.stateOf(session.id)!;
-    let raw: Buffer;
-    try {
-      raw = await readMessage(stream, this.deps.config.limits.maxMessageBytes);
-    } catch (err) {
-      return done(err as Error);
+    const { budget } = this.deps;
+    if (!(await budget.admit())) {
+      // smtp-server drains the unread message, then sends this reply.
+      this.deps.log.warn({ session: session.id, inflightBytes: budget.bytes }, 'submission DATA refused: in-flight budget used up');
+      return done(replyError(REPLIES.inflightBudgetExceeded));
     }
-    if (stream.sizeExceeded) return done(null);
+    let counted = 0;
+    let answer: Parameters<DataDone>;
+    try {
+      const raw = await readMessage(stream, this.deps.config.limits.maxMessageBytes, (n) => {
+        counted += n;
+        budget.add(n);
+      });
+      answer = await this.answer(stream, session, raw);
+    } catch (err) {
+      answer = [err as Error];
+    }
+    budget.release(counted);
+    done(...answer);
+  }
+
+  /** The reply to DATA, as smtp-server's callback takes it. */
+  private async answer(stream: SMTPServerDataStream, session: SMTPServerSession, raw: Buffer): Promise<Parameters<DataDone>> {
+    const state = this.stateOf(session.id)!;
+    if (stream.sizeExceeded) return [null];
     if (state.mailbox) {
       const from = headerAddresses(raw, 'from');
       if (from.length === 0 || !from.every((a) => ownsAddress(state.mailbox!, a))) {
         this.deps.log.info({ session: session.id, user: state.mailbox.address, from }, 'submission From refused');
-        return done(replyError(REPLIES.fromNotOwned));
+        return [replyError(REPLIES.fromNotOwned)];
       }
     }
     try {
@@ -62,10 +85,10 @@ export class SubmissionData {
         ...(state.dsn ? { dsn: state.dsn } : {}),
         ...(state.recipientDsn ? { recipientDsn: state.recipientDsn } : {}),
       });
-      done(null, `${formatReplyText(REPLIES.queued)} as ${messageId}`);
+      return [null, `${formatReplyText(REPLIES.queued)} as ${messageId}`];
     } catch (err) {
       this.deps.log.error({ err, session: session.id }, 'submission could not be queued');
-      done(replyError(REPLIES.queueFailure));
+      return [replyError(REPLIES.queueFailure)];
     }
   }
 

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
 import type { AddressOwner } from '../mail/address-syntax.js';
 import type { EnvelopeDsn, RecipientDsn } from '../mail/dsn-parameters.js';
+import type { InflightBudget } from './inflight-budget.js';
 import type { PeerInfo } from './session-state.js';
 
 /** An account as submission sees it: its addresses (for the sender check). */
@@ -35,6 +36,8 @@ export interface SubmissionHandlerDeps {
   outbound: () => MessageSubmitter;
   log: Logger;
   peers: Map<string, PeerInfo>;
+  /** limits.maxInflightBytes, shared with the LMTP and SMTP listeners. */
+  budget: InflightBudget;
 }
 
 /** What the submission listener keeps per connection. */

@@ -88,6 +88,7 @@ describe('hermod serve on the embedded default', { timeout: 120_000 }, () => {
       'rate-limiter-flexible', // the ratelimit plugin
       'prom-client', // ops.enabled
       'mx-connect', // the first message to a remote domain
+      'cli-progress', // the admin commands' progress bars: serve imports no other command's module
     ];
     expect(unused.filter((p) => loaded.has(p))).toEqual([]);
   });

@@ -28,9 +28,10 @@ afterEach(async () => {
  * Hermod with the submission listener on port 0 and alice@example.test (alias al@example.test,
  * password "s3cret"). Outbound delivery goes to a closed loopback port, so nothing leaves.
  */
-async function start(submission: Record<string, unknown> = {}): Promise<{ port: number; tlsPort?: number }> {
+async function start(submission: Record<string, unknown> = {}, overrides: Record<string, unknown> = {}): Promise<{ port: number; tlsPort?: number }> {
   hermod = await startHermod(
     {
+      ...overrides,
       tls,
       submission: { enabled: true, port: 0, ...submission },
       relay: { host: '127.0.0.1', port: 9 },
@@ -181,4 +182,46 @@ describe('submission listener', () => {
     const { tlsPort } = await start({ implicitTlsPort: 0 });
     expect(await submit(tlsPort!, { user: 'alice@example.test', secure: true, requireTls: false })).toMatchObject({ ok: true });
   });
+
+  it('counts submission DATA in limits.maxInflightBytes: 451 4.3.1 on every listener while it holds the budget, 250 once answered', async () => {
+    const { port } = await start({ trustedNetworks: ['127.0.0.0/8'] }, { limits: { maxInflightBytes: 1024, inflightWaitMs: 200 } });
+    const held = await openSubmission(port);
+    const body = Array.from({ length: 200 }, (_, i) => `line ${i}`.padEnd(76, 'x')).join('\r\n');
+    held.write(`From: a@example.test\r\nSubject: held\r\n\r\n${body}\r\n`);
+    await until(() => hermod!.server.inflightBytes!() >= 1024);
+
+    const other = await openSubmission(port);
+    expect((await other.command('From: a@example.test\r\nSubject: other\r\n\r\nhi\r\n.')).text).toMatch(/^451 4\.3\.1 /);
+    const lmtp = await RawSmtpClient.open(hermod!.lmtpPort);
+    await lmtp.reply();
+    await lmtp.command('LHLO client.test');
+    await lmtp.command('MAIL FROM:<bob@remote.test>');
+    expect((await lmtp.command('RCPT TO:<alice@example.test>')).code).toBe(250);
+    expect((await lmtp.command('DATA')).code).toBe(354);
+    expect((await lmtp.command('From: bob@remote.test\r\nSubject: lmtp\r\n\r\nhi\r\n.')).text).toMatch(/^451 4\.3\.1 /);
+
+    expect((await held.command('.')).text).toMatch(/^250 /);
+    expect(hermod!.server.inflightBytes!()).toBe(0);
+    expect((await other.command('MAIL FROM:<a@example.test>')).code).toBe(250);
+    expect((await other.command('RCPT TO:<bob@remote.test>')).code).toBe(250);
+    expect((await other.command('DATA')).code).toBe(354);
+    expect((await other.command('From: a@example.test\r\nSubject: retried\r\n\r\nhi\r\n.')).text).toMatch(/^250 /);
+    for (const client of [held, other, lmtp]) client.close();
+    expect(await hermod!.server.outbound!.queue.list()).toHaveLength(2);
+  });
 });
+
+/** A submission transaction from a trusted address, up to the 354 of DATA. */
+async function openSubmission(port: number): Promise<RawSmtpClient> {
+  const client = await RawSmtpClient.open(port);
+  await client.reply();
+  await client.command('EHLO client.test');
+  expect((await client.command('MAIL FROM:<a@example.test>')).code).toBe(250);
+  expect((await client.command('RCPT TO:<bob@remote.test>')).code).toBe(250);
+  expect((await client.command('DATA')).code).toBe(354);
+  return client;
+}
+
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 10));
+}
