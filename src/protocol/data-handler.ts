@@ -43,20 +43,17 @@ export class DataHandler {
     const started = performance.now();
     const state = this.stateOf(session.id)!;
     const { budget, spool, config } = this.deps;
-    if (!(await budget.admit())) {
+    const share = await budget.admit();
+    if (!share) {
       // smtp-server drains the unread message, then sends this reply (once per recipient in LMTP).
       this.deps.log.warn({ txn: state.open!.transaction.id, inflightBytes: budget.bytes }, 'DATA refused: in-flight budget used up');
       this.deps.metrics?.transaction(this.deps.listener, 'deferred', (performance.now() - started) / 1000);
       return done(replyError(REPLIES.inflightBudgetExceeded));
     }
-    let counted = 0;
     let data: SpooledData | undefined;
     let answer: Parameters<DataDone>;
     try {
-      data = await spool.receive(stream, config.limits.maxMessageBytes, (n) => {
-        counted += n;
-        budget.add(n);
-      });
+      data = await spool.receive(stream, config.limits.maxMessageBytes, share.add);
       answer = await this.answer(stream, state, data, started);
     } catch (err) {
       // The client went away mid-DATA (nothing to answer) or the spool failed unexpectedly.
@@ -66,7 +63,7 @@ export class DataHandler {
     // The spool file goes and the budget is given back before the reply: a client that sends its
     // next message at once finds the room its last one took.
     await data?.dispose().catch((err: unknown) => this.deps.log.error({ err }, 'spool file not removed'));
-    budget.release(counted);
+    share.release();
     done(...answer);
   }
 

@@ -7,6 +7,14 @@
  * size (unknown until its end): the budget can be exceeded by the messages already admitted, each
  * capped by limits.maxMessageBytes, but no new one starts while it is.
  */
+/** One admitted message's part of the budget: it counts its bytes and gives them all back at once. */
+export interface BudgetShare {
+  /** Counts `n` more bytes of the message. */
+  add(n: number): void;
+  /** Gives back every byte counted and wakes the DATA commands waiting for room (once). */
+  release(): void;
+}
+
 export class InflightBudget {
   private used = 0;
   private readonly waiting = new Set<() => void>();
@@ -21,27 +29,29 @@ export class InflightBudget {
     return this.used;
   }
 
-  /** Resolves true once there is room (at once when there is), false after `waitMs` without room. */
-  async admit(): Promise<boolean> {
-    if (this.used < this.maxBytes) return true;
+  /**
+   * Resolves with the message's share once there is room (at once when there is), or null after
+   * `waitMs` without room.
+   */
+  async admit(): Promise<BudgetShare | null> {
     const deadline = Date.now() + this.waitMs;
     while (this.used >= this.maxBytes) {
       const left = deadline - Date.now();
-      if (left <= 0) return false;
+      if (left <= 0) return null;
       await this.released(left);
     }
-    return true;
-  }
-
-  /** Counts `n` more bytes of an admitted message. */
-  add(n: number): void {
-    this.used += n;
-  }
-
-  /** Gives back `n` bytes of a finished message and wakes the DATA commands waiting for room. */
-  release(n: number): void {
-    this.used = Math.max(0, this.used - n);
-    for (const wake of [...this.waiting]) wake();
+    let counted = 0;
+    return {
+      add: (n) => {
+        counted += n;
+        this.used += n;
+      },
+      release: () => {
+        this.used = Math.max(0, this.used - counted);
+        counted = 0;
+        for (const wake of [...this.waiting]) wake();
+      },
+    };
   }
 
   /** Resolves on the next release, or after `ms`. */

@@ -45,23 +45,20 @@ export class SubmissionData {
    */
   private async process(stream: SMTPServerDataStream, session: SMTPServerSession, done: DataDone): Promise<void> {
     const { budget } = this.deps;
-    if (!(await budget.admit())) {
+    const share = await budget.admit();
+    if (!share) {
       // smtp-server drains the unread message, then sends this reply.
       this.deps.log.warn({ session: session.id, inflightBytes: budget.bytes }, 'submission DATA refused: in-flight budget used up');
       return done(replyError(REPLIES.inflightBudgetExceeded));
     }
-    let counted = 0;
     let answer: Parameters<DataDone>;
     try {
-      const raw = await readMessage(stream, this.deps.config.limits.maxMessageBytes, (n) => {
-        counted += n;
-        budget.add(n);
-      });
+      const raw = await readMessage(stream, this.deps.config.limits.maxMessageBytes, share.add);
       answer = await this.answer(stream, session, raw);
     } catch (err) {
       answer = [err as Error];
     }
-    budget.release(counted);
+    share.release();
     done(...answer);
   }
 
