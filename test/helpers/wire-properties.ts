@@ -5,7 +5,7 @@
  */
 import { connect } from 'node:net';
 import { expect } from 'vitest';
-import { sampleMessage } from './hermod-harness.js';
+import { sampleMessage, type Harness } from './hermod-harness.js';
 import { lmtpTransaction } from './lmtp-session.js';
 
 /**
@@ -149,4 +149,14 @@ export async function greets(port: number): Promise<boolean> {
 /** Log lines at error level or above: hostile input is expected, an internal failure is not. */
 export function loggedErrors(logs: Record<string, unknown>[]): unknown[] {
   return logs.filter((l) => typeof l.level === 'number' && l.level >= 50).map((l) => ({ msg: l.msg, err: (l.err as { message?: string })?.message }));
+}
+
+/**
+ * What every property file checks after each property: no unhandled rejection or uncaught
+ * exception, no error-level log line on any server, and each server still delivers a plain message.
+ */
+export async function expectServersUnharmed(faults: string[], servers: Harness[]): Promise<void> {
+  expect(faults).toEqual([]);
+  for (const server of servers) expect(loggedErrors(server.logs)).toEqual([]);
+  for (const server of servers) await expectCleanDelivery(server.lmtpPort, 'after the properties');
 }

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startHermod, type Harness } from '../helpers/hermod-harness.js';
 import { hostileMessage } from '../helpers/mime-arbitraries.js';
 import { RawSmtpClient } from '../helpers/smtp-client.js';
-import { expectCleanDelivery, loggedErrors, propertyParameters, replyLineProblem, watchProcessFaults } from '../helpers/wire-properties.js';
+import { expectServersUnharmed, propertyParameters, replyLineProblem, watchProcessFaults } from '../helpers/wire-properties.js';
 
 /** The message on the wire: dot-stuffed, ending in CRLF before the terminating dot. */
 function dataBytes(message: string): Buffer {
@@ -45,11 +45,7 @@ afterAll(async () => {
   await hermod?.stop();
   watch?.uninstall();
 });
-afterEach(async () => {
-  expect(watch.faults).toEqual([]);
-  expect(loggedErrors(hermod.logs)).toEqual([]);
-  await expectCleanDelivery(hermod.lmtpPort, 'after the properties');
-});
+afterEach(() => expectServersUnharmed(watch.faults, [hermod]));
 
 describe.each([
   ['LMTP', 'LHLO', () => hermod.lmtpPort],
