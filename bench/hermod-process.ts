@@ -22,6 +22,8 @@ export const CLI = resolve('dist/src/cli/main.js');
  * README, "Memory"): a 4 MiB semi-space and a 20 % old-generation growth step.
  * BENCH_HERMOD_NODE_FLAGS replaces them, to compare ("" runs V8's defaults) or to profile
  * (add "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ * BENCH_EXTRA_YAML is appended to the generated config, to measure a variant of the default
+ * (e.g. `plugins: []` for the bare path of intake, store and index).
  */
 export const HERMOD_NODE_FLAGS = (process.env.BENCH_HERMOD_NODE_FLAGS ?? '--max-semi-space-size=4 --heap-growing-percent=20').split(' ').filter(Boolean);
 
@@ -67,6 +69,7 @@ function writeConfig(dir: string, port: number, sessions: number, engineLines: s
     `limits: { maxConnectionsPerClient: ${sessions + 10}${limitKeys ? `, ${limitKeys}` : ''} }`,
     'log: { level: warn }',
     ...engineLines,
+    ...(process.env.BENCH_EXTRA_YAML ? [process.env.BENCH_EXTRA_YAML] : []),
     '',
   ].join('\n');
   writeFileSync(file, yaml);
