@@ -39,6 +39,9 @@ export const REPLIES = {
   // MAIL/RCPT bytes that are not UTF-8 (RFC 6531 allows UTF-8 addresses, nothing else).
   senderNotUtf8: { code: 501, enhanced: '5.1.7', text: 'Bad sender address syntax: not valid UTF-8' },
   recipientNotUtf8: { code: 501, enhanced: '5.1.3', text: 'Bad recipient address syntax: not valid UTF-8' },
+  // RFC 6531 §3.5: a UTF-8 address is for a transaction whose MAIL FROM carried SMTPUTF8.
+  senderNeedsSmtputf8: { code: 553, enhanced: '5.6.7', text: 'Non-ASCII sender address needs the SMTPUTF8 parameter' },
+  recipientNeedsSmtputf8: { code: 553, enhanced: '5.6.7', text: 'Non-ASCII recipient address needs SMTPUTF8 on MAIL FROM' },
   // Submission (RFC 6409, RFC 4954, RFC 7817).
   authRequiresTls: { code: 538, enhanced: '5.7.11', text: 'Encryption required for requested authentication mechanism' },
   authSucceeded: { code: 235, enhanced: '2.7.0', text: 'Authentication successful' },

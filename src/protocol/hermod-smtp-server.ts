@@ -9,8 +9,9 @@ import { checkParameters, parameterTables, readMailDsn, readRcptDsn, type Parame
 type Callback = () => void;
 /** The smtp-server internals the overrides below use. */
 interface ConnectionInternals {
-  _parseAddressCommand(name: string, command: Buffer | string): false | { args?: Record<string, ParameterValue> | false };
+  _parseAddressCommand(name: string, command: Buffer | string): false | { address: string; args?: Record<string, ParameterValue> | false };
   hostNameAppearsAs: string | false;
+  session: { envelope: { mailFrom?: unknown; smtpUtf8?: boolean } };
   _resetSession(): void;
 }
 import { adoptForwardedHelo, forwardingAllowed, type ForwardingTrust } from './xclient.js';
@@ -87,11 +88,23 @@ class HermodSmtpConnection extends SMTPConnection {
   private refuseParameters(name: string, command: Buffer, known: Record<string, ParameterValidator>, callback: Callback): boolean {
     const parsed = (this as unknown as ConnectionInternals)._parseAddressCommand(name, command);
     const dsn = parsed && this.offersDsn ? (name === 'mail from' ? readMailDsn(parsed.args) : readRcptDsn(parsed.args)) : null;
-    const reply = parsed ? (checkParameters(parsed.args, known) ?? dsn?.reply ?? null) : null;
+    const reply = parsed ? (checkParameters(parsed.args, known) ?? dsn?.reply ?? this.smtputf8Refusal(name, parsed)) : null;
     if (!reply) return false;
     super.send(reply.code, formatReplyText(reply), false);
     callback();
     return true;
+  }
+
+  /**
+   * A non-ASCII address in a transaction whose MAIL FROM did not carry SMTPUTF8 (RFC 6531 §3.5):
+   * the client has not said the message may carry UTF-8 envelopes, and a relay onwards could not
+   * downgrade it. RCPT before MAIL is left to smtp-server's 503.
+   */
+  private smtputf8Refusal(name: string, parsed: { address: string; args?: Record<string, ParameterValue> | false }): Reply | null {
+    if (isAscii(parsed.address)) return null;
+    if (name === 'mail from') return parsed.args && parsed.args.SMTPUTF8 === true ? null : REPLIES.senderNeedsSmtputf8;
+    const envelope = (this as unknown as ConnectionInternals).session.envelope;
+    return !envelope.mailFrom || envelope.smtpUtf8 ? null : REPLIES.recipientNeedsSmtputf8;
   }
 
   /** XCLIENT and XFORWARD by CIDR, each from its own trusted list (see xclient.ts). */
@@ -139,4 +152,10 @@ export class HermodSmtpServer extends SMTPServer {
     connection.on('connect', (data: unknown) => self._onClientConnect(data));
     connection.init();
   }
+}
+
+/** True when every character is 7-bit ASCII. */
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }

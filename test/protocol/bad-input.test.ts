@@ -85,8 +85,25 @@ describe('bad input gets a precise reply and loses nothing', () => {
     expect(await raw('MAIL FROM:<b\xffb@remote.test>')).toMatch(/^501 5\.1\.7 /);
     expect((await client.command('MAIL FROM:<bob@remote.test>')).code).toBe(250);
     expect(await raw('RCPT TO:<al\xe9ce@example.test>')).toMatch(/^501 5\.1\.3 /);
-    // The same letter in UTF-8 is an address like any other (here: not a local one).
+    // The same letter in UTF-8, in an SMTPUTF8 transaction, is an address like any other (here: not a local one).
+    expect((await client.command('RSET')).code).toBe(250);
+    expect((await client.command('MAIL FROM:<bob@remote.test> SMTPUTF8')).code).toBe(250);
     expect((await client.command('RCPT TO:<al\u00e9ce@example.test>')).text).toMatch(/^550 5\.1\.1 /);
+    client.close();
+  });
+
+  it.each([
+    ['LMTP', 'LHLO client.test', (h: Harness) => h.lmtpPort],
+    ['SMTP', 'EHLO client.test', (h: Harness) => h.smtpPort],
+  ])('%s: a UTF-8 address without SMTPUTF8 on MAIL FROM gets 553 5.6.7', async (_name, greeting, port) => {
+    hermod = await startHermod();
+    const client = await session(port(hermod), greeting);
+    expect((await client.command('MAIL FROM:<b\u00f6b@remote.test>')).text).toMatch(/^553 5\.6\.7 /);
+    expect((await client.command('MAIL FROM:<bob@remote.test>')).code).toBe(250);
+    expect((await client.command('RCPT TO:<al\u00e9ce@example.test>')).text).toMatch(/^553 5\.6\.7 /);
+    expect((await client.command('RCPT TO:<alice@example.test>')).code).toBe(250);
+    expect((await client.command('RSET')).code).toBe(250);
+    expect((await client.command('MAIL FROM:<b\u00f6b@remote.test> SMTPUTF8')).code).toBe(250);
     client.close();
   });
 
