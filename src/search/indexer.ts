@@ -118,7 +118,9 @@ export class Indexer {
       if (result.failed) {
         failures++;
         size = this.batchSize;
-        await this.sleep(Math.min(this.pollMs * 2 ** Math.min(failures, 16), this.maxBackoffMs));
+        const retryInMs = Math.min(this.pollMs * 2 ** Math.min(failures, 16), this.maxBackoffMs);
+        this.log.debug({ failures, retryInMs }, 'indexer: backing off');
+        await this.sleep(retryInMs);
       } else if (result.applied === 0) {
         failures = 0;
         await this.sleep(this.pollMs);
