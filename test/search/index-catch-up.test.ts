@@ -1,6 +1,7 @@
 /**
- * Index follows store after an outage, with a real backlog: a real Hermod (Cassandra store,
- * Elasticsearch index) whose only way to Elasticsearch is a proxy this test cuts. While it is cut,
+ * Index follows store after an outage, with a real backlog: a real Hermod (Cassandra store, then
+ * the embedded SQLite store; Elasticsearch index) whose only way to Elasticsearch is a proxy this
+ * test cuts. While it is cut,
  * LMTP deliveries still get 250 and the outbox fills; once it is restored, the indexer must drain
  * the backlog in bulk requests, at least as fast as it indexes live deliveries, and `index verify`
  * must show nothing missing, stale or orphaned.
@@ -19,9 +20,11 @@ import { sampleMessage, startHermod, type Harness } from '../helpers/hermod-harn
 import { lmtpTransaction } from '../helpers/lmtp-session.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 
-/** Messages delivered with Elasticsearch reachable: the indexer's normal rate. */
+/** Each message goes to these mailboxes (one LMTP transaction, one entry and outbox item each). */
+const RECIPIENTS = ['alice@example.test', 'bob@example.test', 'carol@example.test', 'dave@example.test'];
+/** Entries delivered with Elasticsearch reachable: the indexer's normal rate. */
 const LIVE = 300;
-/** Messages delivered while Elasticsearch is cut off: the backlog. */
+/** Entries delivered while Elasticsearch is cut off: the backlog. */
 const BACKLOG = 1600;
 /** LMTP sessions delivering at once. */
 const SESSIONS = 8;
@@ -30,7 +33,10 @@ const BACKOFF_CAP_MS = 2000;
 
 type LogRecord = Record<string, unknown> & { time: number; msg: string };
 
-/** Delivers messages [from, to) over SESSIONS sessions; resolves to every DATA reply code. */
+/**
+ * Delivers messages [from, to) to every recipient over SESSIONS sessions; resolves to every DATA
+ * reply code (one per recipient).
+ */
 async function deliverRange(port: number, from: number, to: number): Promise<number[]> {
   const codes: number[] = [];
   let next = from;
@@ -39,7 +45,7 @@ async function deliverRange(port: number, from: number, to: number): Promise<num
       const i = next++;
       const result = await lmtpTransaction(port, {
         from: 'bob@remote.test',
-        to: ['alice@example.test'],
+        to: RECIPIENTS,
         message: sampleMessage(`catch-up ${i}`, `Backlog message ${i}: quince.`),
       });
       codes.push(...result.data.map((reply) => reply.code));
@@ -67,34 +73,45 @@ async function bulkStats(es: Client, index: string): Promise<{ requests: number;
 
 const rate = (items: number, ms: number): number => Math.round((items * 1000) / ms);
 
-describe('Index catch-up after Elasticsearch is cut off from a Cassandra-backed Hermod', () => {
-  const keyspace = uniqueKeyspace('catchup');
+const keyspace = uniqueKeyspace('catchup');
+
+/** The stores the outbox lives in: the distributed one, and the embedded one. */
+const STORES: { name: string; keyspace?: string; config: Record<string, unknown> }[] = [
+  {
+    name: 'Cassandra',
+    keyspace,
+    config: {
+      driver: 'cassandra',
+      cassandra: {
+        contactPoints: [cassandraContactPoint()],
+        localDataCenter: cassandraDataCenter(),
+        keyspace,
+        replication: { class: 'SimpleStrategy', replication_factor: 1 },
+      },
+    },
+  },
+  { name: 'SQLite', config: { driver: 'sqlite' } },
+];
+
+describe.each(STORES)('Index catch-up after Elasticsearch is cut off from a $name-backed Hermod', (store) => {
   const prefix = uniquePrefix('catchup');
   const es = new Client({ node: elasticsearchUrl() });
   let proxy: TcpProxy;
   let h: Harness;
-  let mailbox: Mailbox;
+  let mailboxes: Mailbox[];
 
   beforeAll(async () => {
     proxy = await TcpProxy.forUrl(elasticsearchUrl());
     h = await startHermod({
       plugins: [],
-      store: {
-        driver: 'cassandra',
-        cassandra: {
-          contactPoints: [cassandraContactPoint()],
-          localDataCenter: cassandraDataCenter(),
-          keyspace,
-          replication: { class: 'SimpleStrategy', replication_factor: 1 },
-        },
-      },
+      store: store.config,
       // The indexer's defaults (search.pollMs, search.batchSize) and the default refresh interval.
       search: {
         driver: 'elasticsearch',
         elasticsearch: { nodes: [proxy.url], indexPrefix: prefix, replicas: 0, requestTimeoutMs: 5000 },
       },
-    });
-    mailbox = (await h.server.services.store.resolveAddress('alice@example.test'))!;
+    }, RECIPIENTS.map((address) => ({ address })));
+    mailboxes = await Promise.all(RECIPIENTS.map(async (address) => (await h.server.services.store.resolveAddress(address))!));
   });
 
   afterAll(async () => {
@@ -106,21 +123,23 @@ describe('Index catch-up after Elasticsearch is cut off from a Cassandra-backed 
     await index.drop();
     await index.close();
     await es.close();
-    const session = await testSession(keyspace);
-    await session.ddl(`DROP KEYSPACE IF EXISTS ${keyspace}`);
+    if (!store.keyspace) return;
+    const session = await testSession(store.keyspace);
+    await session.ddl(`DROP KEYSPACE IF EXISTS ${store.keyspace}`);
     await session.shutdown();
   });
 
   it('drains the backlog in bulk requests at no less than the live rate, with the back-off capped', { timeout: 240_000 }, async () => {
-    const { store, search } = h.server.services;
+    const { store: messages, search } = h.server.services;
     const logs = h.logs as LogRecord[];
     const indexName = (search as ElasticsearchSearchIndex).indices.index;
     const caughtUp = async (total: number): Promise<boolean> =>
-      (await store.outboxLength()) === 0 && (await bulkStats(es, indexName)).documents >= total;
+      (await messages.outboxLength()) === 0 && (await bulkStats(es, indexName)).documents >= total;
 
     // The normal rate: live deliveries, the indexer keeping up with them.
     const liveStarted = Date.now();
-    expect(await deliverRange(h.lmtpPort, 0, LIVE)).toEqual(Array(LIVE).fill(250));
+    const perMessage = RECIPIENTS.length;
+    expect(await deliverRange(h.lmtpPort, 0, LIVE / perMessage)).toEqual(Array(LIVE).fill(250));
     const liveDeliveredMs = Date.now() - liveStarted;
     await waitUntil('the live deliveries are indexed', 60_000, () => caughtUp(LIVE));
     const liveIndexedMs = Date.now() - liveStarted;
@@ -128,28 +147,31 @@ describe('Index catch-up after Elasticsearch is cut off from a Cassandra-backed 
     // The outage: every delivery still gets its 250, the outbox fills.
     proxy.cut();
     const cutAt = Date.now();
-    expect(await deliverRange(h.lmtpPort, LIVE, LIVE + BACKLOG)).toEqual(Array(BACKLOG).fill(250));
+    expect(await deliverRange(h.lmtpPort, LIVE / perMessage, (LIVE + BACKLOG) / perMessage)).toEqual(Array(BACKLOG).fill(250));
     const backlogDeliveredMs = Date.now() - cutAt;
     // Long enough down for the back-off to reach its cap several times over.
     await new Promise((r) => setTimeout(r, Math.max(0, 4 * BACKOFF_CAP_MS - backlogDeliveredMs)));
-    const backlog = await store.outboxLength();
+    const backlog = await messages.outboxLength();
     expect(backlog).toBe(BACKLOG);
     const before = await bulkStats(es, indexName);
 
     // Restored: time until the outbox is empty, then until `index verify` shows no drift.
     proxy.resume();
     const restoredAt = Date.now();
-    await waitUntil('the outbox drains', 180_000, async () => (await store.outboxLength()) === 0);
+    await waitUntil('the outbox drains', 180_000, async () => (await messages.outboxLength()) === 0);
     const drainedMs = Date.now() - restoredAt;
-    let report = await measureDrift(store, search, [mailbox], false);
+    let report = await measureDrift(messages, search, mailboxes, false);
     await waitUntil('index verify shows no drift', 30_000, async () => {
-      report = await measureDrift(store, search, [mailbox], false);
+      report = await measureDrift(messages, search, mailboxes, false);
       return !hasDrift(report);
     }, 500);
     const verifiedMs = Date.now() - restoredAt;
     const after = await bulkStats(es, indexName);
 
-    expect(report.mailboxes[0]).toMatchObject({ entries: LIVE + BACKLOG, indexed: LIVE + BACKLOG, missing: [], stale: [], orphaned: [] });
+    const each = (LIVE + BACKLOG) / perMessage;
+    expect(report.mailboxes).toEqual(
+      mailboxes.map((m) => expect.objectContaining({ mailboxId: m.id, entries: each, indexed: each, missing: [], stale: [], orphaned: [] })),
+    );
     expect(report.outboxPending).toBe(0);
 
     // The indexer's own record of its waits while cut off: never above the cap.
@@ -178,13 +200,14 @@ describe('Index catch-up after Elasticsearch is cut off from a Cassandra-backed 
     const drainRate = rate(backlog, drainedMs);
     console.log(
       [
-        `live: ${LIVE} delivered in ${liveDeliveredMs} ms (${rate(LIVE, liveDeliveredMs)} msgs/s), indexed ${liveIndexedMs} ms after the first (normal rate ${liveRate} docs/s)`,
-        `outage: ${backlog} outbox items left by ${BACKLOG} deliveries in ${backlogDeliveredMs} ms (${rate(BACKLOG, backlogDeliveredMs)} msgs/s); ` +
+        `${store.name} store`,
+        `  live: ${LIVE} delivered in ${liveDeliveredMs} ms (${rate(LIVE, liveDeliveredMs)} entries/s), indexed ${liveIndexedMs} ms after the first (normal rate ${liveRate} docs/s)`,
+        `  outage: ${backlog} outbox items left by ${BACKLOG} deliveries (${BACKLOG / perMessage} messages x ${perMessage} recipients) in ${backlogDeliveredMs} ms (${rate(BACKLOG, backlogDeliveredMs)} entries/s); ` +
           `indexer retries ${delays.length}, largest recorded back-off ${Math.max(...delays)} ms, widest gap between connection attempts ${widestGapMs} ms`,
-        `catch-up: outbox empty ${drainedMs} ms after the restore, index verify 0 missing/stale/orphaned after ${verifiedMs} ms; ` +
+        `  catch-up: outbox empty ${drainedMs} ms after the restore, index verify 0 missing/stale/orphaned after ${verifiedMs} ms; ` +
           `drain rate ${drainRate} docs/s = ${(drainRate / liveRate).toFixed(2)} x the normal rate`,
-        `drain batches: [${drains.join(', ')}]; Elasticsearch counted ${bulkRequests} bulk requests for ${bulkDocuments} documents (${(bulkDocuments / bulkRequests).toFixed(0)} per bulk)`,
-        ...steps.map((line) => `  batch of ${line}`),
+        `  drain batches: [${drains.join(', ')}]; Elasticsearch counted ${bulkRequests} bulk requests for ${bulkDocuments} documents (${(bulkDocuments / bulkRequests).toFixed(0)} per bulk)`,
+        ...steps.map((line) => `    batch of ${line}`),
       ].join('\n'),
     );
   });
