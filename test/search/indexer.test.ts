@@ -21,6 +21,8 @@ class FlakyFtsSearchIndex extends FtsSearchIndex {
   constructor(
     file: string,
     private failures: number,
+    /** Fail as an engine that cannot be reached (the indexer then holds the batch for the retry). */
+    private readonly unavailable = false,
   ) {
     super({ file });
   }
@@ -29,7 +31,7 @@ class FlakyFtsSearchIndex extends FtsSearchIndex {
     this.attempts++;
     if (this.failures > 0) {
       this.failures--;
-      throw new SearchIndexError('search index: connection refused');
+      throw new SearchIndexError('search index: connection refused', { unavailable: this.unavailable });
     }
     return super.upsert(docs);
   }
@@ -88,8 +90,8 @@ describe('Indexer (SQLite store → FTS5 index)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function openIndex(failures = 0): Promise<FlakyFtsSearchIndex> {
-    const index = new FlakyFtsSearchIndex(join(dir, 'search.sqlite'), failures);
+  async function openIndex(failures = 0, unavailable = false): Promise<FlakyFtsSearchIndex> {
+    const index = new FlakyFtsSearchIndex(join(dir, 'search.sqlite'), failures, unavailable);
     await index.init();
     closers.push(() => index.close());
     return index;
@@ -142,6 +144,39 @@ describe('Indexer (SQLite store → FTS5 index)', () => {
     expect(await indexer.lag()).toBe(0);
     expect(index.attempts).toBe(3);
     expect(await search(index, 'münchen')).toEqual([entryId]);
+  });
+
+  it('sends the batch the index was unavailable for again, without reading its entries again', async () => {
+    const index = await openIndex(3, true);
+    const calls = { pendingOutbox: 0, getEntry: 0 };
+    const countingStore = new Proxy(store, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        if (prop === 'pendingOutbox' || prop === 'getEntry') {
+          return (...args: unknown[]) => (calls[prop]++, value.apply(target, args));
+        }
+        return value.bind(target);
+      },
+    });
+    const indexer = new Indexer({ store: countingStore, index, log: pino({ level: 'silent' }), batchSize: 10 });
+    await store.deliver(await delivery(mailbox, 'quarterly-report.eml'));
+    await store.deliver(await delivery(mailbox, 'invoice-attachment.eml'));
+
+    for (let attempt = 0; attempt < 3; attempt++) expect(await indexer.drainOnce()).toBe(0);
+    expect(calls).toEqual({ pendingOutbox: 1, getEntry: 2 });
+    // Items of a held batch get no per-item delay; a change made meanwhile waits for the next batch.
+    expect((await store.pendingOutbox(10)).map((item) => item.attempts)).toEqual([0, 0]);
+    await store.deliver(await delivery(mailbox, 'utf8-greetings.eml'));
+
+    expect(await indexer.drainOnce()).toBe(2);
+    expect(calls).toEqual({ pendingOutbox: 1, getEntry: 2 });
+    expect(await indexer.drainAll()).toBe(1);
+    expect(index.attempts).toBe(5);
+    const stored = (await store.listEntries({ mailboxId: mailbox.id, limit: 5 })).map((entry) => entry.id);
+    expect(stored).toHaveLength(3);
+    expect((await search(index, '')).sort()).toEqual(stored.sort());
+    expect(await indexer.lag()).toBe(0);
   });
 
   it('runs in the background and stops after the batch in progress', async () => {

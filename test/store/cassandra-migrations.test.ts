@@ -1,8 +1,17 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
 import { CassandraMessageStore } from '../../src/store/cassandra/cassandra-message-store.js';
 import type { CassandraSession } from '../../src/store/cassandra/cassandra-session.js';
-import { applyCassandraMigrations, checkCassandraSchema, schemaVersion } from '../../src/store/cassandra/migrations.js';
+import {
+  applyCassandraMigrations,
+  bootstrapTableId,
+  checkCassandraSchema,
+  schemaVersion,
+  type CassandraMigrationReport,
+} from '../../src/store/cassandra/migrations.js';
 import { CASSANDRA_MIGRATIONS } from '../../src/store/cassandra/schema.js';
 import { testSession, testStoreOptions, uniqueKeyspace } from '../helpers/cassandra.js';
 
@@ -70,6 +79,40 @@ describe('Cassandra migrations', () => {
       await session.execute(`DELETE FROM ${table} WHERE version = 999`);
     }
   });
+
+  it('sets up a new keyspace once when three processes start on it at the same instant', async () => {
+    const fresh = uniqueKeyspace('race');
+    const script = fileURLToPath(new URL('./migrate-at.ts', import.meta.url));
+    const startAt = Date.now() + 5000; // each process loads and connects first
+    try {
+      const reports = await Promise.all(
+        [1, 2, 3].map(async () => {
+          const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script, fresh, String(startAt)], {
+            timeout: 100_000,
+          });
+          return JSON.parse(stdout) as CassandraMigrationReport;
+        }),
+      );
+      // One process applied every version, the others found them applied once they got the lock.
+      const newest = CASSANDRA_MIGRATIONS[CASSANDRA_MIGRATIONS.length - 1].version;
+      expect(reports.map((r) => r.version)).toEqual([newest, newest, newest]);
+      expect(reports.flatMap((r) => r.applied.map((a) => a.version)).sort()).toEqual(CASSANDRA_MIGRATIONS.map((m) => m.version));
+      const own = await testSession(fresh);
+      try {
+        const versions = await own.rows(`SELECT version FROM ${own.table('schema_migrations')}`);
+        expect(versions).toHaveLength(CASSANDRA_MIGRATIONS.length);
+        // The tables created before the lock is held have the same id whichever node made them.
+        const tables = await own.rows('SELECT table_name, id FROM system_schema.tables WHERE keyspace_name = ?', [fresh]);
+        const ids = Object.fromEntries(tables.map((row) => [row.get('table_name') as string, String(row.get('id'))]));
+        expect(ids.schema_migrations).toBe(bootstrapTableId(fresh, 'schema_migrations'));
+        expect(ids.schema_lock).toBe(bootstrapTableId(fresh, 'schema_lock'));
+      } finally {
+        await own.shutdown();
+      }
+    } finally {
+      await session.ddl(`DROP KEYSPACE IF EXISTS ${fresh}`);
+    }
+  }, 120_000);
 
   it('lets a store with migrateOnStart create and migrate a keyspace of its own', async () => {
     const own = uniqueKeyspace('start');

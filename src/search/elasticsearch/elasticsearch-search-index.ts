@@ -38,6 +38,16 @@ const MAX_RESULT_WINDOW = 10_000;
 const BULK_CONCURRENCY = 4;
 
 /**
+ * Request options of bulk writes. The client's own retry of a connection fault waits 1–2 s, then
+ * 2–4 s (exponential, up to 4 s): a write to an unreachable cluster would fail only after 3–6 s,
+ * on top of the indexer's own back-off, so a restored cluster would wait up to 4 s more for the
+ * next attempt. Writes come from the indexer, which paces its own retries, and from reindex,
+ * which resumes from its checkpoint: the client retries at once (for a socket that was merely
+ * stale) and then reports the fault.
+ */
+const WRITE_REQUEST_OPTIONS = { retryBackoff: () => 0 };
+
+/**
  * The search index on Elasticsearch: one index (behind an alias) made from a composable template
  * with an explicit mapping (es-mapping.ts), documents routed by mailbox, bulk writes with external
  * versioning, and removals kept as tombstones so an old update never overwrites a newer removal.
@@ -170,7 +180,7 @@ export class ElasticsearchSearchIndex implements SearchIndex {
         const responses = await Promise.all(
           chunks
             .slice(i, i + BULK_CONCURRENCY)
-            .map((chunk) => client.bulk({ operations: operations(chunk), refresh: 'wait_for' })),
+            .map((chunk) => client.bulk({ operations: operations(chunk), refresh: 'wait_for' }, WRITE_REQUEST_OPTIONS)),
         );
         for (const response of responses) {
           const failure = firstBulkFailure(response);

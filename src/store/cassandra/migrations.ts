@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { StoreError } from '../../errors.js';
 import type { CassandraSession } from './cassandra-session.js';
 import type { CassandraReplication } from './config-schema.js';
@@ -40,9 +40,9 @@ export async function applyCassandraMigrations(
 ): Promise<CassandraMigrationReport> {
   const createdKeyspace = await ensureKeyspace(session, replication);
   await session.ddl(`CREATE TABLE IF NOT EXISTS ${session.table('schema_migrations')} (
-    version int PRIMARY KEY, name text, applied_at timestamp)`);
+    version int PRIMARY KEY, name text, applied_at timestamp) WITH ID = ${bootstrapTableId(session.keyspace, 'schema_migrations')}`);
   await session.ddl(`CREATE TABLE IF NOT EXISTS ${session.table('schema_lock')} (
-    id int PRIMARY KEY, owner text, taken_at timestamp)`);
+    id int PRIMARY KEY, owner text, taken_at timestamp) WITH ID = ${bootstrapTableId(session.keyspace, 'schema_lock')}`);
   const owner = randomUUID();
   await takeLock(session, owner);
   try {
@@ -107,6 +107,23 @@ export async function schemaVersion(session: CassandraSession): Promise<number> 
   return rows.reduce((max, row) => Math.max(max, row.get('version') as number), 0);
 }
 
+/**
+ * The id of a table every node creates before it can take the lock (`schema_migrations`,
+ * `schema_lock`). Nodes starting together create them at the same moment, through different
+ * coordinators; without an id given, each creation makes up its own, and Cassandra (before
+ * transactional cluster metadata) keeps one of them while writes already sent to the other are
+ * refused or lost: the known hazard of concurrent CREATE TABLE. An id derived from the keyspace
+ * and table names makes every node's creation the same table, as Cassandra does for its own
+ * distributed system tables (a name-based, version 3 UUID).
+ */
+export function bootstrapTableId(keyspace: string, table: string): string {
+  const digest = createHash('md5').update(`${keyspace.toLowerCase()}.${table}`).digest();
+  digest[6] = (digest[6] & 0x0f) | 0x30;
+  digest[8] = (digest[8] & 0x3f) | 0x80;
+  const hex = digest.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 /** `CREATE KEYSPACE IF NOT EXISTS` with the replication from the config; true when it was new. */
 async function ensureKeyspace(session: CassandraSession, replication: CassandraReplication): Promise<boolean> {
   if (await keyspaceReplication(session)) return false;
@@ -153,10 +170,20 @@ function replicationWarning(
 async function takeLock(session: CassandraSession, owner: string): Promise<void> {
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
-    const { applied } = await session.lwt(
-      `INSERT INTO ${session.table('schema_lock')} (id, owner, taken_at) VALUES (0, ?, ?) IF NOT EXISTS USING TTL ${LOCK_TTL_SECONDS}`,
-      [owner, new Date()],
-    );
+    const applied = await session
+      .lwt(
+        `INSERT INTO ${session.table('schema_lock')} (id, owner, taken_at) VALUES (0, ?, ?) IF NOT EXISTS USING TTL ${LOCK_TTL_SECONDS}`,
+        [owner, new Date()],
+      )
+      .then(
+        (result) => result.applied,
+        (err: unknown) => {
+          // The coordinator has not heard of the lock table yet (another node created it a
+          // moment ago and the schema is still spreading): wait as for a held lock.
+          if ((err as { code?: unknown }).code === INVALID_QUERY && Date.now() < deadline) return false;
+          throw err;
+        },
+      );
     if (applied) return;
     if (Date.now() > deadline) {
       throw new StoreError(`keyspace ${session.keyspace}: another node has been migrating for too long; try again`);
