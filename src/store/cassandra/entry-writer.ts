@@ -11,6 +11,10 @@ import { ENTRY_COLUMNS, entryParams, LEDGER_COLUMNS, ledgerParams } from './row-
 
 // Monotonic so entries delivered within one millisecond still sort in arrival order.
 const newEntryId = monotonicFactory();
+/** How long "no commit record, no claim made by Paxos" from findDelivered spares the settle its read of it. */
+const ABSENCE_FRESH_MS = 60_000;
+/** Absences remembered at most (oldest dropped first). */
+const ABSENCES_KEPT = 10_000;
 
 /** Statements of one step of a delivery. */
 type Step = BatchStatement[];
@@ -48,6 +52,8 @@ export class EntryWriter {
   private readonly sql: Record<string, string>;
   private readonly claims: EntryClaims;
   private readonly inFlight = new Map<string, Promise<DeliveryResult>>();
+  /** (mailbox/sha256) → when findDelivered last found no row at all in entries_by_sha. */
+  private readonly absent = new Map<string, number>();
 
   constructor(
     private readonly session: CassandraSession,
@@ -83,7 +89,7 @@ export class EntryWriter {
       const first = await running.catch(() => null);
       if (first) return { entryId: first.entryId, duplicate: true };
     }
-    const attempt = this.attempt({ ...delivery, sha256 });
+    const attempt = this.attempt({ ...delivery, sha256 }, this.takeAbsent(key));
     this.inFlight.set(key, attempt);
     try {
       return await attempt;
@@ -94,12 +100,34 @@ export class EntryWriter {
 
   /** The entry of a committed delivery of these bytes to the mailbox; an uncommitted claim is no delivery yet. */
   async findDelivered(mailboxId: string, sha256: string): Promise<string | null> {
-    const result = await this.session.execute(this.sql.delivered, [mailboxId, String(sha256).toLowerCase()], { idempotent: true });
+    const sha = String(sha256).toLowerCase();
+    const result = await this.session.execute(this.sql.delivered, [mailboxId, sha], { idempotent: true });
     const row = result.first();
+    if (!row) this.rememberAbsent(`${mailboxId}/${sha}`);
     return row && row.get('committed') === true ? (row.get('entry_id') as string) : null;
   }
 
-  private async attempt(delivery: Delivery): Promise<DeliveryResult> {
+  /**
+   * The transaction asks findDelivered right before it delivers. When that found no row, the
+   * settle need not read entries_by_sha again: a commit record made since belongs to an attempt
+   * whose proposal is in entry_claims, which the settle reads anyway and follows (rewriting the
+   * claimed entry's rows is idempotent), and a claim made by Paxos comes only from a Hermod older
+   * than entry_claims, never in between. Spares one read per delivery.
+   */
+  private rememberAbsent(key: string): void {
+    this.absent.delete(key);
+    this.absent.set(key, this.clock());
+    if (this.absent.size > ABSENCES_KEPT) this.absent.delete(this.absent.keys().next().value as string);
+  }
+
+  /** Whether findDelivered found no row for the key lately; forgets it either way (used once). */
+  private takeAbsent(key: string): boolean {
+    const at = this.absent.get(key);
+    this.absent.delete(key);
+    return at !== undefined && this.clock() - at < ABSENCE_FRESH_MS;
+  }
+
+  private async attempt(delivery: Delivery, recordAbsent: boolean): Promise<DeliveryResult> {
     const mailbox = await this.directory.mailboxById(delivery.mailboxId);
     if (!mailbox) throw new StoreError(`deliver: mailbox ${delivery.mailboxId} does not exist`);
     const now = this.clock();
@@ -118,7 +146,7 @@ export class EntryWriter {
       this.session.batchOrEach([proposal, ...this.firstRows(rows, mine)]),
     ]);
     if (!delivery.imported) this.outbox.markerWritten(now);
-    const claim = await this.claims.settle(mailbox.id, delivery.sha256, mine);
+    const claim = await this.claims.settle(mailbox.id, delivery.sha256, mine, recordAbsent);
     if (!claim.won) {
       // A repeated import proposes the claimed id itself: its rows are the entry's, not its own.
       if (mine.entryId !== claim.entryId) await this.dropOwnRows(mine.entryId, rows, claim);
