@@ -33,9 +33,9 @@ interface AttemptRows {
  * Writes deliveries. Cassandra has no multi-partition transaction, so a delivery is made
  * idempotent instead, without a lightweight transaction on the way (docs/exactly-once.md):
  *
- * 1. in parallel: the blob (chunks, head last), and one batch with the attempt's proposal for the
- *    claim (entry-claim.ts), the entry by id, its ledger, recipient, folder name and the outbox
- *    bucket marker;
+ * 1. one batch with the attempt's proposal for the claim (entry-claim.ts), the entry by id, its
+ *    ledger, recipient, folder name, the outbox bucket marker and, when small, the blob (else the
+ *    blob's own writes run beside it);
  * 2. the claim is read back: it names the entry every attempt writes from now on. A losing
  *    attempt drops the rows it wrote under its own id and writes the winner's;
  * 3. the folder listing and the outbox item (listed only once fetchable, indexed only once
@@ -141,10 +141,9 @@ export class EntryWriter {
     const size = Buffer.byteLength(delivery.prependHeaders, 'utf8') + delivery.raw.length;
     const rows = { delivery, mailbox, size, filedAt: now };
     const proposal = this.claims.proposal(mailbox.id, delivery.sha256, mine);
-    await Promise.all([
-      this.blobs.put(delivery.sha256, delivery.raw),
-      this.session.batchOrEach([proposal, ...this.firstRows(rows, mine)]),
-    ]);
+    await this.blobs.putAlong(delivery.sha256, delivery.raw, (blobRows) =>
+      this.session.batchOrEach([proposal, ...this.firstRows(rows, mine), ...blobRows]),
+    );
     if (!delivery.imported) this.outbox.markerWritten(now);
     const claim = await this.claims.settle(mailbox.id, delivery.sha256, mine, recordAbsent);
     if (!claim.won) {
