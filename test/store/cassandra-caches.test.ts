@@ -2,7 +2,7 @@ import cassandra from 'cassandra-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CassandraMessageStore, type CassandraMessageStoreOptions } from '../../src/store/cassandra/cassandra-message-store.js';
 import { TestKeyspace, testStoreOptions } from '../helpers/cassandra.js';
-import { sha256Hex } from './delivery-fixture.js';
+import { makeDelivery, sha256Hex } from './delivery-fixture.js';
 
 /**
  * What a Cassandra node serves from memory (RCPT address lookups, Bayes totals), and what it
@@ -16,16 +16,18 @@ afterAll(() => keyspace.drop(), 60_000);
 // The driver checks `instanceof` its own RequestTracker class, which its typings only declare.
 const TrackerBase = (cassandra.tracker as unknown as { RequestTracker: new () => object }).RequestTracker;
 
-/** Counts the requests whose CQL names a table. */
-class TableReads extends TrackerBase implements cassandra.tracker.RequestTracker {
+/** Counts the statements (alone or in a batch) whose CQL names a table. */
+class TableStatements extends TrackerBase implements cassandra.tracker.RequestTracker {
   private readonly queries: string[] = [];
   onSuccess(_h: unknown, query: unknown): void {
     if (typeof query === 'string') this.queries.push(query);
+    // A batch: its statements.
+    else if (Array.isArray(query)) for (const q of query as { query: string }[]) this.queries.push(q.query);
   }
   onError(): void {}
   shutdown(): void {}
-  count(table: string): number {
-    return this.queries.filter((q) => q.startsWith('SELECT') && q.includes(`.${table} `)).length;
+  count(table: string, verb = 'SELECT'): number {
+    return this.queries.filter((q) => q.startsWith(verb) && q.includes(`.${table} `)).length;
   }
 }
 
@@ -38,7 +40,7 @@ async function otherNode(overrides: Partial<CassandraMessageStoreOptions> = {}):
 
 describe('Cassandra store: what a node keeps in memory', () => {
   it('serves a found address from memory, but never an address it did not find', async () => {
-    const tracker = new TableReads();
+    const tracker = new TableStatements();
     const { store: nodeA, cleanup } = await keyspace.freshStore({ addressCacheMs: 60_000, requestTracker: tracker });
     const nodeB = await otherNode();
     try {
@@ -79,7 +81,7 @@ describe('Cassandra store: what a node keeps in memory', () => {
   });
 
   it('serves Bayes totals from memory until a learn through the same node changes them', async () => {
-    const tracker = new TableReads();
+    const tracker = new TableStatements();
     const { store: nodeA, cleanup } = await keyspace.freshStore({ bayesTotalsCacheMs: 60_000, requestTracker: tracker });
     const nodeB = await otherNode({ bayesTotalsCacheMs: 0 });
     try {
@@ -97,6 +99,25 @@ describe('Cassandra store: what a node keeps in memory', () => {
       expect(await nodeA.bayesTotals('global')).toEqual({ spam: 2, ham: 0 });
     } finally {
       await nodeB.close();
+      await cleanup();
+    }
+  });
+
+  it('writes a folder name row once per mailbox and folder, and again for a new mailbox of the same address', async () => {
+    const tracker = new TableStatements();
+    const { store, cleanup } = await keyspace.freshStore({ requestTracker: tracker });
+    try {
+      await store.addDomain('example.com');
+      const box = await store.addMailbox({ address: 'alice@example.com', quotaBytes: 0 });
+      for (let i = 0; i < 3; i++) await store.deliver(makeDelivery(box.id));
+      await store.deliver(makeDelivery(box.id, { folder: 'Junk' }));
+      expect(tracker.count('mailbox_folders', 'INSERT')).toBe(2);
+      expect((await store.listFolders(box.id)).map((f) => [f.folder, f.messages])).toEqual([['INBOX', 3], ['Junk', 1]]);
+      await store.removeMailbox('alice@example.com');
+      const again = await store.addMailbox({ address: 'alice@example.com', quotaBytes: 0 });
+      await store.deliver(makeDelivery(again.id));
+      expect((await store.listFolders(again.id)).map((f) => [f.folder, f.messages])).toEqual([['INBOX', 1]]);
+    } finally {
       await cleanup();
     }
   });

@@ -15,6 +15,8 @@ const newEntryId = monotonicFactory();
 const ABSENCE_FRESH_MS = 60_000;
 /** Absences remembered at most (oldest dropped first). */
 const ABSENCES_KEPT = 10_000;
+/** Folder rows remembered as written at most (oldest dropped first). */
+const FOLDERS_KEPT = 50_000;
 
 /** Statements of one step of a delivery. */
 type Step = BatchStatement[];
@@ -54,6 +56,12 @@ export class EntryWriter {
   private readonly inFlight = new Map<string, Promise<DeliveryResult>>();
   /** (mailbox/sha256) → when findDelivered last found no row at all in entries_by_sha. */
   private readonly absent = new Map<string, number>();
+  /**
+   * (mailbox/folder) rows of mailbox_folders this process wrote. The row only names a folder
+   * partition and is deleted with its mailbox alone (whose id is never used again), so once
+   * written it need not be written again with every delivery.
+   */
+  private readonly foldersWritten = new Set<string>();
 
   constructor(
     private readonly session: CassandraSession,
@@ -144,6 +152,7 @@ export class EntryWriter {
     await this.blobs.putAlong(delivery.sha256, delivery.raw, (blobRows) =>
       this.session.batchOrEach([proposal, ...this.firstRows(rows, mine), ...blobRows]),
     );
+    this.folderWritten(mailbox.id, mine.folder);
     if (!delivery.imported) this.outbox.markerWritten(now);
     const claim = await this.claims.settle(mailbox.id, delivery.sha256, mine, recordAbsent);
     if (!claim.won) {
@@ -152,6 +161,7 @@ export class EntryWriter {
       if (claim.committed) return { entryId: claim.entryId, duplicate: true };
       // The winner may have died half-way: its entry is completed from here.
       await this.session.batchOrEach(this.firstRows(rows, claim));
+      this.folderWritten(mailbox.id, claim.folder);
     }
     await Promise.all([
       this.session.batchOrEach(this.listingRows(rows, claim)),
@@ -170,10 +180,18 @@ export class EntryWriter {
       { query: this.sql.byId, params: [...this.values(rows, claim), delivery.prependHeaders] },
       ...delivery.ledger.map((line, seq) => ({ query: this.sql.ledger, params: ledgerParams(claim.entryId, seq, line) })),
       { query: this.sql.recipient, params: [delivery.sha256, mailbox.id, claim.entryId] },
-      { query: this.sql.folder, params: [mailbox.id, claim.folder] },
+      ...(this.foldersWritten.has(`${mailbox.id}/${claim.folder}`) ? [] : [{ query: this.sql.folder, params: [mailbox.id, claim.folder] }]),
       // A migrated entry is indexed by the migration's bulk rebuild, not through the outbox.
       ...(rows.delivery.imported ? [] : [this.outbox.marker(rows.filedAt)].filter((m) => m !== null)),
     ];
+  }
+
+  /** Remembers a folder row as written (its batch was acknowledged). */
+  private folderWritten(mailboxId: string, folder: string): void {
+    const key = `${mailboxId}/${folder}`;
+    if (this.foldersWritten.has(key)) return;
+    this.foldersWritten.add(key);
+    if (this.foldersWritten.size > FOLDERS_KEPT) this.foldersWritten.delete(this.foldersWritten.values().next().value as string);
   }
 
   /** The folder listing and the outbox item, written once the entry is fetchable. */
