@@ -93,6 +93,26 @@ describe('CassandraMessageStore specifics', () => {
     }
   });
 
+  it('reads several entries and raw messages at once, small, chunked and missing alike', async () => {
+    const { store, cleanup } = await keyspace.freshStore({ chunkBytes: 64 * 1024 });
+    try {
+      const box = await withMailbox(store);
+      const raws = [rawMessage(), rawMessage(), Buffer.concat([rawMessage(), randomBytes(200 * 1024)])];
+      const ids: string[] = [];
+      for (const raw of raws) ids.push((await store.deliver(makeDelivery(box.id, { raw }))).entryId);
+      const missing = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
+      const entries = await store.getEntries([...ids, missing, ids[0]]);
+      expect([...entries.keys()].sort()).toEqual([...ids].sort());
+      for (const id of ids) expect(entries.get(id)).toEqual(await store.getEntry(id));
+      const shas = raws.map((raw) => sha256Hex(raw));
+      const found = await store.getRaws([...shas, sha256Hex(Buffer.from('nobody'))]);
+      expect([...found.keys()].sort()).toEqual([...shas].sort());
+      raws.forEach((raw, i) => expect(Buffer.compare(found.get(shas[i])!, raw)).toBe(0));
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('makes one entry from concurrent deliveries of the same bytes, counting the size once', async () => {
     const { store, cleanup } = await keyspace.freshStore();
     try {

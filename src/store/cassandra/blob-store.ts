@@ -1,5 +1,5 @@
 import { StoreError } from '../../errors.js';
-import { mapLimit, type BatchStatement, type CassandraSession } from './cassandra-session.js';
+import { inGroups, mapLimit, type BatchStatement, type CassandraSession } from './cassandra-session.js';
 
 /** Chunk writes or reads in flight per message: enough to fill the pipe, not the node's queue. */
 const CHUNKS_IN_FLIGHT = 4;
@@ -20,7 +20,7 @@ const BATCHED_BLOB_BYTES = 16 * 1024;
  * All writes are idempotent: the same bytes always give the same rows.
  */
 export class BlobStore {
-  private readonly sql: Record<'head' | 'chunk' | 'putChunk' | 'putHead' | 'dropHead' | 'dropChunk' | 'whole' | 'putWhole' | 'dropWhole', string>;
+  private readonly sql: Record<'head' | 'chunk' | 'putChunk' | 'putHead' | 'dropHead' | 'dropChunk' | 'whole' | 'wholes' | 'putWhole' | 'dropWhole', string>;
   private readonly writing = new Map<string, Promise<void>>();
 
   constructor(
@@ -36,6 +36,7 @@ export class BlobStore {
       dropHead: `DELETE FROM ${t('messages')} WHERE sha256 = ?`,
       dropChunk: `DELETE FROM ${t('message_chunks')} WHERE sha256 = ? AND chunk = ?`,
       whole: `SELECT data FROM ${t('messages_whole')} WHERE sha256 = ?`,
+      wholes: `SELECT sha256, data FROM ${t('messages_whole')} WHERE sha256 IN ?`,
       putWhole: `INSERT INTO ${t('messages_whole')} (sha256, data, stored_at) VALUES (?, ?, ?)`,
       dropWhole: `DELETE FROM ${t('messages_whole')} WHERE sha256 = ?`,
     };
@@ -116,6 +117,24 @@ export class BlobStore {
       throw new StoreError(`blob ${key}: ${raw.length} bytes read, ${head.size} expected`);
     }
     return raw;
+  }
+
+  /**
+   * Several blobs: those of one chunk in a few requests (up to KEYS_PER_READ each), the others
+   * one by one as `get` reads them. SHA-256s with no complete blob are absent.
+   */
+  async getMany(sha256s: readonly string[]): Promise<Map<string, Buffer>> {
+    const keys = [...new Set(sha256s.map((sha) => String(sha).toLowerCase()))];
+    const found = new Map<string, Buffer>();
+    await mapLimit(inGroups(keys), 4, async (group) => {
+      const result = await this.session.execute(this.sql.wholes, [group], { idempotent: true, fetchSize: group.length });
+      for (const row of result.rows) found.set(row.get('sha256') as string, (row.get('data') as Buffer | null) ?? Buffer.alloc(0));
+    });
+    await mapLimit(keys.filter((key) => !found.has(key)), CHUNKS_IN_FLIGHT, async (key) => {
+      const raw = await this.get(key);
+      if (raw) found.set(key, raw);
+    });
+    return found;
   }
 
   /** Deletes a blob: the whole row, or the head first, so it stops being visible before its chunks go. */

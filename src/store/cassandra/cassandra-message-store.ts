@@ -176,6 +176,16 @@ export class CassandraMessageStore implements MessageStore {
     return this.run('getRaw', (s) => s.blobs.get(sha256));
   }
 
+  /** Several entries in a few requests (a reader of many at once: the indexer's batch); missing ids are absent. */
+  getEntries(entryIds: readonly string[]): Promise<Map<string, MailboxEntry>> {
+    return this.run('getEntries', (s) => s.reader.getMany(entryIds));
+  }
+
+  /** Several raw messages in a few requests, by lower-case SHA-256; missing ones are absent. */
+  getRaws(sha256s: readonly string[]): Promise<Map<string, Buffer>> {
+    return this.run('getRaws', (s) => s.blobs.getMany(sha256s));
+  }
+
   getFullMessage(entryId: string): Promise<Buffer | null> {
     return this.run('getFullMessage', (s) => s.reader.getFull(entryId));
   }
