@@ -22,6 +22,8 @@ describe('store.cassandra configuration', () => {
       migrateOnStart: true,
       chunkBytes: 262144,
       requestTimeoutMs: 10000,
+      addressCacheMs: 2000,
+      bayesTotalsCacheMs: 5000,
     });
   });
 

@@ -64,6 +64,35 @@ describe('Cassandra exactly-once across nodes', () => {
     }
   });
 
+  it('leaves one entry when the duplicate check of both nodes found nothing before they deliver', async () => {
+    const { store: nodeA, cleanup } = await keyspace.freshStore();
+    const nodeB = new CassandraMessageStore(testStoreOptions(keyspace.keyspace));
+    await nodeB.init();
+    try {
+      await nodeA.addDomain('example.com');
+      const box = await nodeA.addMailbox({ address: 'alice@example.com', quotaBytes: 0 });
+      // At once: both checks see nothing, both deliver.
+      const raw = rawMessage();
+      const delivery = makeDelivery(box.id, { raw });
+      expect(await Promise.all([nodeA.findDelivered(box.id, delivery.sha256), nodeB.findDelivered(box.id, delivery.sha256)])).toEqual([null, null]);
+      const [a, b] = await Promise.all([nodeA.deliver(makeDelivery(box.id, { raw })), nodeB.deliver(makeDelivery(box.id, { raw }))]);
+      expect(a.entryId).toBe(b.entryId);
+      expect([a.duplicate, b.duplicate].filter((d) => !d)).toHaveLength(1);
+      // One after the other: B checked before A committed, and delivers after.
+      const late = makeDelivery(box.id);
+      expect(await nodeB.findDelivered(box.id, late.sha256)).toBeNull();
+      const first = await nodeA.deliver(late);
+      expect(await nodeB.deliver(late)).toEqual({ entryId: first.entryId, duplicate: true });
+      const entries = await nodeA.listEntries({ mailboxId: box.id, limit: 10 });
+      expect(entries.map((e) => e.id).sort()).toEqual([a.entryId, first.entryId].sort());
+      const size = (d: typeof late) => Buffer.byteLength(d.prependHeaders) + d.raw.length;
+      expect(await nodeA.mailboxUsage(box.id)).toBe(size(delivery) + size(late));
+    } finally {
+      await nodeB.close();
+      await cleanup();
+    }
+  });
+
   it('completes on another node a delivery whose first node failed half-way', async () => {
     const { store: nodeA, cleanup } = await keyspace.freshStore();
     const nodeB = new CassandraMessageStore(testStoreOptions(keyspace.keyspace));

@@ -61,6 +61,58 @@ describe('CassandraMessageStore specifics', () => {
     }
   });
 
+  it('keeps a message of one chunk in one row, still reads one stored as chunk and head, and removes both', async () => {
+    const { store, cleanup } = await keyspace.freshStore({ chunkBytes: 64 * 1024 });
+    try {
+      const box = await withMailbox(store);
+      const rows = async (table: string, sha: string) =>
+        (await keyspace.raw.execute(`SELECT sha256 FROM ${keyspace.raw.table(table)} WHERE sha256 = ?`, [sha])).rowLength;
+      // Small (in the delivery's first batch) and one full chunk (its own statement beside it).
+      for (const size of [3000, 64 * 1024]) {
+        const raw = Buffer.concat([rawMessage(), randomBytes(size)]).subarray(0, size);
+        const delivery = makeDelivery(box.id, { raw });
+        await store.deliver(delivery);
+        expect([await rows('messages_whole', delivery.sha256), await rows('messages', delivery.sha256)]).toEqual([1, 0]);
+        expect(Buffer.compare((await store.getRaw(delivery.sha256))!, raw)).toBe(0);
+      }
+      // Written as chunk and head (before messages_whole existed): read and removed there.
+      const old = rawMessage();
+      const sha = sha256Hex(old);
+      await keyspace.raw.execute(`INSERT INTO ${keyspace.raw.table('message_chunks')} (sha256, chunk, data) VALUES (?, 0, ?)`, [sha, old]);
+      await keyspace.raw.execute(
+        `INSERT INTO ${keyspace.raw.table('messages')} (sha256, size, chunk_count, chunk_bytes, stored_at) VALUES (?, ?, 1, 65536, toTimestamp(now()))`,
+        [sha, old.length],
+      );
+      expect(Buffer.compare((await store.getRaw(sha))!, old)).toBe(0);
+      const { entryId } = await store.deliver(makeDelivery(box.id, { raw: old }));
+      await store.deleteEntry(entryId);
+      expect(await store.getRaw(sha)).toBeNull();
+      expect([await rows('messages_whole', sha), await rows('messages', sha)]).toEqual([0, 0]);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('reads several entries and raw messages at once, small, chunked and missing alike', async () => {
+    const { store, cleanup } = await keyspace.freshStore({ chunkBytes: 64 * 1024 });
+    try {
+      const box = await withMailbox(store);
+      const raws = [rawMessage(), rawMessage(), Buffer.concat([rawMessage(), randomBytes(200 * 1024)])];
+      const ids: string[] = [];
+      for (const raw of raws) ids.push((await store.deliver(makeDelivery(box.id, { raw }))).entryId);
+      const missing = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
+      const entries = await store.getEntries([...ids, missing, ids[0]]);
+      expect([...entries.keys()].sort()).toEqual([...ids].sort());
+      for (const id of ids) expect(entries.get(id)).toEqual(await store.getEntry(id));
+      const shas = raws.map((raw) => sha256Hex(raw));
+      const found = await store.getRaws([...shas, sha256Hex(Buffer.from('nobody'))]);
+      expect([...found.keys()].sort()).toEqual([...shas].sort());
+      raws.forEach((raw, i) => expect(Buffer.compare(found.get(shas[i])!, raw)).toBe(0));
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('makes one entry from concurrent deliveries of the same bytes, counting the size once', async () => {
     const { store, cleanup } = await keyspace.freshStore();
     try {

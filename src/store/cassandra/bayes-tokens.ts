@@ -9,6 +9,10 @@ import { BAYES_BUCKETS } from './schema.js';
 const IN_CHUNK = 100;
 /** How often a learn re-reads and retries when another learn of the same message got in first. */
 const LEARN_ATTEMPTS = 5;
+/** How long a scope's totals are served from memory (store.cassandra.bayesTotalsCacheMs). */
+export const DEFAULT_BAYES_TOTALS_CACHE_MS = 5000;
+/** Scopes whose totals are kept at most (oldest dropped first). */
+const TOTALS_CACHE_SIZE = 10_000;
 
 /** Bucket of a token: FNV-1a over its UTF-16 code units. Part of the schema: never change it. */
 export function tokenBucket(token: string): number {
@@ -34,8 +38,14 @@ function shaBucket(sha256: string): number {
  */
 export class BayesTokens {
   private readonly sql: Record<string, string>;
+  /** Totals read lately, by scope (see totals). */
+  private readonly recentTotals = new Map<string, { counts: BayesCounts; until: number }>();
 
-  constructor(private readonly session: CassandraSession) {
+  constructor(
+    private readonly session: CassandraSession,
+    /** How long totals are served from memory; 0: never. */
+    private readonly totalsCacheMs = DEFAULT_BAYES_TOTALS_CACHE_MS,
+  ) {
     const t = (name: string) => session.table(name);
     this.sql = {
       lookup: `SELECT term, spam, ham FROM ${t('bayes_tokens')} WHERE scope = ? AND bucket = ? AND term IN ?`,
@@ -70,7 +80,27 @@ export class BayesTokens {
     return found;
   }
 
+  /**
+   * The scope's totals. Every message classified reads the global and its mailbox's totals, and
+   * they move only when something is learned, so a read is served again for `totalsCacheMs`:
+   * a learn made on another node shows in them that much later (its token counts show at once,
+   * and the classifier caps a token's share at 1, so the lag shifts probabilities only slightly).
+   * A learn or a drop through this instance forgets the scope at once.
+   */
   async totals(scope: string): Promise<BayesCounts> {
+    const cached = this.recentTotals.get(scope);
+    if (cached && cached.until > Date.now()) return { ...cached.counts };
+    const counts = await this.freshTotals(scope);
+    if (this.totalsCacheMs > 0) {
+      this.recentTotals.delete(scope);
+      this.recentTotals.set(scope, { counts, until: Date.now() + this.totalsCacheMs });
+      if (this.recentTotals.size > TOTALS_CACHE_SIZE) this.recentTotals.delete(this.recentTotals.keys().next().value as string);
+    }
+    return { ...counts };
+  }
+
+  /** The totals as Cassandra has them now. */
+  private async freshTotals(scope: string): Promise<BayesCounts> {
     const row = (await this.session.execute(this.sql.totals, [scope], { idempotent: true })).first();
     return { spam: Math.max(0, toNumber(row?.get('spam'))), ham: Math.max(0, toNumber(row?.get('ham'))) };
   }
@@ -88,18 +118,26 @@ export class BayesTokens {
     const sha256 = learning.sha256.toLowerCase();
     const tokens = [...new Set(learning.tokens)];
     const results: BayesLearnResult[] = [];
-    for (const scope of new Set(learning.scopes)) results.push(await this.learnScope(scope, sha256, tokens, learning.label));
+    for (const scope of new Set(learning.scopes)) {
+      try {
+        results.push(await this.learnScope(scope, sha256, tokens, learning.label));
+      } finally {
+        this.recentTotals.delete(scope);
+      }
+    }
     return results;
   }
 
   /** Drops a scope's statistics (its mailbox was removed). */
   async dropScope(scope: string): Promise<void> {
+    this.recentTotals.delete(scope);
     const buckets = Array.from({ length: BAYES_BUCKETS }, (_, bucket) => bucket);
     await mapLimit(buckets, 16, async (bucket) => {
       await this.session.execute(this.sql.dropTokens, [scope, bucket], { idempotent: true });
       await this.session.execute(this.sql.dropSeen, [scope, bucket], { idempotent: true });
     });
     await this.session.execute(this.sql.dropTotals, [scope], { idempotent: true });
+    this.recentTotals.delete(scope);
   }
 
   private async learnScope(scope: string, sha256: string, tokens: string[], label: BayesLabel | null): Promise<BayesLearnResult> {
@@ -131,7 +169,7 @@ export class BayesTokens {
     if (delta < 0) {
       const known = await this.lookup(scope, tokens);
       targets = tokens.filter((token) => (known.get(token)?.[label] ?? 0) > 0);
-      total = (await this.totals(scope))[label] > 0;
+      total = (await this.freshTotals(scope))[label] > 0;
     }
     const batches = [...byBucket(targets)].map(([bucket, list]) =>
       list.map((token): BatchStatement => ({ query: spam ? this.sql.spam : this.sql.ham, params: [delta, scope, bucket, token] })),

@@ -1,22 +1,26 @@
 import { StoreError } from '../../errors.js';
-import { mapLimit, type CassandraSession } from './cassandra-session.js';
+import { inGroups, mapLimit, type BatchStatement, type CassandraSession } from './cassandra-session.js';
 
 /** Chunk writes or reads in flight per message: enough to fill the pipe, not the node's queue. */
 const CHUNKS_IN_FLIGHT = 4;
 /**
- * A one-chunk message up to this size is written with its head in one batch. A partly applied
- * batch (head without chunk) reads as a StoreError, and the retry writes both again.
+ * A message of one chunk up to this size goes into the batch of the delivery's first rows (whose
+ * values must stay under MAX_BATCH_BYTES with it); a larger one is its own statement beside it.
  */
-const SMALL_BLOB_BYTES = 24 * 1024;
+const BATCHED_BLOB_BYTES = 16 * 1024;
 
 /**
- * Raw messages, content-addressed by SHA-256 and stored in chunks: one `message_chunks` row
- * (its own partition) per chunk, then the `messages` row with size and chunk count. That row is
- * written last, so a reader never sees a blob with chunks missing. All writes are idempotent:
- * the same bytes always give the same rows.
+ * Raw messages, content-addressed by SHA-256.
+ *
+ * A message of one chunk (`chunkBytes`, 256 KiB by default: nearly all mail) is one row of
+ * `messages_whole`: one write and one read, complete or absent. A larger one is stored in chunks:
+ * one `message_chunks` row (its own partition) per chunk, then the `messages` row with size and
+ * chunk count, written last so a reader never sees a blob with chunks missing. (Messages of one
+ * chunk stored before `messages_whole` existed are chunks and head too; reads find them there.)
+ * All writes are idempotent: the same bytes always give the same rows.
  */
 export class BlobStore {
-  private readonly sql: Record<'head' | 'chunk' | 'putChunk' | 'putHead' | 'dropHead' | 'dropChunk', string>;
+  private readonly sql: Record<'head' | 'chunk' | 'putChunk' | 'putHead' | 'dropHead' | 'dropChunk' | 'whole' | 'wholes' | 'putWhole' | 'dropWhole', string>;
   private readonly writing = new Map<string, Promise<void>>();
 
   constructor(
@@ -31,36 +35,62 @@ export class BlobStore {
       putHead: `INSERT INTO ${t('messages')} (sha256, size, chunk_count, chunk_bytes, stored_at) VALUES (?, ?, ?, ?, ?)`,
       dropHead: `DELETE FROM ${t('messages')} WHERE sha256 = ?`,
       dropChunk: `DELETE FROM ${t('message_chunks')} WHERE sha256 = ? AND chunk = ?`,
+      whole: `SELECT data FROM ${t('messages_whole')} WHERE sha256 = ?`,
+      wholes: `SELECT sha256, data FROM ${t('messages_whole')} WHERE sha256 IN ?`,
+      putWhole: `INSERT INTO ${t('messages_whole')} (sha256, data, stored_at) VALUES (?, ?, ?)`,
+      dropWhole: `DELETE FROM ${t('messages_whole')} WHERE sha256 = ?`,
     };
   }
 
   /**
-   * Stores the bytes under their SHA-256. A message of one chunk is written without looking first
-   * (the same bytes give the same rows, and a read costs as much as the write), in one batch when
-   * small; a larger one is skipped when a complete copy is already there (the same message to many
-   * mailboxes is written once). Puts of the same bytes running at once in this process (one
+   * Stores the bytes along with the caller's own first write: `send` gets the rows to add to its
+   * batch (the whole message when small, else none) and the blob's own writes run beside it. A
+   * put of the same bytes running in this process is joined instead (one message to several
+   * mailboxes is written once); its failure fails this one too, so no delivery counts on bytes
+   * that were never written.
+   */
+  putAlong(sha256: string, raw: Buffer, send: (rows: BatchStatement[]) => Promise<void>): Promise<void> {
+    const running = this.writing.get(sha256);
+    if (running || raw.length > BATCHED_BLOB_BYTES) return both(running ?? this.put(sha256, raw), send([]));
+    return this.track(sha256, send([this.wholeRow(sha256, raw)]));
+  }
+
+  /**
+   * Stores the bytes under their SHA-256. A message of one chunk is written whole without looking
+   * first (the same bytes give the same row, and a read costs as much as the write); a larger one
+   * is skipped when a complete copy is already there (the same message to many mailboxes is
+   * written once). Puts of the same bytes running at once in this process (one
    * message to several mailboxes) share one write. Nothing is remembered after it: a mailbox
    * removal elsewhere may delete the blob the next moment.
    */
   put(sha256: string, raw: Buffer): Promise<void> {
     const running = this.writing.get(sha256);
     if (running) return running;
-    const write = this.write(sha256, raw);
-    this.writing.set(sha256, write);
-    return write.finally(() => this.writing.delete(sha256));
+    return this.track(sha256, this.write(sha256, raw));
+  }
+
+  /** Lets later puts of the same bytes join `write` while it runs. */
+  private track(sha256: string, write: Promise<void>): Promise<void> {
+    const tracked = write.finally(() => {
+      if (this.writing.get(sha256) === tracked) this.writing.delete(sha256);
+    });
+    this.writing.set(sha256, tracked);
+    return tracked;
+  }
+
+  private wholeRow(sha256: string, raw: Buffer): BatchStatement {
+    return { query: this.sql.putWhole, params: [sha256, raw, new Date()] };
   }
 
   private async write(sha256: string, raw: Buffer): Promise<void> {
-    const chunks = chunk(raw, this.chunkBytes);
-    const head = { query: this.sql.putHead, params: [sha256, raw.length, chunks.length, this.chunkBytes, new Date()] };
     const once = { idempotent: true };
-    if (chunks.length === 1) {
-      const only = { query: this.sql.putChunk, params: [sha256, 0, chunks[0]] };
-      if (raw.length <= SMALL_BLOB_BYTES) return this.session.batchOrEach([only, head]);
-      await this.session.execute(only.query, only.params, once);
-      await this.session.execute(head.query, head.params, once);
+    if (raw.length <= this.chunkBytes) {
+      const row = this.wholeRow(sha256, raw);
+      await this.session.execute(row.query, row.params, once);
       return;
     }
+    const chunks = chunk(raw, this.chunkBytes);
+    const head = { query: this.sql.putHead, params: [sha256, raw.length, chunks.length, this.chunkBytes, new Date()] };
     const existing = await this.head(sha256);
     if (existing && existing.size === raw.length) return;
     await mapLimit(chunks, CHUNKS_IN_FLIGHT, (data, index) =>
@@ -72,6 +102,8 @@ export class BlobStore {
   /** The bytes, byte-exact, or null when no complete blob has that SHA-256. */
   async get(sha256: string): Promise<Buffer | null> {
     const key = String(sha256).toLowerCase();
+    const whole = (await this.session.execute(this.sql.whole, [key], { idempotent: true })).first();
+    if (whole) return (whole.get('data') as Buffer | null) ?? Buffer.alloc(0);
     const head = await this.head(key);
     if (!head) return null;
     const indexes = Array.from({ length: head.chunkCount }, (_, i) => i);
@@ -87,8 +119,27 @@ export class BlobStore {
     return raw;
   }
 
-  /** Deletes a blob: the head first, so it stops being visible before its chunks go. */
+  /**
+   * Several blobs: those of one chunk in a few requests (up to KEYS_PER_READ each), the others
+   * one by one as `get` reads them. SHA-256s with no complete blob are absent.
+   */
+  async getMany(sha256s: readonly string[]): Promise<Map<string, Buffer>> {
+    const keys = [...new Set(sha256s.map((sha) => String(sha).toLowerCase()))];
+    const found = new Map<string, Buffer>();
+    await mapLimit(inGroups(keys), 4, async (group) => {
+      const result = await this.session.execute(this.sql.wholes, [group], { idempotent: true, fetchSize: group.length });
+      for (const row of result.rows) found.set(row.get('sha256') as string, (row.get('data') as Buffer | null) ?? Buffer.alloc(0));
+    });
+    await mapLimit(keys.filter((key) => !found.has(key)), CHUNKS_IN_FLIGHT, async (key) => {
+      const raw = await this.get(key);
+      if (raw) found.set(key, raw);
+    });
+    return found;
+  }
+
+  /** Deletes a blob: the whole row, or the head first, so it stops being visible before its chunks go. */
   async remove(sha256: string): Promise<void> {
+    await this.session.execute(this.sql.dropWhole, [sha256], { idempotent: true });
     const head = await this.head(sha256);
     if (!head) return;
     await this.session.execute(this.sql.dropHead, [sha256], { idempotent: true });
@@ -111,4 +162,11 @@ export function chunk(raw: Buffer, size: number): Buffer[] {
   const parts: Buffer[] = [];
   for (let offset = 0; offset < raw.length; offset += size) parts.push(raw.subarray(offset, offset + size));
   return parts;
+}
+
+/** Waits for both; fails with the first failure, once both have settled. */
+async function both(a: Promise<void>, b: Promise<void>): Promise<void> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === 'rejected') throw x.reason;
+  if (y.status === 'rejected') throw y.reason;
 }

@@ -19,7 +19,7 @@ import type {
   NewMailbox,
   OutboxItem,
 } from '../types.js';
-import { BayesTokens } from './bayes-tokens.js';
+import { BayesTokens, DEFAULT_BAYES_TOTALS_CACHE_MS } from './bayes-tokens.js';
 import { BlobStore } from './blob-store.js';
 import { CassandraSession } from './cassandra-session.js';
 import type { CassandraStoreConfig } from './config-schema.js';
@@ -28,16 +28,20 @@ import { EntryReader } from './entry-reader.js';
 import { EntryRemover } from './entry-remover.js';
 import { EntryUpdater } from './entry-updater.js';
 import { EntryWriter } from './entry-writer.js';
-import { MailboxDirectory } from './mailbox-directory.js';
+import { DEFAULT_ADDRESS_CACHE_MS, MailboxDirectory } from './mailbox-directory.js';
 import { MailboxPasswords } from './mailbox-passwords.js';
 import { MailboxRemoval } from './mailbox-removal.js';
 import { applyCassandraMigrations, checkCassandraSchema } from './migrations.js';
 import { OutboxQueue, OUTBOX_SEAL_AFTER_MS } from './outbox-queue.js';
 
 /** Options for {@link CassandraMessageStore}: the `store.cassandra` config, plus test hooks. */
-export type CassandraMessageStoreOptions = Omit<CassandraStoreConfig, 'username' | 'password'> & {
+export type CassandraMessageStoreOptions = Omit<CassandraStoreConfig, 'username' | 'password' | 'addressCacheMs' | 'bayesTotalsCacheMs'> & {
   username?: string;
   password?: string;
+  /** See the config key; @defaultValue 2000 */
+  addressCacheMs?: number;
+  /** See the config key; @defaultValue 5000 */
+  bayesTotalsCacheMs?: number;
   /** Sees every request with its execution options (tests). */
   requestTracker?: cassandra.tracker.RequestTracker;
   /**
@@ -172,6 +176,16 @@ export class CassandraMessageStore implements MessageStore {
     return this.run('getRaw', (s) => s.blobs.get(sha256));
   }
 
+  /** Several entries in a few requests (a reader of many at once: the indexer's batch); missing ids are absent. */
+  getEntries(entryIds: readonly string[]): Promise<Map<string, MailboxEntry>> {
+    return this.run('getEntries', (s) => s.reader.getMany(entryIds));
+  }
+
+  /** Several raw messages in a few requests, by lower-case SHA-256; missing ones are absent. */
+  getRaws(sha256s: readonly string[]): Promise<Map<string, Buffer>> {
+    return this.run('getRaws', (s) => s.blobs.getMany(sha256s));
+  }
+
   getFullMessage(entryId: string): Promise<Buffer | null> {
     return this.run('getFullMessage', (s) => s.reader.getFull(entryId));
   }
@@ -240,11 +254,11 @@ export class CassandraMessageStore implements MessageStore {
 }
 
 function assemble(session: CassandraSession, options: CassandraMessageStoreOptions): OpenState {
-  const directory = new MailboxDirectory(session);
+  const directory = new MailboxDirectory(session, options.addressCacheMs ?? DEFAULT_ADDRESS_CACHE_MS);
   const blobs = new BlobStore(session, options.chunkBytes);
   const outbox = new OutboxQueue(session, options.outboxSealAfterMs ?? OUTBOX_SEAL_AFTER_MS);
   const reader = new EntryReader(session, blobs);
-  const bayes = new BayesTokens(session);
+  const bayes = new BayesTokens(session, options.bayesTotalsCacheMs ?? DEFAULT_BAYES_TOTALS_CACHE_MS);
   return {
     session,
     directory,

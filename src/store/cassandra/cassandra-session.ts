@@ -276,3 +276,13 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   if (failure) throw failure.err;
   return results;
 }
+
+/** Partition keys per `IN (…)` read: the coordinator reads them in parallel; more would only queue. */
+export const KEYS_PER_READ = 50;
+
+/** Splits keys into groups of at most KEYS_PER_READ. */
+export function inGroups(keys: readonly string[]): string[][] {
+  const groups: string[][] = [];
+  for (let i = 0; i < keys.length; i += KEYS_PER_READ) groups.push(keys.slice(i, i + KEYS_PER_READ));
+  return groups;
+}

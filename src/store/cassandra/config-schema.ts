@@ -63,6 +63,19 @@ export const cassandraStoreSchema = z
      * write_request_timeout (2 s) and cas_contention_timeout (1 s). @defaultValue 10000
      */
     requestTimeoutMs: z.number().int().min(100).default(10_000),
+    /**
+     * How long a node serves an RCPT address lookup (address → mailbox) and a mailbox row from
+     * memory, in milliseconds; 0 reads Cassandra every time. Only found addresses are kept: a new
+     * mailbox or alias is reachable at once, while a removed one may still be accepted by other
+     * nodes for this long (README, "Distributed engines"). @defaultValue 2000
+     */
+    addressCacheMs: z.number().int().min(0).max(60_000).default(2000),
+    /**
+     * How long a node serves the Bayes totals of a scope (messages learned as spam and ham) from
+     * memory, in milliseconds; 0 reads them for every message. A learn on another node shows in
+     * the totals this much later (its tokens at once). @defaultValue 5000
+     */
+    bayesTotalsCacheMs: z.number().int().min(0).max(600_000).default(5000),
     /** User for PasswordAuthenticator; with `password`. Never logged. */
     username: z.string().min(1).optional(),
     /** Password for PasswordAuthenticator. Never logged. */

@@ -51,14 +51,18 @@ export class EntryClaims {
     return { query: this.sql.propose, params: [mailboxId, sha256, mine.entryId, mine.version, mine.folder, mine.receivedAt] };
   }
 
-  /** Reads the claim back once this attempt's proposal was acknowledged. */
-  async settle(mailboxId: string, sha256: string, mine: ClaimValues): Promise<Claim> {
+  /**
+   * Reads the claim back once this attempt's proposal was acknowledged. `recordAbsent`: the
+   * caller saw no row in entries_by_sha just before proposing, so only the proposals are read
+   * (a commit record made since has its proposal there, first; see EntryWriter.findDelivered).
+   */
+  async settle(mailboxId: string, sha256: string, mine: ClaimValues, recordAbsent = false): Promise<Claim> {
     const once = { idempotent: true };
     const [record, proposals] = await Promise.all([
-      this.session.execute(this.sql.record, [mailboxId, sha256], once),
+      recordAbsent ? null : this.session.execute(this.sql.record, [mailboxId, sha256], once),
       this.session.execute(this.sql.proposals, [mailboxId, sha256], once),
     ]);
-    const committed = record.first();
+    const committed = record?.first();
     // A commit record, or a claim an earlier Hermod made by Paxos: that is the entry.
     if (committed) return { ...valuesOf(committed), won: false, committed: committed.get('committed') === true };
     const first = proposals.first();

@@ -1,7 +1,7 @@
 import type cassandra from 'cassandra-driver';
 import type { LedgerLine, ListEntriesOptions, MailboxEntry } from '../types.js';
 import type { BlobStore } from './blob-store.js';
-import { mapLimit, type CassandraSession } from './cassandra-session.js';
+import { inGroups, mapLimit, type CassandraSession } from './cassandra-session.js';
 import { ENTRY_COLUMNS, LEDGER_COLUMNS, toLedgerLine, toMailboxEntry, toNumber } from './row-mappers.js';
 
 /** An entry as mailbox removal needs it. */
@@ -27,6 +27,7 @@ export class EntryReader {
       folders: `SELECT folder FROM ${t('mailbox_folders')} WHERE mailbox_id = ?`,
       refs: `SELECT entry_id, sha256 FROM ${t('entries_by_folder')} WHERE mailbox_id = ? AND folder = ?`,
       one: `SELECT ${ENTRY_COLUMNS} FROM ${t('entries_by_id')} WHERE entry_id = ?`,
+      many: `SELECT ${ENTRY_COLUMNS} FROM ${t('entries_by_id')} WHERE entry_id IN ?`,
       full: `SELECT sha256, prepend_headers FROM ${t('entries_by_id')} WHERE entry_id = ?`,
       ledger: `SELECT ${LEDGER_COLUMNS} FROM ${t('ledger')} WHERE entry_id = ?`,
       lastSeq: `SELECT seq FROM ${t('ledger')} WHERE entry_id = ? ORDER BY seq DESC LIMIT 1`,
@@ -52,6 +53,19 @@ export class EntryReader {
   async get(entryId: string): Promise<MailboxEntry | null> {
     const row = (await this.session.execute(this.sql.one, [String(entryId)], { idempotent: true })).first();
     return row ? toMailboxEntry(row) : null;
+  }
+
+  /**
+   * Several entries by id in a few requests (up to KEYS_PER_READ ids each) instead of one each:
+   * for a reader of many entries at once, such as the indexer's batch. Ids not found are absent.
+   */
+  async getMany(entryIds: readonly string[]): Promise<Map<string, MailboxEntry>> {
+    const found = new Map<string, MailboxEntry>();
+    await mapLimit(inGroups([...new Set(entryIds.map(String))]), 4, async (ids) => {
+      const result = await this.session.execute(this.sql.many, [ids], { idempotent: true, fetchSize: ids.length });
+      for (const row of result.rows) found.set(row.get('entry_id') as string, toMailboxEntry(row));
+    });
+    return found;
   }
 
   /** Hermod's prepended headers followed by the raw bytes, untouched. */

@@ -11,6 +11,12 @@ import { ENTRY_COLUMNS, entryParams, LEDGER_COLUMNS, ledgerParams } from './row-
 
 // Monotonic so entries delivered within one millisecond still sort in arrival order.
 const newEntryId = monotonicFactory();
+/** How long "no commit record, no claim made by Paxos" from findDelivered spares the settle its read of it. */
+const ABSENCE_FRESH_MS = 60_000;
+/** Absences remembered at most (oldest dropped first). */
+const ABSENCES_KEPT = 10_000;
+/** Folder rows remembered as written at most (oldest dropped first). */
+const FOLDERS_KEPT = 50_000;
 
 /** Statements of one step of a delivery. */
 type Step = BatchStatement[];
@@ -29,9 +35,9 @@ interface AttemptRows {
  * Writes deliveries. Cassandra has no multi-partition transaction, so a delivery is made
  * idempotent instead, without a lightweight transaction on the way (docs/exactly-once.md):
  *
- * 1. in parallel: the blob (chunks, head last), and one batch with the attempt's proposal for the
- *    claim (entry-claim.ts), the entry by id, its ledger, recipient, folder name and the outbox
- *    bucket marker;
+ * 1. one batch with the attempt's proposal for the claim (entry-claim.ts), the entry by id, its
+ *    ledger, recipient, folder name, the outbox bucket marker and, when small, the blob (else the
+ *    blob's own writes run beside it);
  * 2. the claim is read back: it names the entry every attempt writes from now on. A losing
  *    attempt drops the rows it wrote under its own id and writes the winner's;
  * 3. the folder listing and the outbox item (listed only once fetchable, indexed only once
@@ -48,6 +54,14 @@ export class EntryWriter {
   private readonly sql: Record<string, string>;
   private readonly claims: EntryClaims;
   private readonly inFlight = new Map<string, Promise<DeliveryResult>>();
+  /** (mailbox/sha256) → when findDelivered last found no row at all in entries_by_sha. */
+  private readonly absent = new Map<string, number>();
+  /**
+   * (mailbox/folder) rows of mailbox_folders this process wrote. The row only names a folder
+   * partition and is deleted with its mailbox alone (whose id is never used again), so once
+   * written it need not be written again with every delivery.
+   */
+  private readonly foldersWritten = new Set<string>();
 
   constructor(
     private readonly session: CassandraSession,
@@ -83,7 +97,7 @@ export class EntryWriter {
       const first = await running.catch(() => null);
       if (first) return { entryId: first.entryId, duplicate: true };
     }
-    const attempt = this.attempt({ ...delivery, sha256 });
+    const attempt = this.attempt({ ...delivery, sha256 }, this.takeAbsent(key));
     this.inFlight.set(key, attempt);
     try {
       return await attempt;
@@ -94,12 +108,34 @@ export class EntryWriter {
 
   /** The entry of a committed delivery of these bytes to the mailbox; an uncommitted claim is no delivery yet. */
   async findDelivered(mailboxId: string, sha256: string): Promise<string | null> {
-    const result = await this.session.execute(this.sql.delivered, [mailboxId, String(sha256).toLowerCase()], { idempotent: true });
+    const sha = String(sha256).toLowerCase();
+    const result = await this.session.execute(this.sql.delivered, [mailboxId, sha], { idempotent: true });
     const row = result.first();
+    if (!row) this.rememberAbsent(`${mailboxId}/${sha}`);
     return row && row.get('committed') === true ? (row.get('entry_id') as string) : null;
   }
 
-  private async attempt(delivery: Delivery): Promise<DeliveryResult> {
+  /**
+   * The transaction asks findDelivered right before it delivers. When that found no row, the
+   * settle need not read entries_by_sha again: a commit record made since belongs to an attempt
+   * whose proposal is in entry_claims, which the settle reads anyway and follows (rewriting the
+   * claimed entry's rows is idempotent), and a claim made by Paxos comes only from a Hermod older
+   * than entry_claims, never in between. Spares one read per delivery.
+   */
+  private rememberAbsent(key: string): void {
+    this.absent.delete(key);
+    this.absent.set(key, this.clock());
+    if (this.absent.size > ABSENCES_KEPT) this.absent.delete(this.absent.keys().next().value as string);
+  }
+
+  /** Whether findDelivered found no row for the key lately; forgets it either way (used once). */
+  private takeAbsent(key: string): boolean {
+    const at = this.absent.get(key);
+    this.absent.delete(key);
+    return at !== undefined && this.clock() - at < ABSENCE_FRESH_MS;
+  }
+
+  private async attempt(delivery: Delivery, recordAbsent: boolean): Promise<DeliveryResult> {
     const mailbox = await this.directory.mailboxById(delivery.mailboxId);
     if (!mailbox) throw new StoreError(`deliver: mailbox ${delivery.mailboxId} does not exist`);
     const now = this.clock();
@@ -113,18 +149,19 @@ export class EntryWriter {
     const size = Buffer.byteLength(delivery.prependHeaders, 'utf8') + delivery.raw.length;
     const rows = { delivery, mailbox, size, filedAt: now };
     const proposal = this.claims.proposal(mailbox.id, delivery.sha256, mine);
-    await Promise.all([
-      this.blobs.put(delivery.sha256, delivery.raw),
-      this.session.batchOrEach([proposal, ...this.firstRows(rows, mine)]),
-    ]);
+    await this.blobs.putAlong(delivery.sha256, delivery.raw, (blobRows) =>
+      this.session.batchOrEach([proposal, ...this.firstRows(rows, mine), ...blobRows]),
+    );
+    this.folderWritten(mailbox.id, mine.folder);
     if (!delivery.imported) this.outbox.markerWritten(now);
-    const claim = await this.claims.settle(mailbox.id, delivery.sha256, mine);
+    const claim = await this.claims.settle(mailbox.id, delivery.sha256, mine, recordAbsent);
     if (!claim.won) {
       // A repeated import proposes the claimed id itself: its rows are the entry's, not its own.
       if (mine.entryId !== claim.entryId) await this.dropOwnRows(mine.entryId, rows, claim);
       if (claim.committed) return { entryId: claim.entryId, duplicate: true };
       // The winner may have died half-way: its entry is completed from here.
       await this.session.batchOrEach(this.firstRows(rows, claim));
+      this.folderWritten(mailbox.id, claim.folder);
     }
     await Promise.all([
       this.session.batchOrEach(this.listingRows(rows, claim)),
@@ -143,10 +180,18 @@ export class EntryWriter {
       { query: this.sql.byId, params: [...this.values(rows, claim), delivery.prependHeaders] },
       ...delivery.ledger.map((line, seq) => ({ query: this.sql.ledger, params: ledgerParams(claim.entryId, seq, line) })),
       { query: this.sql.recipient, params: [delivery.sha256, mailbox.id, claim.entryId] },
-      { query: this.sql.folder, params: [mailbox.id, claim.folder] },
+      ...(this.foldersWritten.has(`${mailbox.id}/${claim.folder}`) ? [] : [{ query: this.sql.folder, params: [mailbox.id, claim.folder] }]),
       // A migrated entry is indexed by the migration's bulk rebuild, not through the outbox.
       ...(rows.delivery.imported ? [] : [this.outbox.marker(rows.filedAt)].filter((m) => m !== null)),
     ];
+  }
+
+  /** Remembers a folder row as written (its batch was acknowledged). */
+  private folderWritten(mailboxId: string, folder: string): void {
+    const key = `${mailboxId}/${folder}`;
+    if (this.foldersWritten.has(key)) return;
+    this.foldersWritten.add(key);
+    if (this.foldersWritten.size > FOLDERS_KEPT) this.foldersWritten.delete(this.foldersWritten.values().next().value as string);
   }
 
   /** The folder listing and the outbox item, written once the entry is fetchable. */

@@ -7,10 +7,10 @@ import { MAILBOX_COLUMNS, toDomain, toMailbox } from './row-mappers.js';
 
 /** The one partition of the `domains` table. */
 const DOMAINS = 0;
-/** How long a mailbox row read is served again from memory. */
-export const MAILBOX_CACHE_MS = 2000;
-/** Mailbox rows kept at most (oldest dropped first). */
-const MAILBOX_CACHE_SIZE = 10_000;
+/** How long an address lookup and a mailbox row are served again from memory (store.cassandra.addressCacheMs). */
+export const DEFAULT_ADDRESS_CACHE_MS = 2000;
+/** Mailbox rows, and addresses, kept at most (oldest dropped first). */
+const CACHE_SIZE = 10_000;
 
 /**
  * Domains, mailboxes and aliases in Cassandra. Addresses are unique through lightweight
@@ -20,8 +20,14 @@ export class MailboxDirectory {
   private readonly sql: Record<string, string>;
   /** Mailbox rows read lately, by id (see mailboxById). */
   private readonly recent = new Map<string, { mailbox: Mailbox; until: number }>();
+  /** Addresses found lately: address → mailbox id (see lookup). */
+  private readonly found = new Map<string, { mailboxId: string; until: number }>();
 
-  constructor(private readonly session: CassandraSession) {
+  constructor(
+    private readonly session: CassandraSession,
+    /** How long a lookup is served from memory; 0: never. */
+    private readonly cacheMs = DEFAULT_ADDRESS_CACHE_MS,
+  ) {
     const t = (name: string) => session.table(name);
     this.sql = {
       domain: `SELECT name, created_at FROM ${t('domains')} WHERE bucket = ${DOMAINS} AND name = ?`,
@@ -144,24 +150,18 @@ export class MailboxDirectory {
   }
 
   /**
-   * The mailbox row. A row read in the last MAILBOX_CACHE_MS is served again without a read: a
+   * The mailbox row. A row read in the last `cacheMs` is served again without a read: a
    * delivery asks for the mailbox its RCPT resolved a moment before, and a mailbox's listed fields
    * never change. Only removal ends a mailbox, and a delivery racing a removal is already a case
-   * the removal documents; the cache widens that moment by at most MAILBOX_CACHE_MS.
+   * the removal documents; the cache widens that moment by at most `cacheMs`.
    */
   async mailboxById(id: string): Promise<Mailbox | null> {
     const cached = this.recent.get(id);
     if (cached && cached.until > Date.now()) return cached.mailbox;
     const row = (await this.session.execute(this.sql.byId, [id], { idempotent: true })).first();
     const mailbox = row ? toMailbox(row) : null;
-    if (mailbox) this.remember(mailbox);
+    if (mailbox && this.cacheMs > 0) remember(this.recent, id, { mailbox, until: Date.now() + this.cacheMs });
     return mailbox;
-  }
-
-  private remember(mailbox: Mailbox): void {
-    this.recent.delete(mailbox.id);
-    this.recent.set(mailbox.id, { mailbox, until: Date.now() + MAILBOX_CACHE_MS });
-    if (this.recent.size > MAILBOX_CACHE_SIZE) this.recent.delete(this.recent.keys().next().value as string);
   }
 
   /** The mailbox whose primary address this is, or NotFoundError. */
@@ -175,13 +175,13 @@ export class MailboxDirectory {
 
   /** Frees the mailbox's address and aliases: RCPT stops finding it (first step of a removal). */
   async releaseAddresses(mailbox: Mailbox): Promise<void> {
-    this.recent.delete(mailbox.id);
+    this.forget(mailbox);
     for (const name of [mailbox.address, ...mailbox.aliases]) await this.session.lwt(this.sql.release, [name, mailbox.id]);
   }
 
   /** Drops the mailbox's own rows and frees its address and aliases (called last on removal). */
   async dropMailbox(mailbox: Mailbox): Promise<void> {
-    this.recent.delete(mailbox.id);
+    this.forget(mailbox);
     const domain = mailbox.address.slice(mailbox.address.lastIndexOf('@') + 1);
     await Promise.all(
       mailbox.aliases.map((alias) =>
@@ -193,9 +193,25 @@ export class MailboxDirectory {
     for (const name of [mailbox.address, ...mailbox.aliases]) await this.session.lwt(this.sql.release, [name, mailbox.id]);
   }
 
+  /**
+   * The mailbox an address names. A found address is served from memory for `cacheMs` (RCPT
+   * asks for the same few addresses over and over); an address not found is never kept, so a
+   * mailbox or alias added on another node is reachable at once and never refused with a 5xx.
+   */
   private async lookup(address: string): Promise<Mailbox | null> {
+    const cached = this.found.get(address);
+    if (cached && cached.until > Date.now()) return this.mailboxById(cached.mailboxId);
     const row = (await this.session.execute(this.sql.byName, [address], { idempotent: true })).first();
-    return row ? this.mailboxById(row.get('mailbox_id') as string) : null;
+    if (!row) return null;
+    const mailboxId = row.get('mailbox_id') as string;
+    if (this.cacheMs > 0) remember(this.found, address, { mailboxId, until: Date.now() + this.cacheMs });
+    return this.mailboxById(mailboxId);
+  }
+
+  /** This node stops serving the mailbox and its addresses from memory (its removal began here). */
+  private forget(mailbox: Mailbox): void {
+    this.recent.delete(mailbox.id);
+    for (const name of [mailbox.address, ...mailbox.aliases]) this.found.delete(name);
   }
 
   /** Claims every address for the mailbox, or none: a collision releases what was claimed. */
@@ -221,4 +237,11 @@ export class MailboxDirectory {
       throw new InputError(`${field}: ${address} is not in a local domain; add domain ${domain} first`);
     }
   }
+}
+
+/** Keeps a value in a bounded map; the oldest entry goes first. */
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  cache.delete(key);
+  cache.set(key, value);
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
 }

@@ -39,9 +39,12 @@
  *   make usage lag by one message; it never runs ahead).
  *
  * Blobs
- * - `message_chunks` ((sha256, chunk)): the raw bytes in chunks (store.cassandra.chunkBytes),
- *   one partition per chunk so a large message spreads over the ring. `messages` (sha256 →
- *   size, chunk count) is written last: a blob is visible only once all its chunks are.
+ * - `messages_whole` (sha256 → data): a raw message of at most one chunk, in one row: one write
+ *   on delivery and one read for the indexer, where chunk and head took two of each.
+ * - `message_chunks` ((sha256, chunk)): the raw bytes of a larger message in chunks
+ *   (store.cassandra.chunkBytes), one partition per chunk so a large message spreads over the
+ *   ring. `messages` (sha256 → size, chunk count) is written last: a blob is visible only once all
+ *   its chunks are.
  *
  * Outbox (for the indexer)
  * - `outbox` ((bucket, shard), id timeuuid): bucket = minute of the change, shard = hash of the
@@ -152,6 +155,13 @@ export const CASSANDRA_MIGRATIONS: readonly CassandraMigration[] = [
         received_at timestamp, PRIMARY KEY ((mailbox_id, sha256), attempt))`,
       `CREATE TABLE IF NOT EXISTS KS.mailbox_removals (
         address text PRIMARY KEY, mailbox_id text, started_at timestamp, phase text)`,
+    ],
+  },
+  {
+    version: 4,
+    name: 'messages of one chunk in one row',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS KS.messages_whole (sha256 text PRIMARY KEY, data blob, stored_at timestamp)`,
     ],
   },
 ];
