@@ -4,12 +4,12 @@ import type { BayesTokenStore } from '../../src/plugin-api.js';
 import { BAYES_GLOBAL_SCOPE } from '../../src/plugin-api.js';
 import { bandOf, chooseStats, classifyWith, scoreOf, type BayesResult, type Stats } from './classifier.js';
 import { bayesConfigSchema, type BayesConfig } from './config.js';
-import { tokenize } from './tokenizer.js';
+import { loadTokenizer, tokenize } from './tokenizer.js';
 
 export { bayesConfigSchema, type BayesConfig } from './config.js';
 export { learnMessage, learnScopes, type Lesson } from './learn.js';
 export { classifyTokens, type BayesResult, type BayesVerdict } from './classifier.js';
-export { tokenize } from './tokenizer.js';
+export { loadTokenizer, tokenize } from './tokenizer.js';
 
 /** The plugin's state: the store that holds the token statistics. */
 export interface BayesState {
@@ -52,6 +52,7 @@ async function onMessage(ctx: HookContext<BayesConfig, BayesState>): Promise<voi
     return;
   }
   const { store } = ctx.state;
+  await loadTokenizer();
   // Tokenized on first use: statistics that have not learned enough never read the tokens.
   let tokenList: string[] | undefined;
   const tokens = (): string[] => (tokenList ??= tokenize(parsed, raw, ctx.config.tokenizer));

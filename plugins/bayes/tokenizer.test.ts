@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MAIL_FIXTURE_DIR, makeTransaction, runHook } from '../../test/helpers/plugin-context.js';
 import parse from '../parse/index.js';
 import { headerTokens } from './header-tokens.js';
 import { htmlMarkupTokens, htmlToPlainText } from './html-text.js';
 import { domainSuffixes, emailTokens, textTokens, urlTokens, wordTokens } from './text-tokens.js';
-import { DEFAULT_TOKENIZER, MAX_TOKEN_CHARS, tokenize } from './tokenizer.js';
+import { DEFAULT_TOKENIZER, loadTokenizer, MAX_TOKEN_CHARS, tokenize } from './tokenizer.js';
+
+// mailparser's address parser is loaded on first use, not at import (idle memory).
+beforeAll(loadTokenizer);
 
 /** Runs an emitting tokenizer function and returns what it emitted, in order. */
 function collect(fn: (emit: (t: string) => void) => void): string[] {

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { AddressObject, AttachmentStream, MessageText } from 'mailparser';
 import type { AttachmentMeta } from '../../src/plugin-api.js';
-import { BoundedMailParser } from './bounded-parser.js';
+import type { BoundedMailParser } from './bounded-parser.js';
 import { BoundRecorder, type BoundHit, type ParseBounds } from './bounds.js';
 import type { HeaderLine } from './headers.js';
 
@@ -86,12 +86,26 @@ async function feed(source: Readable, parser: BoundedMailParser): Promise<void> 
   }
 }
 
+let parserClass: typeof BoundedMailParser | undefined;
+
 /**
- * Parses a message from a stream with mailparser's MailParser, within `bounds`. Attachments are
- * hashed, never kept. A bound that stops the parse ends the input early: the result holds what
+ * mailparser and its decoders are ~30 MiB: loaded with the first message, not at start. Kept once
+ * loaded: import() of a loaded module still costs a resolution and several ticks per message.
+ */
+async function loadParserClass(): Promise<typeof BoundedMailParser> {
+  parserClass ??= (await import('./bounded-parser.js')).BoundedMailParser;
+  return parserClass;
+}
+
+/**
+ * Parses a message from the stream `open` gives with mailparser's MailParser, within `bounds`.
+ * Attachments are hashed, never kept. A bound that stops the parse ends the input early: the result holds what
  * was parsed before it, and `bounds` names it. Rejects when mailparser or the source fails.
  */
-export function parseMessageStream(source: Readable, bounds: ParseBounds): Promise<StreamedMail> {
+export async function parseMessageStream(open: () => Readable, bounds: ParseBounds): Promise<StreamedMail> {
+  // The source is opened after the load, so no error it emits meanwhile goes unheard.
+  const BoundedMailParser = parserClass ?? (await loadParserClass());
+  const source = open();
   const recorder = new BoundRecorder(bounds);
   const parser = new BoundedMailParser(
     {
