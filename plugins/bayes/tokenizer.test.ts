@@ -54,6 +54,10 @@ describe('domainSuffixes, emailTokens and urlTokens', () => {
     ['mail.example.co.uk', ['co.uk', 'example.co.uk', 'mail.example.co.uk']],
     ['localhost', ['localhost']],
     ['Example.COM.', ['example.com']],
+    ['', []],
+    ['.example..com..', ['example.com']],
+    ['a.b.c.d.e.f.g.h.i.j', ['i.j', 'h.i.j', 'g.h.i.j', 'f.g.h.i.j', 'e.f.g.h.i.j', 'd.e.f.g.h.i.j', 'c.d.e.f.g.h.i.j', 'b.c.d.e.f.g.h.i.j', 'a.b.c.d.e.f.g.h.i.j']],
+    ['x.a.b.c.d.e.f.g.h.i.j', ['i.j', 'h.i.j', 'g.h.i.j', 'f.g.h.i.j', 'e.f.g.h.i.j', 'd.e.f.g.h.i.j', 'c.d.e.f.g.h.i.j', 'b.c.d.e.f.g.h.i.j', 'a.b.c.d.e.f.g.h.i.j']],
   ])('domainSuffixes(%j) → %j', (domain, expected) => {
     expect(domainSuffixes(domain)).toEqual(expected);
   });
