@@ -92,7 +92,7 @@ describe('bayes plugin on the fixture corpus', () => {
 
   it('says nothing (score 0, untrained) before it has learned minTrained of each', async () => {
     const finding = await classify(mail('07-heuristic-spam.eml'));
-    expect(finding).toMatchObject({ score: 0, details: { verdict: 'untrained', probability: null, tokensUsed: 0 } });
+    expect(finding).toMatchObject({ score: 0, details: { verdict: 'untrained', probability: null, tokens: null, tokensUsed: 0 } });
     expect(finding.reason).toBe('bayes untrained, contributes nothing (0 spam / 0 ham learned, need 2 each)');
   });
 

@@ -17,8 +17,8 @@ export interface BayesResult {
   source: StatsSource;
   /** Messages learned in the statistics used. */
   trained: BayesCounts;
-  /** Distinct tokens of the message. */
-  tokens: number;
+  /** Distinct tokens of the message; null when untrained (the message is then not tokenized). */
+  tokens: number | null;
   /** Tokens used as evidence, strongest first. */
   clues: Clue[];
 }
@@ -114,19 +114,29 @@ export async function classifyTokens(
   return classifyWith(store, tokens, await chooseStats(store, mailboxId, config), config);
 }
 
-/** Classifies with statistics already chosen (several recipients may share them). */
+/** Whether the statistics hold too few messages of a label to be used. */
+export function isUntrained(stats: Stats, config: Pick<BayesConfig, 'minTrained'>): boolean {
+  return stats.totals.spam < config.minTrained || stats.totals.ham < config.minTrained;
+}
+
+/**
+ * Classifies with statistics already chosen (several recipients may share them). `tokens` may be
+ * a function that tokenizes on first call: untrained statistics never use the tokens, and
+ * tokenizing is most of the filter's cost on a small message.
+ */
 export async function classifyWith(
   store: BayesTokenStore,
-  tokens: string[],
+  tokensOf: string[] | (() => string[]),
   stats: Stats,
   config: BayesConfig,
 ): Promise<BayesResult> {
-  const base = { source: stats.source, trained: stats.totals, tokens: tokens.length };
-  if (stats.totals.spam < config.minTrained || stats.totals.ham < config.minTrained) {
-    return { ...base, verdict: 'untrained', probability: null, clues: [] };
+  const base = { source: stats.source, trained: stats.totals };
+  if (isUntrained(stats, config)) {
+    return { ...base, tokens: null, verdict: 'untrained', probability: null, clues: [] };
   }
+  const tokens = typeof tokensOf === 'function' ? tokensOf() : tokensOf;
   const counts = await lookupAll(store, stats.scopes, tokens);
   const clues = selectClues(tokens, counts, stats.totals, config);
   const probability = fisherCombine(clues.map((c) => c.probability));
-  return { ...base, verdict: verdictOf(probability, config), probability, clues };
+  return { ...base, tokens: tokens.length, verdict: verdictOf(probability, config), probability, clues };
 }

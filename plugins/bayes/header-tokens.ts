@@ -1,5 +1,5 @@
-import { parseAddressHeader } from 'mailparser';
 import type { ParsedMessage } from '../../src/plugin-api.js';
+import { addressParser } from './address-parser.js';
 import { domainSuffixes, emailTokens, wordTokens, type Emit } from './text-tokens.js';
 
 /** Bytes of the raw message scanned for MIME part headers (content types, charsets, encodings). */
@@ -14,7 +14,7 @@ function countBucket(n: number): string {
 /** Addresses and display-name words of an address header, with `prefix`. */
 function addressTokens(values: string[] | undefined, prefix: string, emit: Emit, names: boolean): number {
   if (!values || values.length === 0) return 0;
-  const list = parseAddressHeader(values, { flatten: true }).value;
+  const list = addressParser()(values, { flatten: true }).value;
   for (const entry of list) {
     if (entry.address) emailTokens(entry.address, emit, prefix);
     if (!names) continue;

@@ -4,12 +4,12 @@ import type { BayesTokenStore } from '../../src/plugin-api.js';
 import { BAYES_GLOBAL_SCOPE } from '../../src/plugin-api.js';
 import { bandOf, chooseStats, classifyWith, scoreOf, type BayesResult, type Stats } from './classifier.js';
 import { bayesConfigSchema, type BayesConfig } from './config.js';
-import { tokenize } from './tokenizer.js';
+import { loadTokenizer, tokenize } from './tokenizer.js';
 
 export { bayesConfigSchema, type BayesConfig } from './config.js';
 export { learnMessage, learnScopes, type Lesson } from './learn.js';
 export { classifyTokens, type BayesResult, type BayesVerdict } from './classifier.js';
-export { tokenize } from './tokenizer.js';
+export { loadTokenizer, tokenize } from './tokenizer.js';
 
 /** The plugin's state: the store that holds the token statistics. */
 export interface BayesState {
@@ -52,7 +52,10 @@ async function onMessage(ctx: HookContext<BayesConfig, BayesState>): Promise<voi
     return;
   }
   const { store } = ctx.state;
-  const tokens = tokenize(parsed, raw, ctx.config.tokenizer);
+  await loadTokenizer();
+  // Tokenized on first use: statistics that have not learned enough never read the tokens.
+  let tokenList: string[] | undefined;
+  const tokens = (): string[] => (tokenList ??= tokenize(parsed, raw, ctx.config.tokenizer));
   const byStats = new Map<string, { stats: Stats; addresses: string[] }>();
   for (const r of recipients.length > 0 ? recipients : [null]) {
     const stats = await chooseStats(store, r?.mailbox.id ?? null, ctx.config);

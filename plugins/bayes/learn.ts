@@ -3,7 +3,7 @@ import type { ParsedMessage } from '../../src/plugin-api.js';
 import type { BayesTokenStore } from '../../src/plugin-api.js';
 import { BAYES_GLOBAL_SCOPE, type BayesLabel, type BayesLearnResult } from '../../src/plugin-api.js';
 import type { BayesConfig } from './config.js';
-import { tokenize } from './tokenizer.js';
+import { loadTokenizer, tokenize } from './tokenizer.js';
 
 /**
  * The scopes a lesson goes to: the global scope for mail that belongs to no mailbox (files given
@@ -36,6 +36,7 @@ export async function learnMessage(
   lesson: Lesson,
   config: Pick<BayesConfig, 'mailbox' | 'tokenizer'>,
 ): Promise<BayesLearnResult[]> {
+  await loadTokenizer();
   const tokens = tokenize(lesson.parsed, lesson.raw, config.tokenizer);
   const sha256 = createHash('sha256').update(lesson.raw).digest('hex');
   return store.bayesLearn({ scopes: learnScopes(lesson.mailboxId, config), sha256, tokens, label: lesson.label });

@@ -24,8 +24,15 @@ const MAX_LINK_WORD = 4096;
 /** Labels of a domain that make suffix tokens; more are hostile (each suffix copies the rest). */
 const MAX_DOMAIN_LABELS = 10;
 
+/** An ASCII letter or digit: a word that starts and ends with one has nothing to trim. */
+function isAsciiAlnum(code: number): boolean {
+  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}
+
 /** The word without leading and trailing punctuation. */
 export function trimPunctuation(word: string): string {
+  // Most words of most mail: no regex, no slice (the two patterns below would keep them whole).
+  if (word.length > 0 && isAsciiAlnum(word.charCodeAt(0)) && isAsciiAlnum(word.charCodeAt(word.length - 1))) return word;
   const start = LEADING_PUNCTUATION.exec(word)?.[0].length ?? 0;
   let end = word.length;
   while (end > start) {
@@ -68,8 +75,29 @@ export function emailTokens(address: string, emit: Emit, prefix = 'email'): void
   for (const suffix of domainSuffixes(address.slice(at + 1))) emit(`${prefix} addr:${suffix}`);
 }
 
+/**
+ * A lower-case domain of 1..MAX_DOMAIN_LABELS non-empty labels: split on dots it gives no empty
+ * label and no label is dropped, so its suffixes can be sliced off it directly.
+ */
+function isPlainDomain(domain: string): boolean {
+  if (domain === '' || domain[0] === '.' || domain[domain.length - 1] === '.' || domain.includes('..')) return false;
+  let dots = 0;
+  for (let at = domain.indexOf('.'); at >= 0; at = domain.indexOf('.', at + 1)) if (++dots >= MAX_DOMAIN_LABELS) return false;
+  return true;
+}
+
 /** `mail.example.co.uk` → `example.co.uk`, `mail.example.co.uk` (the last label alone says little). */
 export function domainSuffixes(domain: string): string[] {
+  const plain = domain.toLowerCase();
+  if (isPlainDomain(plain)) {
+    // The suffixes by slicing at each dot from the right: no label array to split and re-join.
+    const out: string[] = [];
+    let dot = plain.lastIndexOf('.');
+    if (dot < 0) return [plain];
+    for (dot = plain.lastIndexOf('.', dot - 1); dot >= 0; dot = plain.lastIndexOf('.', dot - 1)) out.push(plain.slice(dot + 1));
+    out.push(plain);
+    return out;
+  }
   const labels = domain.toLowerCase().replace(/\.$/, '').split('.').filter(Boolean).slice(-MAX_DOMAIN_LABELS);
   const out: string[] = [];
   for (let i = labels.length - 2; i >= 0; i--) out.push(labels.slice(i).join('.'));
@@ -112,7 +140,8 @@ export function textTokens(text: string, emit: Emit, options: TextTokenOptions):
       words.push(word);
       continue;
     }
-    if (word.includes('://') || /www\./i.test(word)) {
+    // A link holds a dot or `://`: the case-blind `www.` pattern runs only on words with a dot.
+    if (word.includes('://') || (word.includes('.') && /www\./i.test(word))) {
       word = word.replace(URL_PATTERN, (url) => {
         urlTokens(url, emit);
         return ' ';

@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MAIL_FIXTURE_DIR, makeTransaction, runHook } from '../../test/helpers/plugin-context.js';
 import parse from '../parse/index.js';
 import { headerTokens } from './header-tokens.js';
 import { htmlMarkupTokens, htmlToPlainText } from './html-text.js';
 import { domainSuffixes, emailTokens, textTokens, urlTokens, wordTokens } from './text-tokens.js';
-import { DEFAULT_TOKENIZER, MAX_TOKEN_CHARS, tokenize } from './tokenizer.js';
+import { DEFAULT_TOKENIZER, loadTokenizer, MAX_TOKEN_CHARS, tokenize } from './tokenizer.js';
+
+// mailparser's address parser is loaded on first use, not at import (idle memory).
+beforeAll(loadTokenizer);
 
 /** Runs an emitting tokenizer function and returns what it emitted, in order. */
 function collect(fn: (emit: (t: string) => void) => void): string[] {
@@ -51,6 +54,10 @@ describe('domainSuffixes, emailTokens and urlTokens', () => {
     ['mail.example.co.uk', ['co.uk', 'example.co.uk', 'mail.example.co.uk']],
     ['localhost', ['localhost']],
     ['Example.COM.', ['example.com']],
+    ['', []],
+    ['.example..com..', ['example.com']],
+    ['a.b.c.d.e.f.g.h.i.j', ['i.j', 'h.i.j', 'g.h.i.j', 'f.g.h.i.j', 'e.f.g.h.i.j', 'd.e.f.g.h.i.j', 'c.d.e.f.g.h.i.j', 'b.c.d.e.f.g.h.i.j', 'a.b.c.d.e.f.g.h.i.j']],
+    ['x.a.b.c.d.e.f.g.h.i.j', ['i.j', 'h.i.j', 'g.h.i.j', 'f.g.h.i.j', 'e.f.g.h.i.j', 'd.e.f.g.h.i.j', 'c.d.e.f.g.h.i.j', 'b.c.d.e.f.g.h.i.j', 'a.b.c.d.e.f.g.h.i.j']],
   ])('domainSuffixes(%j) → %j', (domain, expected) => {
     expect(domainSuffixes(domain)).toEqual(expected);
   });

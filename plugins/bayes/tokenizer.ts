@@ -1,5 +1,6 @@
 import type { ParsedMessage } from '../../src/plugin-api.js';
 import type { TokenizerOptions } from './config.js';
+import { loadAddressParser } from './address-parser.js';
 import { headerTokens } from './header-tokens.js';
 import { htmlMarkupTokens, htmlToPlainText } from './html-text.js';
 import { textTokens } from './text-tokens.js';
@@ -15,6 +16,14 @@ export const DEFAULT_TOKENIZER: TokenizerOptions = {
   maxTokens: 3000,
 };
 
+/**
+ * Loads what {@link tokenize} needs that is not loaded at start (mailparser's address parser,
+ * kept out of an idle server's memory). Await it once before the first tokenize.
+ */
+export async function loadTokenizer(): Promise<void> {
+  await loadAddressParser();
+}
+
 /** Thrown inside emit once the message has given enough tokens; caught by {@link tokenize}. */
 class Enough extends Error {}
 
@@ -22,6 +31,8 @@ class Enough extends Error {}
  * The distinct tokens of a parsed message, headers first, in first-seen order: header evidence
  * (see header-tokens.ts), then the body text — mailparser's text and the HTML part converted to
  * text (words seen in both count once) — and the URLs and telling tags of the HTML markup.
+ *
+ * Await {@link loadTokenizer} once before the first call.
  *
  * @param raw the raw bytes, for MIME part headers (content types, charsets); optional
  */

@@ -56,7 +56,7 @@ interface ParseOutcome {
 async function parseTransaction(ctx: HookContext<ParseConfig>, open: () => Readable): Promise<ParseOutcome> {
   const config = ctx.config;
   try {
-    const mail = await parseMessageStream(open(), config);
+    const mail = await parseMessageStream(open, config);
     const parsed = fromStreamedMail(mail);
     if (config.htmlToText && parsed.text.trim() === '' && parsed.html !== '') {
       parsed.text = htmlToPlainText(parsed.html.slice(0, config.maxHtmlToTextChars)).slice(0, config.maxTextCharsPerPart);

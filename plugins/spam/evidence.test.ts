@@ -117,6 +117,10 @@ describe('evidence rules', () => {
   it('tells words mixing Latin with Cyrillic or Greek letters, not neighbouring words', () => {
     expect(hasMixedScriptWord('Log in to P\u0430ypal')).toBe(true);
     expect(hasMixedScriptWord('Hello \u043c\u0438\u0440 and \u03b1\u03b2\u03b3 caf\u00e9')).toBe(false);
+    // Characters outside the BMP: a letter keeps the word going, anything else ends it.
+    expect(hasMixedScriptWord('Pay\u{1D41A}\u0430\u0431')).toBe(true);
+    expect(hasMixedScriptWord('Pay\u{1F600}\u0430\u0431')).toBe(false);
+    expect(hasMixedScriptWord('Pay\ud800\u0430\u0431')).toBe(false);
   });
 
   it('tells risky attachment types by their last extension', () => {

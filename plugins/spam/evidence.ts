@@ -61,6 +61,8 @@ export function hasInvisibleCharacters(parsed: ParsedMessage, config: SpamConfig
 
 type Script = 'latin' | 'cyrillic' | 'greek' | null;
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 function scriptOf(code: number): Script {
   if ((code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || (code >= 0xc0 && code <= 0x24f)) return 'latin';
   if (code >= 0x400 && code <= 0x4ff) return 'cyrillic';
@@ -70,14 +72,20 @@ function scriptOf(code: number): Script {
 
 /** A word mixing Latin letters with Cyrillic or Greek look-alikes ("Pаypal" with a Cyrillic а). */
 export function hasMixedScriptWord(text: string): boolean {
+  // Cyrillic and Greek lie above ASCII: text without a non-ASCII character mixes nothing. One
+  // linear regex scan instead of a walk that makes a string of every character (the common case,
+  // and the walk's cost moved with how V8 happened to optimise it: up to 0.9 ms per 4 KiB).
+  if (!NON_ASCII.test(text)) return false;
   let seen: Script = null;
-  for (const ch of text) {
-    const code = ch.codePointAt(0)!;
+  // By index, not `for (const ch of text)`: the iterator makes a string of every character.
+  for (let i = 0; i < text.length; i++) {
+    const code = text.codePointAt(i)!;
+    if (code > 0xffff) i++; // the second half of a surrogate pair
     const script = scriptOf(code);
     if (script === null) {
       // ASCII outside A-Z/a-z is never a letter: the Unicode test is only needed above it (a
       // megabyte of '<' would otherwise run a regex per character).
-      if (code < 0x80 || !/\p{L}/u.test(ch)) seen = null;
+      if (code < 0x80 || !/\p{L}/u.test(String.fromCodePoint(code))) seen = null;
       continue;
     }
     if (seen !== null && seen !== script) return true;

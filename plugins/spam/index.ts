@@ -1,4 +1,5 @@
 import type { HookContext, PluginManifest } from '../../src/plugin-api.js';
+import { loadAddressParser } from './address-parser.js';
 import { spamConfigSchema, type SpamConfig } from './config.js';
 import { gatherEvidence } from './evidence.js';
 import { compilePhrases, type PhraseMatcher } from './phrases.js';
@@ -11,12 +12,13 @@ export interface SpamState {
   phrases: PhraseMatcher[];
 }
 
-function onMessage(ctx: HookContext<SpamConfig, SpamState>): void {
+async function onMessage(ctx: HookContext<SpamConfig, SpamState>): Promise<void> {
   const { parsed, raw } = ctx.transaction;
   if (!parsed || !raw) {
     ctx.report({ score: 0, reason: 'message not parsed; spam rules skipped', details: { rules: [] } });
     return;
   }
+  await loadAddressParser();
   const now = new Date();
   const evidence = gatherEvidence(parsed, ctx.config, now);
   const result = evaluate({ parsed, raw, config: ctx.config, now, evidence }, ctx.state.phrases);

@@ -1,5 +1,5 @@
-import { parseAddressHeader } from 'mailparser';
 import type { ParsedMessage } from '../../src/plugin-api.js';
+import { addressParser } from './address-parser.js';
 import type { RuleName, SpamConfig } from './config.js';
 import {
   hasForgedOutlookMessageId, hasInvisibleCharacters, hasMalformedMessageId, hasMixedScriptWord, hasRiskyAttachment, hasUndeclared8bitBody,
@@ -65,7 +65,7 @@ export function emailInText(text: string): string | undefined {
 function fromNameHasOtherAddress({ parsed }: RuleInput): boolean {
   const raw = parsed.headers.get('from')?.[0];
   if (!raw) return false;
-  return parseAddressHeader(raw.slice(0, 4096), { flatten: true }).value.some((entry) => {
+  return addressParser()(raw.slice(0, 4096), { flatten: true }).value.some((entry) => {
     const inName = emailInText(entry.name ?? '');
     return inName !== undefined && inName.toLowerCase() !== (entry.address ?? '').toLowerCase();
   });

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { MailParser, type AddressObject, type AttachmentStream, type MessageText } from 'mailparser';
+import type { AddressObject, AttachmentStream, MailParser, MessageText } from 'mailparser';
 
 /** What the search document takes from a message's bytes. */
 export interface MessageTextResult {
@@ -34,13 +34,25 @@ async function feedInSlices(parser: MailParser, raw: Buffer): Promise<void> {
   parser.end();
 }
 
+let mailParserClass: typeof MailParser | undefined;
+
+/**
+ * mailparser and its decoders are ~30 MiB: loaded with the first message indexed, not at start.
+ * Kept once loaded: import() of a loaded module still costs a resolution and ticks per message.
+ */
+async function loadMailParser(): Promise<typeof MailParser> {
+  mailParserClass ??= (await import('mailparser')).MailParser;
+  return mailParserClass;
+}
+
 /**
  * Parses a message with mailparser's streaming MailParser for indexing: attachments are read and
  * dropped (only their names count), and HTML is not converted to text here. html-to-text is
  * superlinear on hostile markup (seconds for a megabyte of `<p>x`); the caller strips a bounded
  * slice of the HTML in one linear pass instead.
  */
-export function parseMessageText(raw: Buffer): Promise<MessageTextResult> {
+export async function parseMessageText(raw: Buffer): Promise<MessageTextResult> {
+  const MailParser = mailParserClass ?? (await loadMailParser());
   const parser = new MailParser({ skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, checksumAlgo: false, maxChildNodes: MAX_PARTS });
   const attachments: MessageTextResult['attachments'] = [];
   let text: MessageText | undefined;
