@@ -6,7 +6,8 @@
  * 20 ms and times the greeting. Printed per case: the reply, the largest event-loop delay inside
  * Hermod during the case (prom-client's nodejs_eventloop_lag_max_seconds, fed by
  * perf_hooks.monitorEventLoopDelay and reset at each scrape), the probe's worst greeting latency,
- * RSS growth, and whether Hermod still answers afterwards. Each goal is printed beside its figure.
+ * RSS growth, the longest blocked stretch seen from inside Hermod (bench/stall-meter.mjs, preloaded)
+ * with the CPU spent in it, and whether Hermod still answers afterwards. Each goal is printed beside its figure.
  * Nothing is asserted on time; the exit code is non-zero only when a case broke the server or got
  * a reply that is neither 250 nor a 5xx with an enhanced status code.
  *
@@ -15,7 +16,11 @@
  * A case that gets no reply within the deadline is reported as such (and counts as a failure);
  * its Hermod is then stopped (SIGTERM, then SIGKILL) before the next case starts.
  */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { hostileCases, type HostileCase } from './hostile-cases.js';
@@ -26,6 +31,11 @@ import { ProcessSampler, statusMiB } from './process-stats.js';
 const GOAL_STALL_MS = 50;
 const GOAL_PROBE_MS = 100;
 const PROBE_EVERY_MS = 20;
+/** Hermod's own work between two turns of its event loop, in CPU ms: small by design, so a busy machine cannot turn it into a stall. */
+const GOAL_STRETCH_CPU_MS = 20;
+
+/** Where the preloaded stall meter (stall-meter.mjs) of every Hermod of this run writes. */
+const STALL_DIR = mkdtempSync(join(tmpdir(), 'hermod-hostile-stalls-'));
 
 /** What one case measured. */
 interface HostileResult {
@@ -37,6 +47,35 @@ interface HostileResult {
   probes: number;
   rssGrowthMiB: number;
   aliveAfter: boolean;
+  /** The longest blocked stretch the in-process meter saw during the case: its wall and CPU ms. */
+  longestStretch: { wallMs: number; cpuMs: number };
+  /** The most CPU in any one blocked stretch of the case (the figure the scheduler cannot inflate). */
+  maxStretchCpuMs: number;
+}
+
+/** One blocked stretch, as stall-meter.mjs records it. */
+interface Stretch {
+  at: number;
+  wallMs: number;
+  cpuMs: number;
+}
+
+/** The stretches of Hermod `pid` that ended between `from` and `to` (epoch ms). */
+function stretchesOf(pid: number, from: number, to: number): Stretch[] {
+  const file = join(STALL_DIR, `stall-${pid}.jsonl`);
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Stretch)
+    .filter((s) => s.at >= from && s.at <= to);
+}
+
+/** Every Hermod this bench starts loads the stall meter (NODE_OPTIONS reaches the child through its environment). */
+function preloadStallMeter(): void {
+  const meter = pathToFileURL(resolve('bench/stall-meter.mjs')).href;
+  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import=${meter}`.trim();
+  process.env.BENCH_STALL_DIR = STALL_DIR;
 }
 
 /** Reads the loop-delay max from Hermod's /metrics, in ms (the scrape also resets it). */
@@ -115,11 +154,14 @@ async function runCase(c: HostileCase, replyDeadlineMs: number): Promise<Hostile
     await scrapeLoopDelayMs(opsPort); // resets the max: only the case is measured
     const rssBefore = statusMiB(hermod.pid, 'VmRSS');
     const sampler = new ProcessSampler(hermod.pid, 50);
+    const caseStart = Date.now();
     const probe = startProbe(hermod.port);
     const reply = await deliverLmtp(hermod.port, c.raw, replyDeadlineMs);
     const probed = await probe.stop();
     const stats = sampler.stop();
     const maxLoopDelayMs = await scrapeLoopDelayMs(opsPort);
+    const stretches = stretchesOf(hermod.pid, caseStart, Date.now());
+    const longest = stretches.reduce((a, b) => (b.wallMs > a.wallMs ? b : a), { at: 0, wallMs: 0, cpuMs: 0 });
     const aliveAfter = (await probeOnce(hermod.port, 5000)) < 5000;
     return {
       name: c.name,
@@ -130,6 +172,8 @@ async function runCase(c: HostileCase, replyDeadlineMs: number): Promise<Hostile
       probes: probed.count,
       rssGrowthMiB: Math.max(0, stats.sampledPeakRssMiB - rssBefore),
       aliveAfter,
+      longestStretch: { wallMs: longest.wallMs, cpuMs: longest.cpuMs },
+      maxStretchCpuMs: Math.max(0, ...stretches.map((x) => x.cpuMs)),
     };
   } finally {
     await hermod.stop();
@@ -154,6 +198,8 @@ function renderRow(r: HostileResult): string {
     stall,
     probe,
     `${r.rssGrowthMiB.toFixed(0).padStart(5)} MiB`,
+    `${r.longestStretch.wallMs.toFixed(0).padStart(5)}/${r.longestStretch.cpuMs.toFixed(0).padStart(3)} ms`,
+    `${r.maxStretchCpuMs.toFixed(0).padStart(5)} ms ${mark(r.maxStretchCpuMs < GOAL_STRETCH_CPU_MS)}`,
     r.aliveAfter ? 'alive' : 'DEAD ',
     reply,
   ].join(' | ');
@@ -163,10 +209,12 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' }, 'deadline-seconds': { type: 'string', default: '120' } } });
   const replyDeadlineMs = Number(values['deadline-seconds']) * 1000;
   if (!(replyDeadlineMs > 0)) throw new Error('--deadline-seconds must be a positive number');
+  preloadStallMeter();
   const cases = hostileCases().filter((c) => !values.only || c.name.includes(values.only));
   console.log(`bench:hostile: ${cases.length} cases, a fresh Hermod each, probe connection every ${PROBE_EVERY_MS} ms`);
-  console.log(`goals: event-loop stall < ${GOAL_STALL_MS} ms, probe greeting < ${GOAL_PROBE_MS} ms, reply 250 or 5xx with an enhanced code, server alive after`);
-  console.log(['case'.padEnd(34), '  size    ', 'max loop delay ', 'worst probe    ', 'RSS +    ', 'after', 'reply'].join(' | '));
+  console.log(`goals: event-loop stall < ${GOAL_STALL_MS} ms, probe greeting < ${GOAL_PROBE_MS} ms, CPU in any blocked stretch < ${GOAL_STRETCH_CPU_MS} ms, reply 250 or 5xx with an enhanced code, server alive after`);
+  console.log('longest stretch: wall/CPU ms of the longest blocked stretch measured inside Hermod (CPU of the whole process: an upper bound)');
+  console.log(['case'.padEnd(34), '  size    ', 'max loop delay ', 'worst probe    ', 'RSS +    ', 'longest stretch', 'max CPU/stretch', 'after', 'reply'].join(' | '));
   let failures = 0;
   for (const c of cases) {
     const result = await runCase(c, replyDeadlineMs);
