@@ -22,6 +22,8 @@ export {
   type Verdict,
 } from './pipeline/types.js';
 export { PluginError } from './errors.js';
+// Giving the event loop a turn during long passes over message content.
+export { SLICE_CHARS, TimeSlice, whiteSpaceChunks } from './pipeline/time-slice.js';
 
 // The store role a plugin may be given (Bayes token statistics) and the values it deals in.
 export type { BayesTokenStore } from './store/roles.js';
