@@ -1,4 +1,4 @@
-import type { HookContext, PluginManifest } from '../../src/plugin-api.js';
+import { TimeSlice, type HookContext, type PluginManifest } from '../../src/plugin-api.js';
 import { spamConfigSchema, type SpamConfig } from './config.js';
 import { gatherEvidence } from './evidence.js';
 import { compilePhrases, type PhraseMatcher } from './phrases.js';
@@ -11,15 +11,16 @@ export interface SpamState {
   phrases: PhraseMatcher[];
 }
 
-function onMessage(ctx: HookContext<SpamConfig, SpamState>): void {
+async function onMessage(ctx: HookContext<SpamConfig, SpamState>): Promise<void> {
   const { parsed, raw } = ctx.transaction;
   if (!parsed || !raw) {
     ctx.report({ score: 0, reason: 'message not parsed; spam rules skipped', details: { rules: [] } });
     return;
   }
   const now = new Date();
-  const evidence = gatherEvidence(parsed, ctx.config, now);
-  const result = evaluate({ parsed, raw, config: ctx.config, now, evidence }, ctx.state.phrases);
+  const slice = new TimeSlice();
+  const evidence = await gatherEvidence(parsed, ctx.config, now, slice);
+  const result = await evaluate({ parsed, raw, config: ctx.config, now, evidence }, ctx.state.phrases, slice);
   ctx.report(toFinding(result));
 }
 

@@ -1,8 +1,8 @@
 import { parseAddressHeader } from 'mailparser';
-import type { ParsedMessage } from '../../src/plugin-api.js';
+import type { ParsedMessage, TimeSlice } from '../../src/plugin-api.js';
 import type { RuleName, SpamConfig } from './config.js';
 import {
-  hasForgedOutlookMessageId, hasInvisibleCharacters, hasMalformedMessageId, hasMixedScriptWord, hasRiskyAttachment, hasUndeclared8bitBody,
+  hasForgedOutlookMessageId, hasInvisibleCharacters, hasMalformedMessageId, hasMixedScriptWordSliced, hasRiskyAttachment, hasUndeclared8bitBody,
   hasUnencoded8bitHeader, isImageMostly, type Evidence,
 } from './evidence.js';
 
@@ -20,7 +20,8 @@ export interface RuleInput {
 }
 
 /** A rule with a fixed score: true when it fires. SPAM_PHRASE is scored apart (per phrase). */
-export type RuleCheck = (input: RuleInput) => boolean;
+/** A rule; the long ones take the slice, to give the event loop turns on a large body. */
+export type RuleCheck = (input: RuleInput, slice: TimeSlice) => boolean | Promise<boolean>;
 
 const HOUR = 3_600_000;
 
@@ -132,7 +133,7 @@ export const RULES: ReadonlyArray<[Exclude<RuleName, 'SPAM_PHRASE'>, RuleCheck]>
   ['LINK_SHORTENER', ({ evidence }) => evidence.links.shortener],
   ['HTML_IMAGE_MOSTLY', ({ evidence, config }) => isImageMostly(evidence, config.imageMostlyText)],
   ['INVISIBLE_CHARACTERS', ({ parsed, config }) => hasInvisibleCharacters(parsed, config)],
-  ['MIXED_SCRIPT_WORD', ({ parsed, config }) => hasMixedScriptWord(`${parsed.subject}\n${parsed.text.slice(0, config.maxScanChars)}`)],
+  ['MIXED_SCRIPT_WORD', ({ parsed, config }, slice) => hasMixedScriptWordSliced(`${parsed.subject}\n${parsed.text.slice(0, config.maxScanChars)}`, slice)],
   ['MESSAGE_ID_MALFORMED', ({ parsed }) => hasMalformedMessageId(parsed)],
   ['MESSAGE_ID_FORGED_OUTLOOK', ({ parsed }) => hasForgedOutlookMessageId(parsed)],
   ['RISKY_ATTACHMENT', ({ parsed }) => hasRiskyAttachment(parsed)],
