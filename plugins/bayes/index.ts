@@ -52,7 +52,7 @@ async function onMessage(ctx: HookContext<BayesConfig, BayesState>): Promise<voi
     return;
   }
   const { store } = ctx.state;
-  const tokens = tokenize(parsed, raw, ctx.config.tokenizer);
+  const tokens = await tokenize(parsed, raw, ctx.config.tokenizer);
   const byStats = new Map<string, { stats: Stats; addresses: string[] }>();
   for (const r of recipients.length > 0 ? recipients : [null]) {
     const stats = await chooseStats(store, r?.mailbox.id ?? null, ctx.config);
