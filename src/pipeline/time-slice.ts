@@ -45,3 +45,27 @@ export function* whiteSpaceChunks(text: string, size = SLICE_CHARS): Generator<s
     at = end;
   }
 }
+
+/**
+ * A pass written as a generator that yields now and then (every few thousand steps) and returns
+ * its result: one implementation serves both callers that want the answer at once and callers on
+ * the message path that give the event loop turns.
+ */
+export type SteppedPass<T> = Generator<void, T, void>;
+
+/** Runs a stepped pass to its end without pausing. */
+export function runPass<T>(pass: SteppedPass<T>): T {
+  for (;;) {
+    const step = pass.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Runs a stepped pass, with a turn of the event loop at a step once the slice is spent. */
+export async function runPassSliced<T>(pass: SteppedPass<T>, slice: TimeSlice): Promise<T> {
+  for (;;) {
+    const step = pass.next();
+    if (step.done) return step.value;
+    await slice.pause();
+  }
+}
