@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { MailParser, type AddressObject, type AttachmentStream, type MessageText } from 'mailparser';
+import { TimeSlice } from '../pipeline/time-slice.js';
 
 /** What the search document takes from a message's bytes. */
 export interface MessageTextResult {
@@ -27,9 +28,13 @@ const MAX_PARTS = 10_000;
 const FEED_BYTES = 16 * 1024;
 
 async function feedInSlices(parser: MailParser, raw: Buffer): Promise<void> {
+  // A write the parser keeps up with returns true and is parsed at once: without a turn of the
+  // event loop between such writes, the slices would run back to back as one stretch.
+  const slice = new TimeSlice();
   for (let at = 0; at < raw.length; at += FEED_BYTES) {
     if (parser.destroyed) return;
     if (!parser.write(raw.subarray(at, at + FEED_BYTES))) await once(parser, 'drain');
+    await slice.pause();
   }
   parser.end();
 }
