@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { TimeSlice } from '../../src/pipeline/time-slice.js';
 import type { ParsedMessage } from '../../src/pipeline/types.js';
 import { spamConfigSchema } from './config.js';
 import {
-  hasForgedOutlookMessageId, hasMalformedMessageId, hasMixedScriptWord, hasRiskyAttachment, hasUndeclared8bitBody,
+  hasForgedOutlookMessageId, hasMalformedMessageId, hasMixedScriptWord, hasMixedScriptWordSliced, hasRiskyAttachment, hasUndeclared8bitBody,
   hasUnencoded8bitHeader, rawHeaderBlock, receiptTime,
 } from './evidence.js';
-import { attribute, scanHtml } from './html-scan.js';
+import { attribute, scanHtml, scanHtmlSliced } from './html-scan.js';
 import { domainInText, isIpLiteral, linkEvidence, siteOf, textUrls, urlHost } from './links.js';
 import { emailInText } from './rules.js';
 
@@ -42,6 +43,16 @@ describe('HTML scanner', () => {
     expect(scanHtml(`ok<!--${'-'.repeat(MiB)}`, 2 * MiB).text).toBe('ok');
     expect(scanHtml(`ok<script>${'<'.repeat(MiB)}`, 2 * MiB).text).toBe('ok');
     expect(scanHtml(`${'<a href=x>y</a>'.repeat(MiB / 16)}`, 2 * MiB).links).toHaveLength(500);
+  });
+
+  it('scans to the same result with turns of the event loop as at once', async () => {
+    const samples = [
+      '<'.repeat(MiB / 4),
+      '<a '.repeat(MiB / 12),
+      '<p>Hi</p><a href="http://x.example/">Click <b>here</b></a><img src=a.png>'.repeat(5000),
+      `ok<script>${'<'.repeat(MiB / 8)}`,
+    ];
+    for (const html of samples) expect(await scanHtmlSliced(html, MiB, new TimeSlice(0))).toEqual(scanHtml(html, MiB));
   });
 });
 
@@ -117,6 +128,14 @@ describe('evidence rules', () => {
   it('tells words mixing Latin with Cyrillic or Greek letters, not neighbouring words', () => {
     expect(hasMixedScriptWord('Log in to P\u0430ypal')).toBe(true);
     expect(hasMixedScriptWord('Hello \u043c\u0438\u0440 and \u03b1\u03b2\u03b3 caf\u00e9')).toBe(false);
+  });
+
+  it('gives the same mixed-script answer piece by piece, with event-loop turns, as on the whole text', async () => {
+    const plain = 'Hello \u043c\u0438\u0440 and \u03b1\u03b2\u03b3 caf\u00e9\u00a0'.repeat(5000);
+    for (const text of [plain, plain + 'Log in to P\u0430ypal', '<'.repeat(300_000), `${plain}P\u0430y${'pal'.repeat(20_000)}`]) {
+      expect(await hasMixedScriptWordSliced(text, new TimeSlice(0))).toBe(hasMixedScriptWord(text));
+    }
+    expect(await hasMixedScriptWordSliced(plain + 'P\u0430ypal', new TimeSlice(0))).toBe(true);
   });
 
   it('tells risky attachment types by their last extension', () => {

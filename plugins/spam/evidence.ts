@@ -5,7 +5,7 @@
  */
 import { whiteSpaceChunks, type ParsedMessage, type TimeSlice } from '../../src/plugin-api.js';
 import type { SpamConfig } from './config.js';
-import { scanHtml, type HtmlScan } from './html-scan.js';
+import { scanHtmlSliced, type HtmlScan } from './html-scan.js';
 import { linkEvidence, type LinkEvidence } from './links.js';
 
 /** What several rules read, computed once per message. */
@@ -44,7 +44,7 @@ export function withoutTrailingComment(value: string): string {
 }
 
 export async function gatherEvidence(parsed: ParsedMessage, config: SpamConfig, now: Date, slice: TimeSlice): Promise<Evidence> {
-  const html = scanHtml(parsed.html, config.maxScanChars);
+  const html = await scanHtmlSliced(parsed.html, config.maxScanChars, slice);
   await slice.pause();
   return {
     receivedAt: receiptTime(parsed, now),
