@@ -1,7 +1,7 @@
 import { TimeSlice, type ParsedMessage } from '../../src/plugin-api.js';
 import type { TokenizerOptions } from './config.js';
 import { headerTokens } from './header-tokens.js';
-import { htmlMarkupTokens, htmlToPlainText } from './html-text.js';
+import { htmlMarkupTokensSliced, htmlToPlainTextSliced } from './html-text.js';
 import { textTokensSliced } from './text-tokens.js';
 
 /** Longest token kept; longer ones (odd header values) are cut, which keeps them distinct enough. */
@@ -45,10 +45,9 @@ export async function tokenize(
     await textTokensSliced(parsed.text, emit, textOptions, slice);
     if (parsed.html !== '') {
       // The HTML part too: a text part may be only a stub ("your mail program does not show HTML").
-      const htmlText = htmlToPlainText(parsed.html, options.maxBodyChars);
-      await slice.pause();
+      const htmlText = await htmlToPlainTextSliced(parsed.html, options.maxBodyChars, slice);
       await textTokensSliced(htmlText, emit, textOptions, slice);
-      htmlMarkupTokens(parsed.html, emit, options.maxBodyChars);
+      await htmlMarkupTokensSliced(parsed.html, emit, options.maxBodyChars, slice);
     }
   } catch (err) {
     if (!(err instanceof Enough)) throw err;
