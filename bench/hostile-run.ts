@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { hostileCases, type HostileCase } from './hostile-cases.js';
 import { LOAD_MAILBOX, removeDir, startHermod, type HermodHandle } from './hermod-process.js';
@@ -50,6 +51,8 @@ interface HostileResult {
   reply: string;
   maxLoopDelayMs: number;
   worstProbeMs: number;
+  /** The median greeting latency of an idle Hermod, just before the case: smtp-server's fixed early-talker pause (100 ms) and the connect. */
+  idleProbeMs: number;
   probes: number;
   rssGrowthMiB: number;
   aliveAfter: boolean;
@@ -114,15 +117,43 @@ function probeOnce(port: number, timeoutMs = 30_000): Promise<number> {
   });
 }
 
-/** A connection every PROBE_EVERY_MS until stopped; keeps the worst greeting latency. */
-function startProbe(port: number): { stop(): Promise<{ worst: number; count: number }> } {
-  const pending: Promise<number>[] = [];
-  const timer = setInterval(() => pending.push(probeOnce(port)), PROBE_EVERY_MS);
+/**
+ * The idle greeting latency, the reference for the probe figure: smtp-server greets only after a
+ * fixed 100 ms pause (it refuses clients that talk before the greeting), so no case can bring
+ * the probe under that; what a case costs other clients is the probe's latency above this.
+ */
+async function idleGreetingMs(port: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) times.push(await probeOnce(port));
+  return times.sort((a, b) => a - b)[2];
+}
+
+/** A connection every PROBE_EVERY_MS until stopped, from a worker thread (greeting-probe.mjs); keeps the worst greeting latency. */
+async function startProbe(port: number): Promise<{ stop(): Promise<{ worst: number; count: number }> }> {
+  const worker = new Worker(new URL('./greeting-probe.mjs', import.meta.url), { workerData: { port, everyMs: PROBE_EVERY_MS } });
+  const messages: unknown[] = [];
+  let wake: (() => void) | undefined;
+  worker.on('message', (m: unknown) => {
+    messages.push(m);
+    wake?.();
+  });
+  const next = async (): Promise<unknown> => {
+    while (messages.length === 0) await new Promise<void>((r) => (wake = r));
+    return messages.shift();
+  };
+  worker.once('error', (err) => {
+    messages.push(err);
+    wake?.();
+  });
+  const first = await next();
+  if (first !== 'started') throw new Error(`greeting probe failed: ${String(first)}`);
   return {
     async stop() {
-      clearInterval(timer);
-      const times = await Promise.all(pending);
-      return { worst: times.length ? Math.max(...times) : 0, count: times.length };
+      worker.postMessage('stop');
+      const r = await next();
+      await worker.terminate();
+      if (r instanceof Error) throw r;
+      return r as { worst: number; count: number };
     },
   };
 }
@@ -161,11 +192,12 @@ async function runCase(c: HostileCase, replyDeadlineMs: number): Promise<Hostile
     // compiling the parser, the plugins, the statements) is not the case's cost.
     const warm = await deliverLmtp(hermod.port, WARMUP_MESSAGE, replyDeadlineMs);
     if (!/^250/.test(warm.trim())) throw new Error(`warm-up message not delivered: ${warm.trim()}`);
+    const idleProbeMs = await idleGreetingMs(hermod.port);
     await scrapeLoopDelayMs(opsPort); // resets the max: only the case is measured
     const rssBefore = statusMiB(hermod.pid, 'VmRSS');
     const sampler = new ProcessSampler(hermod.pid, 50);
     const caseStart = Date.now();
-    const probe = startProbe(hermod.port);
+    const probe = await startProbe(hermod.port);
     const reply = await deliverLmtp(hermod.port, c.raw, replyDeadlineMs);
     const probed = await probe.stop();
     const stats = sampler.stop();
@@ -179,6 +211,7 @@ async function runCase(c: HostileCase, replyDeadlineMs: number): Promise<Hostile
       reply: reply.trim().split('\n')[0],
       maxLoopDelayMs,
       worstProbeMs: probed.worst,
+      idleProbeMs,
       probes: probed.count,
       rssGrowthMiB: Math.max(0, stats.sampledPeakRssMiB - rssBefore),
       aliveAfter,
@@ -200,7 +233,8 @@ function acceptableReply(reply: string): boolean {
 function renderRow(r: HostileResult): string {
   const mark = (ok: boolean): string => (ok ? 'ok ' : 'OVER');
   const stall = `${r.maxLoopDelayMs.toFixed(0).padStart(6)} ms ${mark(!(r.maxLoopDelayMs >= GOAL_STALL_MS) && !Number.isNaN(r.maxLoopDelayMs))}`;
-  const probe = `${r.worstProbeMs.toFixed(0).padStart(6)} ms ${mark(r.worstProbeMs < GOAL_PROBE_MS)}`;
+  const overIdle = r.worstProbeMs - r.idleProbeMs;
+  const probe = `${r.worstProbeMs.toFixed(0).padStart(5)} ms (idle ${r.idleProbeMs.toFixed(0)}, +${overIdle.toFixed(0).padStart(3)} ms ${mark(overIdle < GOAL_PROBE_MS)})`;
   const reply = `${acceptableReply(r.reply) ? 'ok ' : 'BAD'} ${r.reply.slice(0, 60)}`;
   return [
     r.name.padEnd(34),
@@ -222,9 +256,9 @@ async function main(): Promise<void> {
   preloadStallMeter();
   const cases = hostileCases().filter((c) => !values.only || c.name.includes(values.only));
   console.log(`bench:hostile: ${cases.length} cases, a fresh Hermod each, probe connection every ${PROBE_EVERY_MS} ms`);
-  console.log(`goals: event-loop stall < ${GOAL_STALL_MS} ms, probe greeting < ${GOAL_PROBE_MS} ms, CPU in any blocked stretch < ${GOAL_STRETCH_CPU_MS} ms, reply 250 or 5xx with an enhanced code, server alive after`);
+  console.log(`goals: event-loop stall < ${GOAL_STALL_MS} ms, probe greeting < ${GOAL_PROBE_MS} ms above the idle greeting (smtp-server's fixed 100 ms pause), CPU in any blocked stretch < ${GOAL_STRETCH_CPU_MS} ms, reply 250 or 5xx with an enhanced code, server alive after`);
   console.log('longest stretch: wall/CPU ms of the longest blocked stretch measured inside Hermod (CPU of the whole process: an upper bound)');
-  console.log(['case'.padEnd(34), '  size    ', 'max loop delay ', 'worst probe    ', 'RSS +    ', 'longest stretch', 'max CPU/stretch', 'after', 'reply'].join(' | '));
+  console.log(['case'.padEnd(34), '  size    ', 'max loop delay ', 'worst probe (idle, + over idle)  ', 'RSS +    ', 'longest stretch', 'max CPU/stretch', 'after', 'reply'].join(' | '));
   let failures = 0;
   for (const c of cases) {
     const result = await runCase(c, replyDeadlineMs);
