@@ -21,6 +21,34 @@ export interface MessageTextResult {
 const MAX_PARTS = 10_000;
 
 /**
+ * Header fields decoded per header block, as the parse plugin's default `maxHeaders`: mailparser
+ * decodes every field of a block in one synchronous step (10,000 fields held the event loop for
+ * about 50 ms). The document's subject and addresses come from the entry's summary, which the
+ * parse plugin cut at the same bound, so the documents do not change.
+ */
+const MAX_HEADER_LINES = 1000;
+
+/** The parts of a mailsplit chunk looked at here (mailparser's internals, not in its typings). */
+interface SplitterChunk {
+  type: string;
+  headers?: { getList(): unknown[]; lines: unknown[] | false };
+}
+
+const processChunk = (MailParser.prototype as unknown as { processChunk(data: SplitterChunk, done: (err?: Error) => void): void })
+  .processChunk;
+
+/** MailParser with each header block cut to MAX_HEADER_LINES fields before they are decoded. */
+class HeaderBoundedParser extends MailParser {
+  processChunk(data: SplitterChunk, done: (err?: Error) => void): void {
+    if (data.type === 'node' && data.headers) {
+      const lines = data.headers.getList();
+      if (lines.length > MAX_HEADER_LINES) data.headers.lines = lines.slice(0, MAX_HEADER_LINES);
+    }
+    processChunk.call(this, data, done);
+  }
+}
+
+/**
  * Bytes written to the parser at a time: one write of a whole message lets mailsplit and the
  * decoders work through it in long synchronous stretches (a 1 MiB base64 line blocked the event
  * loop for 200 ms); slices with backpressure keep each stretch short.
@@ -46,7 +74,7 @@ async function feedInSlices(parser: MailParser, raw: Buffer): Promise<void> {
  * slice of the HTML in one linear pass instead.
  */
 export function parseMessageText(raw: Buffer): Promise<MessageTextResult> {
-  const parser = new MailParser({ skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, checksumAlgo: false, maxChildNodes: MAX_PARTS });
+  const parser = new HeaderBoundedParser({ skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, checksumAlgo: false, maxChildNodes: MAX_PARTS });
   const attachments: MessageTextResult['attachments'] = [];
   let text: MessageText | undefined;
   return new Promise((resolve, reject) => {
