@@ -28,21 +28,28 @@ const MAX_PARTS = 10_000;
  */
 const MAX_HEADER_LINES = 1000;
 
+/**
+ * Bytes decoded of one header field, as the parse plugin's default `maxHeaderFieldBytes`: the
+ * address parser costs time per byte of a From or To field (a 100 KiB display name, 20 ms).
+ */
+const MAX_HEADER_FIELD_BYTES = 32 * 1024;
+
 /** The parts of a mailsplit chunk looked at here (mailparser's internals, not in its typings). */
 interface SplitterChunk {
   type: string;
-  headers?: { getList(): unknown[]; lines: unknown[] | false };
+  headers?: { getList(): { line: string }[]; lines: { line: string }[] | false };
 }
 
 const processChunk = (MailParser.prototype as unknown as { processChunk(data: SplitterChunk, done: (err?: Error) => void): void })
   .processChunk;
 
-/** MailParser with each header block cut to MAX_HEADER_LINES fields before they are decoded. */
+/** MailParser with each header block cut to MAX_HEADER_LINES fields of MAX_HEADER_FIELD_BYTES before they are decoded. */
 class HeaderBoundedParser extends MailParser {
   processChunk(data: SplitterChunk, done: (err?: Error) => void): void {
     if (data.type === 'node' && data.headers) {
-      const lines = data.headers.getList();
-      if (lines.length > MAX_HEADER_LINES) data.headers.lines = lines.slice(0, MAX_HEADER_LINES);
+      let lines = data.headers.getList();
+      if (lines.length > MAX_HEADER_LINES) data.headers.lines = lines = lines.slice(0, MAX_HEADER_LINES);
+      for (const field of lines) if (field.line.length > MAX_HEADER_FIELD_BYTES) field.line = field.line.slice(0, MAX_HEADER_FIELD_BYTES);
     }
     processChunk.call(this, data, done);
   }
