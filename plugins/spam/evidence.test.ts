@@ -8,7 +8,7 @@ import {
 } from './evidence.js';
 import { attribute, scanHtml, scanHtmlSliced } from './html-scan.js';
 import { domainInText, isIpLiteral, linkEvidence, siteOf, textUrls, urlHost } from './links.js';
-import { emailInText } from './rules.js';
+import { emailInText, GTUBE, hasTextPlainPart, RULES } from './rules.js';
 
 const MiB = 1024 * 1024;
 
@@ -136,6 +136,22 @@ describe('evidence rules', () => {
       expect(await hasMixedScriptWordSliced(text, new TimeSlice(0))).toBe(hasMixedScriptWord(text));
     }
     expect(await hasMixedScriptWordSliced(plain + 'P\u0430ypal', new TimeSlice(0))).toBe(true);
+  });
+
+  it('finds a text/plain part header and GTUBE wherever they lie in a large raw message, window edges included', async () => {
+    const multipart = parsed({ 'content-type': 'multipart/alternative; boundary=b' }, { html: '<p>x</p>', text: '' });
+    const filler = `${'z'.repeat(1000)}\r\n`.repeat(1100);
+    const withPart = Buffer.from(`Content-Type: multipart/alternative; boundary=b\r\n\r\n${filler}--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--\r\n`);
+    expect(await hasTextPlainPart(multipart, withPart, new TimeSlice(0))).toBe(true);
+    expect(await hasTextPlainPart(multipart, Buffer.from(filler), new TimeSlice(0))).toBe(false);
+    const gtube = RULES.find(([name]) => name === 'GTUBE')![1];
+    const config = spamConfigSchema.parse({});
+    for (const at of [0, MiB - 10, MiB, 3 * MiB - 1]) {
+      const raw = Buffer.alloc(3 * MiB + GTUBE.length, 'y');
+      raw.write(GTUBE, at, 'latin1');
+      const input = { parsed: multipart, raw, config, now: new Date(), evidence: undefined as never };
+      expect(await gtube(input, new TimeSlice(0))).toBe(true);
+    }
   });
 
   it('tells risky attachment types by their last extension', () => {
