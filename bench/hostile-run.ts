@@ -11,7 +11,7 @@
  * Nothing is asserted on time; the exit code is non-zero only when a case broke the server or got
  * a reply that is neither 250 nor a 5xx with an enhanced status code.
  *
- * Usage: npm run bench:hostile -- [--only SUBSTRING] [--deadline-seconds 120]
+ * Usage: npm run bench:hostile -- [--only SUBSTRING] [--deadline-seconds 120] [--max-message-mib 64]
  *
  * A case that gets no reply within the deadline is reported as such (and counts as a failure);
  * its Hermod is then stopped (SIGTERM, then SIGKILL) before the next case starts.
@@ -184,9 +184,9 @@ async function deliverLmtp(port: number, raw: Buffer, deadlineMs: number): Promi
 }
 
 /** Runs one case against a fresh Hermod. */
-async function runCase(c: HostileCase, replyDeadlineMs: number): Promise<HostileResult> {
+async function runCase(c: HostileCase, replyDeadlineMs: number, limitKeys: string): Promise<HostileResult> {
   const opsPort = await freePort();
-  const hermod: HermodHandle = await startHermod(200, [`ops: { enabled: true, host: 127.0.0.1, port: ${opsPort} }`]);
+  const hermod: HermodHandle = await startHermod(200, [`ops: { enabled: true, host: 127.0.0.1, port: ${opsPort} }`], true, limitKeys);
   try {
     // One ordinary message first: what the first delivery costs a fresh process (loading and
     // compiling the parser, the plugins, the statements) is not the case's cost.
@@ -250,7 +250,14 @@ function renderRow(r: HostileResult): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { only: { type: 'string' }, 'deadline-seconds': { type: 'string', default: '120' } } });
+  const { values } = parseArgs({
+    options: { only: { type: 'string' }, 'deadline-seconds': { type: 'string', default: '120' }, 'max-message-mib': { type: 'string' } },
+  });
+  // --max-message-mib raises limits.maxMessageBytes, so the bulky case is accepted and its whole
+  // path (spool, parse, hashing, the store's blob file) is measured instead of the size refusal.
+  const maxMessageMiB = values['max-message-mib'] === undefined ? undefined : Number(values['max-message-mib']);
+  if (maxMessageMiB !== undefined && !(maxMessageMiB > 0)) throw new Error('--max-message-mib must be a positive number');
+  const limitKeys = maxMessageMiB === undefined ? '' : `maxMessageBytes: ${Math.round(maxMessageMiB * 1024 * 1024)}`;
   const replyDeadlineMs = Number(values['deadline-seconds']) * 1000;
   if (!(replyDeadlineMs > 0)) throw new Error('--deadline-seconds must be a positive number');
   preloadStallMeter();
@@ -261,7 +268,7 @@ async function main(): Promise<void> {
   console.log(['case'.padEnd(34), '  size    ', 'max loop delay ', 'worst probe (idle, + over idle)  ', 'RSS +    ', 'longest stretch', 'max CPU/stretch', 'after', 'reply'].join(' | '));
   let failures = 0;
   for (const c of cases) {
-    const result = await runCase(c, replyDeadlineMs);
+    const result = await runCase(c, replyDeadlineMs, limitKeys);
     console.log(renderRow(result));
     if (!result.aliveAfter || !acceptableReply(result.reply)) failures++;
   }
