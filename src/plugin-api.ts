@@ -22,6 +22,8 @@ export {
   type Verdict,
 } from './pipeline/types.js';
 export { PluginError } from './errors.js';
+// Giving the event loop a turn during long passes over message content.
+export { runPass, runPassSliced, SLICE_CHARS, TimeSlice, whiteSpaceChunks, type SteppedPass } from './pipeline/time-slice.js';
 
 // The store role a plugin may be given (Bayes token statistics) and the values it deals in.
 export type { BayesTokenStore } from './store/roles.js';
@@ -37,7 +39,7 @@ export {
 
 // Header readers more than one plugin needs.
 export { authservIdOf } from './mail/authentication-results.js';
-export { htmlToPlainText } from './mail/html-text.js';
+export { htmlToPlainText, htmlToPlainTextSteps } from './mail/html-text.js';
 
 // SQLite set-up for a plugin's own file that several nodes may open at once.
 export { switchToWal } from './store/sqlite/wal-mode.js';

@@ -126,7 +126,7 @@ export function isUntrained(stats: Stats, config: Pick<BayesConfig, 'minTrained'
  */
 export async function classifyWith(
   store: BayesTokenStore,
-  tokensOf: string[] | (() => string[]),
+  tokensOf: string[] | (() => Promise<string[]>),
   stats: Stats,
   config: BayesConfig,
 ): Promise<BayesResult> {
@@ -134,7 +134,7 @@ export async function classifyWith(
   if (isUntrained(stats, config)) {
     return { ...base, tokens: null, verdict: 'untrained', probability: null, clues: [] };
   }
-  const tokens = typeof tokensOf === 'function' ? tokensOf() : tokensOf;
+  const tokens = typeof tokensOf === 'function' ? await tokensOf() : tokensOf;
   const counts = await lookupAll(store, stats.scopes, tokens);
   const clues = selectClues(tokens, counts, stats.totals, config);
   const probability = fisherCombine(clues.map((c) => c.probability));

@@ -1,4 +1,8 @@
+import { runPass, runPassSliced, type SteppedPass, type TimeSlice } from '../../src/plugin-api.js';
 import { urlTokens, type Emit } from './text-tokens.js';
+
+/** Loop steps (or matches) between two chances to give the event loop a turn. */
+const STEPS_PER_YIELD = 4096;
 
 /** Tags whose presence is evidence of its own: images, forms, scripts, fonts, tables, frames. */
 const TELLING_TAGS = new Set(['img', 'form', 'input', 'script', 'iframe', 'font', 'table', 'map', 'object', 'embed', 'style']);
@@ -36,6 +40,16 @@ function tagName(body: string): string {
  * nothing later is searched for it, so hostile markup (a MiB of `<`) stays linear.
  */
 export function htmlToPlainText(html: string, maxChars = 200_000): string {
+  return runPass(plainTextSteps(html, maxChars));
+}
+
+/** htmlToPlainText with a turn of the event loop whenever `slice` is spent: the same text. */
+export function htmlToPlainTextSliced(html: string, maxChars: number, slice: TimeSlice): Promise<string> {
+  return runPassSliced(plainTextSteps(html, maxChars), slice);
+}
+
+/** htmlToPlainText as a stepped pass: it yields every STEPS_PER_YIELD steps of its loop. */
+function* plainTextSteps(html: string, maxChars: number): SteppedPass<string> {
   const src = html.length > maxChars ? html.slice(0, maxChars) : html;
   const lower = src.toLowerCase();
   const out: string[] = [];
@@ -44,7 +58,9 @@ export function htmlToPlainText(html: string, maxChars = 200_000): string {
   // megabyte of `<` is one slice rather than a push per character.
   let from = 0;
   let tags = true;
+  let steps = 0;
   while (i < src.length) {
+    if (++steps % STEPS_PER_YIELD === 0) yield;
     if (from < i) from = i;
     const lt = tags ? src.indexOf('<', from) : -1;
     if (lt < 0) {
@@ -84,12 +100,25 @@ export function htmlToPlainText(html: string, maxChars = 200_000): string {
  * targets (the text may say "click here" while the link goes elsewhere).
  */
 export function htmlMarkupTokens(html: string, emit: Emit, maxChars: number): void {
+  runPass(markupTokenSteps(html, emit, maxChars));
+}
+
+/** htmlMarkupTokens with a turn of the event loop whenever `slice` is spent: the same tokens. */
+export function htmlMarkupTokensSliced(html: string, emit: Emit, maxChars: number, slice: TimeSlice): Promise<void> {
+  return runPassSliced(markupTokenSteps(html, emit, maxChars), slice);
+}
+
+/** htmlMarkupTokens as a stepped pass: it yields every STEPS_PER_YIELD matches. */
+function* markupTokenSteps(html: string, emit: Emit, maxChars: number): SteppedPass<void> {
   const markup = html.slice(0, maxChars);
+  let steps = 0;
   for (const match of markup.matchAll(/<([a-z][a-z0-9]*)\b/gi)) {
+    if (++steps % STEPS_PER_YIELD === 0) yield;
     const name = match[1].toLowerCase();
     if (TELLING_TAGS.has(name)) emit(`html:${name}`);
   }
   for (const match of markup.matchAll(/\b(?:href|src|action)\s*=\s*["']?([^"'\s>]+)/gi)) {
+    if (++steps % STEPS_PER_YIELD === 0) yield;
     const target = decodeEntities(match[1]);
     if (/^(?:https?|ftp):\/\//i.test(target)) urlTokens(target, emit);
     else if (/^mailto:/i.test(target)) emit('html:mailto');

@@ -54,8 +54,8 @@ async function onMessage(ctx: HookContext<BayesConfig, BayesState>): Promise<voi
   const { store } = ctx.state;
   await loadTokenizer();
   // Tokenized on first use: statistics that have not learned enough never read the tokens.
-  let tokenList: string[] | undefined;
-  const tokens = (): string[] => (tokenList ??= tokenize(parsed, raw, ctx.config.tokenizer));
+  let tokenList: Promise<string[]> | undefined;
+  const tokens = (): Promise<string[]> => (tokenList ??= tokenize(parsed, raw, ctx.config.tokenizer));
   const byStats = new Map<string, { stats: Stats; addresses: string[] }>();
   for (const r of recipients.length > 0 ? recipients : [null]) {
     const stats = await chooseStats(store, r?.mailbox.id ?? null, ctx.config);

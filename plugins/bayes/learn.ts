@@ -37,7 +37,7 @@ export async function learnMessage(
   config: Pick<BayesConfig, 'mailbox' | 'tokenizer'>,
 ): Promise<BayesLearnResult[]> {
   await loadTokenizer();
-  const tokens = tokenize(lesson.parsed, lesson.raw, config.tokenizer);
+  const tokens = await tokenize(lesson.parsed, lesson.raw, config.tokenizer);
   const sha256 = createHash('sha256').update(lesson.raw).digest('hex');
   return store.bayesLearn({ scopes: learnScopes(lesson.mailboxId, config), sha256, tokens, label: lesson.label });
 }

@@ -2,6 +2,7 @@
  * Body text to tokens, in the manner of SpamBayes: white-space separated words, lower-cased,
  * with URLs and e-mail addresses taken apart into their telling pieces first.
  */
+import { whiteSpaceChunks, type TimeSlice } from '../../src/plugin-api.js';
 
 /** Words shorter than this say little (articles, "to", "of"). */
 export const MIN_WORD = 3;
@@ -127,12 +128,14 @@ export interface TextTokenOptions {
   maxChars: number;
 }
 
-/** Tokens of a body text: URLs and e-mail addresses first (then blanked), then words. */
-export function textTokens(text: string, emit: Emit, options: TextTokenOptions): void {
-  // URLs and addresses never span white space, so taking them out word by word finds what a pass
-  // over the whole text would, and skips the regexes for the many words that cannot hold one.
-  const words: string[] = [];
-  for (const raw of text.slice(0, options.maxChars).split(/\s+/)) {
+/**
+ * The words of a text, emitting its URL and e-mail address tokens on the way: those are taken out
+ * first (then blanked). URLs and addresses never span white space, so taking them out word by
+ * word finds what a pass over the whole text would, and skips the regexes for the many words that
+ * cannot hold one; for the same reason, a text cut before white space gives its words piece by piece.
+ */
+function wordsOf(text: string, emit: Emit, words: string[]): void {
+  for (const raw of text.split(/\s+/)) {
     if (raw === '') continue;
     let word = raw;
     // A longer "word" is a data dump, not a link or an address; it still gives its skip: token.
@@ -156,10 +159,38 @@ export function textTokens(text: string, emit: Emit, options: TextTokenOptions):
     if (word === raw) words.push(word);
     else for (const rest of word.split(' ')) if (rest !== '') words.push(rest);
   }
+}
+
+/** Tokens of a body text: URLs and e-mail addresses first (then blanked), then words. */
+export function textTokens(text: string, emit: Emit, options: TextTokenOptions): void {
+  const words: string[] = [];
+  wordsOf(text.slice(0, options.maxChars), emit, words);
   let previous: string | null = null;
   for (const word of words) {
     wordTokens(word, emit);
     if (options.bigrams) previous = bigram(previous, word, emit);
+  }
+}
+
+/** Words handled between two looks at the slice's clock. */
+const WORDS_PER_CHECK = 1024;
+
+/**
+ * textTokens with turns of the event loop when the slice is spent: the same tokens in the same
+ * order (addresses and URLs of the whole text first, then words), the text taken in pieces cut
+ * before white space.
+ */
+export async function textTokensSliced(text: string, emit: Emit, options: TextTokenOptions, slice: TimeSlice): Promise<void> {
+  const words: string[] = [];
+  for (const piece of whiteSpaceChunks(text.slice(0, options.maxChars))) {
+    wordsOf(piece, emit, words);
+    await slice.pause();
+  }
+  let previous: string | null = null;
+  for (let i = 0; i < words.length; i++) {
+    if (i % WORDS_PER_CHECK === WORDS_PER_CHECK - 1) await slice.pause();
+    wordTokens(words[i], emit);
+    if (options.bigrams) previous = bigram(previous, words[i], emit);
   }
 }
 

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { TimeSlice } from '../../src/pipeline/time-slice.js';
 import { MAIL_FIXTURE_DIR, makeTransaction, runHook } from '../../test/helpers/plugin-context.js';
 import parse from '../parse/index.js';
 import { headerTokens } from './header-tokens.js';
-import { htmlMarkupTokens, htmlToPlainText } from './html-text.js';
-import { domainSuffixes, emailTokens, textTokens, urlTokens, wordTokens } from './text-tokens.js';
+import { htmlMarkupTokens, htmlMarkupTokensSliced, htmlToPlainText, htmlToPlainTextSliced } from './html-text.js';
+import { domainSuffixes, emailTokens, textTokens, textTokensSliced, urlTokens, wordTokens } from './text-tokens.js';
 import { DEFAULT_TOKENIZER, loadTokenizer, MAX_TOKEN_CHARS, tokenize } from './tokenizer.js';
 
 // mailparser's address parser is loaded on first use, not at import (idle memory).
@@ -146,7 +147,7 @@ describe('tokenize on the fixture corpus', () => {
     const txn = makeTransaction(fixture('07-heuristic-spam.eml'));
     await runHook(parse, 'data', txn, { htmlToText: false });
     expect(txn.parsed!.text).toBe('');
-    expect(tokenize(txn.parsed!, txn.raw, DEFAULT_TOKENIZER)).toEqual(expect.arrayContaining(['dear', 'friend', 'income']));
+    expect(await tokenize(txn.parsed!, txn.raw, DEFAULT_TOKENIZER)).toEqual(expect.arrayContaining(['dear', 'friend', 'income']));
   });
 
   it('counts attachments by type and skips header tokens when told', async () => {
@@ -201,5 +202,28 @@ describe('hostile input', () => {
     const parsed = { subject: '', from: '', to: [], cc: [], date: null, messageId: null, threadId: '', text: '', html: '', attachments: [], headers: new Map([['received', [received]]]) };
     const tokens = collect((emit) => headerTokens(parsed, undefined, emit));
     expect(tokens).toContain('received:example.org');
+  });
+});
+
+describe('tokenizing with turns of the event loop', () => {
+  const prose = 'Visit http://deals.example/win now, mail win@deals.example or www.prize.example today! '.repeat(3000);
+  const html = '<p>Claim <b>your</b> prize</p><a href="http://x.example/p?id=1">here</a><img src=a.png><form action=http://y.example/>'.repeat(3000);
+
+  it('gives the same text tokens, in the same order, bigrams included', async () => {
+    for (const [text, bigrams] of [[prose, true], [prose, false], ['<a '.repeat(100_000), true], [`${'a'.repeat(50_000)} b@c.example`, true]] as const) {
+      const options = { bigrams, maxChars: 200_000 };
+      const sliced: string[] = [];
+      await textTokensSliced(text, (t) => sliced.push(t), options, new TimeSlice(0));
+      expect(sliced).toEqual(collect((emit) => textTokens(text, emit, options)));
+    }
+  });
+
+  it('gives the same HTML text and markup tokens', async () => {
+    for (const markup of [html, '<'.repeat(300_000), '<a '.repeat(100_000)]) {
+      expect(await htmlToPlainTextSliced(markup, 200_000, new TimeSlice(0))).toBe(htmlToPlainText(markup, 200_000));
+      const sliced: string[] = [];
+      await htmlMarkupTokensSliced(markup, (t) => sliced.push(t), 200_000, new TimeSlice(0));
+      expect(sliced).toEqual(collect((emit) => htmlMarkupTokens(markup, emit, 200_000)));
+    }
   });
 });

@@ -1,9 +1,9 @@
-import type { ParsedMessage } from '../../src/plugin-api.js';
+import { TimeSlice, type ParsedMessage } from '../../src/plugin-api.js';
 import type { TokenizerOptions } from './config.js';
 import { loadAddressParser } from './address-parser.js';
 import { headerTokens } from './header-tokens.js';
-import { htmlMarkupTokens, htmlToPlainText } from './html-text.js';
-import { textTokens } from './text-tokens.js';
+import { htmlMarkupTokensSliced, htmlToPlainTextSliced } from './html-text.js';
+import { textTokensSliced } from './text-tokens.js';
 
 /** Longest token kept; longer ones (odd header values) are cut, which keeps them distinct enough. */
 export const MAX_TOKEN_CHARS = 64;
@@ -32,11 +32,17 @@ class Enough extends Error {}
  * (see header-tokens.ts), then the body text — mailparser's text and the HTML part converted to
  * text (words seen in both count once) — and the URLs and telling tags of the HTML markup.
  *
- * Await {@link loadTokenizer} once before the first call.
+ * Await {@link loadTokenizer} once before the first call. Between its passes, and inside the
+ * text passes, the event loop gets a turn once `slice` is spent.
  *
  * @param raw the raw bytes, for MIME part headers (content types, charsets); optional
  */
-export function tokenize(parsed: ParsedMessage, raw: Buffer | undefined, options: TokenizerOptions): string[] {
+export async function tokenize(
+  parsed: ParsedMessage,
+  raw: Buffer | undefined,
+  options: TokenizerOptions,
+  slice = new TimeSlice(),
+): Promise<string[]> {
   const tokens = new Set<string>();
   const emit = (token: string): void => {
     tokens.add(token.length > MAX_TOKEN_CHARS ? token.slice(0, MAX_TOKEN_CHARS) : token);
@@ -45,11 +51,13 @@ export function tokenize(parsed: ParsedMessage, raw: Buffer | undefined, options
   try {
     if (options.headers) headerTokens(parsed, raw, emit);
     const textOptions = { bigrams: options.bigrams, maxChars: options.maxBodyChars };
-    textTokens(parsed.text, emit, textOptions);
+    await slice.pause();
+    await textTokensSliced(parsed.text, emit, textOptions, slice);
     if (parsed.html !== '') {
       // The HTML part too: a text part may be only a stub ("your mail program does not show HTML").
-      textTokens(htmlToPlainText(parsed.html, options.maxBodyChars), emit, textOptions);
-      htmlMarkupTokens(parsed.html, emit, options.maxBodyChars);
+      const htmlText = await htmlToPlainTextSliced(parsed.html, options.maxBodyChars, slice);
+      await textTokensSliced(htmlText, emit, textOptions, slice);
+      await htmlMarkupTokensSliced(parsed.html, emit, options.maxBodyChars, slice);
     }
   } catch (err) {
     if (!(err instanceof Enough)) throw err;

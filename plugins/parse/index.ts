@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { htmlToPlainText, type HookContext, type ParsedMessage, type PluginManifest, type Verdict } from '../../src/plugin-api.js';
+import { htmlToPlainTextSteps, runPassSliced, TimeSlice, type HookContext, type ParsedMessage, type PluginManifest, type Verdict } from '../../src/plugin-api.js';
 // The ParsedMessage this plugin adds to the plugin API (declaration merging): importing it here
 // puts it in every program that loads the plugin, not only in the whole-tree build.
 import type {} from './parsed-message.js';
@@ -59,7 +59,8 @@ async function parseTransaction(ctx: HookContext<ParseConfig>, open: () => Reada
     const mail = await parseMessageStream(open, config);
     const parsed = fromStreamedMail(mail);
     if (config.htmlToText && parsed.text.trim() === '' && parsed.html !== '') {
-      parsed.text = htmlToPlainText(parsed.html.slice(0, config.maxHtmlToTextChars)).slice(0, config.maxTextCharsPerPart);
+      const text = await runPassSliced(htmlToPlainTextSteps(parsed.html.slice(0, config.maxHtmlToTextChars)), new TimeSlice());
+      parsed.text = text.slice(0, config.maxTextCharsPerPart);
     }
     return { parsed, bounds: mail.bounds };
   } catch (err) {

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { AddressObject, AttachmentStream, MessageText } from 'mailparser';
-import type { AttachmentMeta } from '../../src/plugin-api.js';
+import { TimeSlice, type AttachmentMeta } from '../../src/plugin-api.js';
 import type { BoundedMailParser } from './bounded-parser.js';
 import { BoundRecorder, type BoundHit, type ParseBounds } from './bounds.js';
 import type { HeaderLine } from './headers.js';
@@ -72,12 +72,16 @@ function drainOrClose(parser: BoundedMailParser): Promise<void> {
 
 /** Writes the source into the parser in FEED_BYTES slices, honouring backpressure, until a bound stops it. */
 async function feed(source: Readable, parser: BoundedMailParser): Promise<void> {
+  // A write the parser keeps up with is parsed at once and returns true: the slice gives the
+  // event loop a turn between such writes, or a message in memory would be parsed in one stretch.
+  const slice = new TimeSlice();
   try {
     for await (const chunk of source) {
       const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
       for (let at = 0; at < buf.length; at += FEED_BYTES) {
         if (parser.stopped || parser.destroyed) return;
         if (!parser.write(buf.subarray(at, at + FEED_BYTES))) await drainOrClose(parser);
+        await slice.pause();
       }
     }
   } finally {

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { TimeSlice } from '../../src/pipeline/time-slice.js';
 import type { ParsedMessage } from '../../src/pipeline/types.js';
 import { spamConfigSchema } from './config.js';
 import {
-  hasForgedOutlookMessageId, hasMalformedMessageId, hasMixedScriptWord, hasRiskyAttachment, hasUndeclared8bitBody,
+  hasForgedOutlookMessageId, hasMalformedMessageId, hasMixedScriptWord, hasMixedScriptWordSliced, hasRiskyAttachment, hasUndeclared8bitBody,
   hasUnencoded8bitHeader, rawHeaderBlock, receiptTime,
 } from './evidence.js';
-import { attribute, scanHtml } from './html-scan.js';
+import { attribute, scanHtml, scanHtmlSliced } from './html-scan.js';
 import { domainInText, isIpLiteral, linkEvidence, siteOf, textUrls, urlHost } from './links.js';
-import { emailInText } from './rules.js';
+import { emailInText, GTUBE, hasTextPlainPart, RULES } from './rules.js';
 
 const MiB = 1024 * 1024;
 
@@ -42,6 +43,16 @@ describe('HTML scanner', () => {
     expect(scanHtml(`ok<!--${'-'.repeat(MiB)}`, 2 * MiB).text).toBe('ok');
     expect(scanHtml(`ok<script>${'<'.repeat(MiB)}`, 2 * MiB).text).toBe('ok');
     expect(scanHtml(`${'<a href=x>y</a>'.repeat(MiB / 16)}`, 2 * MiB).links).toHaveLength(500);
+  });
+
+  it('scans to the same result with turns of the event loop as at once', async () => {
+    const samples = [
+      '<'.repeat(MiB / 4),
+      '<a '.repeat(MiB / 12),
+      '<p>Hi</p><a href="http://x.example/">Click <b>here</b></a><img src=a.png>'.repeat(5000),
+      `ok<script>${'<'.repeat(MiB / 8)}`,
+    ];
+    for (const html of samples) expect(await scanHtmlSliced(html, MiB, new TimeSlice(0))).toEqual(scanHtml(html, MiB));
   });
 });
 
@@ -121,6 +132,30 @@ describe('evidence rules', () => {
     expect(hasMixedScriptWord('Pay\u{1D41A}\u0430\u0431')).toBe(true);
     expect(hasMixedScriptWord('Pay\u{1F600}\u0430\u0431')).toBe(false);
     expect(hasMixedScriptWord('Pay\ud800\u0430\u0431')).toBe(false);
+  });
+
+  it('gives the same mixed-script answer piece by piece, with event-loop turns, as on the whole text', async () => {
+    const plain = 'Hello \u043c\u0438\u0440 and \u03b1\u03b2\u03b3 caf\u00e9\u00a0'.repeat(5000);
+    for (const text of [plain, plain + 'Log in to P\u0430ypal', '<'.repeat(300_000), `${plain}P\u0430y${'pal'.repeat(20_000)}`]) {
+      expect(await hasMixedScriptWordSliced(text, new TimeSlice(0))).toBe(hasMixedScriptWord(text));
+    }
+    expect(await hasMixedScriptWordSliced(plain + 'P\u0430ypal', new TimeSlice(0))).toBe(true);
+  });
+
+  it('finds a text/plain part header and GTUBE wherever they lie in a large raw message, window edges included', async () => {
+    const multipart = parsed({ 'content-type': 'multipart/alternative; boundary=b' }, { html: '<p>x</p>', text: '' });
+    const filler = `${'z'.repeat(1000)}\r\n`.repeat(1100);
+    const withPart = Buffer.from(`Content-Type: multipart/alternative; boundary=b\r\n\r\n${filler}--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--\r\n`);
+    expect(await hasTextPlainPart(multipart, withPart, new TimeSlice(0))).toBe(true);
+    expect(await hasTextPlainPart(multipart, Buffer.from(filler), new TimeSlice(0))).toBe(false);
+    const gtube = RULES.find(([name]) => name === 'GTUBE')![1];
+    const config = spamConfigSchema.parse({});
+    for (const at of [0, MiB - 10, MiB, 3 * MiB - 1]) {
+      const raw = Buffer.alloc(3 * MiB + GTUBE.length, 'y');
+      raw.write(GTUBE, at, 'latin1');
+      const input = { parsed: multipart, raw, config, now: new Date(), evidence: undefined as never };
+      expect(await gtube(input, new TimeSlice(0))).toBe(true);
+    }
   });
 
   it('tells risky attachment types by their last extension', () => {

@@ -3,9 +3,9 @@
  * and charsets. Each is a named rule with a score (config.ts); each reads bounded slices of the
  * message with linear scans.
  */
-import type { ParsedMessage } from '../../src/plugin-api.js';
+import { whiteSpaceChunks, type ParsedMessage, type TimeSlice } from '../../src/plugin-api.js';
 import type { SpamConfig } from './config.js';
-import { scanHtml, type HtmlScan } from './html-scan.js';
+import { scanHtmlSliced, type HtmlScan } from './html-scan.js';
 import { linkEvidence, type LinkEvidence } from './links.js';
 
 /** What several rules read, computed once per message. */
@@ -43,8 +43,9 @@ export function withoutTrailingComment(value: string): string {
   return open < 0 ? trimmed : trimmed.slice(0, open).trim();
 }
 
-export function gatherEvidence(parsed: ParsedMessage, config: SpamConfig, now: Date): Evidence {
-  const html = scanHtml(parsed.html, config.maxScanChars);
+export async function gatherEvidence(parsed: ParsedMessage, config: SpamConfig, now: Date, slice: TimeSlice): Promise<Evidence> {
+  const html = await scanHtmlSliced(parsed.html, config.maxScanChars, slice);
+  await slice.pause();
   return {
     receivedAt: receiptTime(parsed, now),
     html,
@@ -90,6 +91,18 @@ export function hasMixedScriptWord(text: string): boolean {
     }
     if (seen !== null && seen !== script) return true;
     seen = script;
+  }
+  return false;
+}
+
+/**
+ * hasMixedScriptWord piece by piece, with a turn of the event loop between pieces when the slice
+ * is spent. Pieces are cut before white space, which ends a word, so the answer is the same.
+ */
+export async function hasMixedScriptWordSliced(text: string, slice: TimeSlice): Promise<boolean> {
+  for (const piece of whiteSpaceChunks(text)) {
+    if (hasMixedScriptWord(piece)) return true;
+    await slice.pause();
   }
   return false;
 }

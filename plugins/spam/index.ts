@@ -1,4 +1,4 @@
-import type { HookContext, PluginManifest } from '../../src/plugin-api.js';
+import { TimeSlice, type HookContext, type PluginManifest } from '../../src/plugin-api.js';
 import { loadAddressParser } from './address-parser.js';
 import { spamConfigSchema, type SpamConfig } from './config.js';
 import { gatherEvidence } from './evidence.js';
@@ -20,8 +20,9 @@ async function onMessage(ctx: HookContext<SpamConfig, SpamState>): Promise<void>
   }
   await loadAddressParser();
   const now = new Date();
-  const evidence = gatherEvidence(parsed, ctx.config, now);
-  const result = evaluate({ parsed, raw, config: ctx.config, now, evidence }, ctx.state.phrases);
+  const slice = new TimeSlice();
+  const evidence = await gatherEvidence(parsed, ctx.config, now, slice);
+  const result = await evaluate({ parsed, raw, config: ctx.config, now, evidence }, ctx.state.phrases, slice);
   ctx.report(toFinding(result));
 }
 

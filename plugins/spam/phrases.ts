@@ -1,3 +1,4 @@
+import type { TimeSlice } from '../../src/plugin-api.js';
 import type { SpamConfig } from './config.js';
 import { DEFAULT_PHRASES } from './config.js';
 
@@ -20,7 +21,12 @@ export function compilePhrases(config: SpamConfig): PhraseMatcher[] {
   });
 }
 
-/** The distinct phrases found in the text, in list order. */
-export function findPhrases(matchers: readonly PhraseMatcher[], text: string): string[] {
-  return matchers.filter((m) => m.pattern.test(text)).map((m) => m.phrase);
+/** The distinct phrases found in the text, in list order; each is one pass over the text, so the loop may get a turn between them. */
+export async function findPhrases(matchers: readonly PhraseMatcher[], text: string, slice: TimeSlice): Promise<string[]> {
+  const found: string[] = [];
+  for (const m of matchers) {
+    await slice.pause();
+    if (m.pattern.test(text)) found.push(m.phrase);
+  }
+  return found;
 }

@@ -1,8 +1,8 @@
-import type { ParsedMessage } from '../../src/plugin-api.js';
+import type { ParsedMessage, TimeSlice } from '../../src/plugin-api.js';
 import { addressParser } from './address-parser.js';
 import type { RuleName, SpamConfig } from './config.js';
 import {
-  hasForgedOutlookMessageId, hasInvisibleCharacters, hasMalformedMessageId, hasMixedScriptWord, hasRiskyAttachment, hasUndeclared8bitBody,
+  hasForgedOutlookMessageId, hasInvisibleCharacters, hasMalformedMessageId, hasMixedScriptWordSliced, hasRiskyAttachment, hasUndeclared8bitBody,
   hasUnencoded8bitHeader, isImageMostly, type Evidence,
 } from './evidence.js';
 
@@ -20,7 +20,8 @@ export interface RuleInput {
 }
 
 /** A rule with a fixed score: true when it fires. SPAM_PHRASE is scored apart (per phrase). */
-export type RuleCheck = (input: RuleInput) => boolean;
+/** A rule; the long ones take the slice, to give the event loop turns on a large body. */
+export type RuleCheck = (input: RuleInput, slice: TimeSlice) => boolean | Promise<boolean>;
 
 const HOUR = 3_600_000;
 
@@ -31,10 +32,22 @@ function bodyText(input: RuleInput): string {
   return input.parsed.text.slice(0, input.config.maxScanChars);
 }
 
-function gtube({ raw, parsed, config }: RuleInput): boolean {
-  // Raw bytes first (cheap, catches any 7bit part), then the decoded text for base64/QP bodies.
+/** Bytes of the raw message searched between two looks at the slice's clock. */
+const RAW_WINDOW = 1024 * 1024;
+
+/** Whether the raw bytes hold GTUBE, searched a window at a time (windows overlap by its length). */
+async function rawHoldsGtube(raw: Buffer, slice: TimeSlice): Promise<boolean> {
+  for (let at = 0; at < raw.length; at += RAW_WINDOW) {
+    if (raw.subarray(at, at + RAW_WINDOW + GTUBE.length - 1).includes(GTUBE)) return true;
+    await slice.pause();
+  }
+  return false;
+}
+
+async function gtube({ raw, parsed, config }: RuleInput, slice: TimeSlice): Promise<boolean> {
+  // Raw bytes first (catches any 7bit part), then the decoded text for base64/QP bodies.
   return (
-    raw.includes(GTUBE) ||
+    (await rawHoldsGtube(raw, slice)) ||
     parsed.text.slice(0, config.maxScanChars).includes(GTUBE) ||
     parsed.html.slice(0, config.maxScanChars).includes(GTUBE)
   );
@@ -98,15 +111,24 @@ function attachmentOnly({ parsed, evidence }: RuleInput): boolean {
  * Whether the message has a text/plain part. mailparser fills `text` from the HTML when there is
  * none, so the question is answered from Content-Type headers instead.
  */
-export function hasTextPlainPart(parsed: ParsedMessage, raw: Buffer): boolean {
+export async function hasTextPlainPart(parsed: ParsedMessage, raw: Buffer, slice: TimeSlice): Promise<boolean> {
   const top = parsed.headers.get('content-type')?.[0]?.toLowerCase();
   if (top === undefined || top.startsWith('text/plain')) return true;
   if (!top.startsWith('multipart/')) return false;
-  return /^content-type:[ \t]*text\/plain/im.test(raw.toString('latin1'));
+  // A window at a time, each ending after a line feed: the pattern lies within one line, so the
+  // windows find what one pass over the whole message would.
+  for (let at = 0; at < raw.length; ) {
+    const lf = raw.indexOf(0x0a, Math.min(raw.length, at + RAW_WINDOW));
+    const end = lf < 0 ? raw.length : lf + 1;
+    if (/^content-type:[ \t]*text\/plain/im.test(raw.toString('latin1', at, end))) return true;
+    at = end;
+    await slice.pause();
+  }
+  return false;
 }
 
-function htmlOnly({ parsed, raw }: RuleInput): boolean {
-  return parsed.html.trim() !== '' && !hasTextPlainPart(parsed, raw);
+async function htmlOnly({ parsed, raw }: RuleInput, slice: TimeSlice): Promise<boolean> {
+  return parsed.html.trim() !== '' && !(await hasTextPlainPart(parsed, raw, slice));
 }
 
 const recipientCount = (parsed: ParsedMessage): number => parsed.to.length + parsed.cc.length;
@@ -132,7 +154,7 @@ export const RULES: ReadonlyArray<[Exclude<RuleName, 'SPAM_PHRASE'>, RuleCheck]>
   ['LINK_SHORTENER', ({ evidence }) => evidence.links.shortener],
   ['HTML_IMAGE_MOSTLY', ({ evidence, config }) => isImageMostly(evidence, config.imageMostlyText)],
   ['INVISIBLE_CHARACTERS', ({ parsed, config }) => hasInvisibleCharacters(parsed, config)],
-  ['MIXED_SCRIPT_WORD', ({ parsed, config }) => hasMixedScriptWord(`${parsed.subject}\n${parsed.text.slice(0, config.maxScanChars)}`)],
+  ['MIXED_SCRIPT_WORD', ({ parsed, config }, slice) => hasMixedScriptWordSliced(`${parsed.subject}\n${parsed.text.slice(0, config.maxScanChars)}`, slice)],
   ['MESSAGE_ID_MALFORMED', ({ parsed }) => hasMalformedMessageId(parsed)],
   ['MESSAGE_ID_FORGED_OUTLOOK', ({ parsed }) => hasForgedOutlookMessageId(parsed)],
   ['RISKY_ATTACHMENT', ({ parsed }) => hasRiskyAttachment(parsed)],

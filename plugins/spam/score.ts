@@ -1,4 +1,4 @@
-import type { PluginFinding } from '../../src/plugin-api.js';
+import { TimeSlice, type PluginFinding } from '../../src/plugin-api.js';
 import { ruleScore, type RuleName } from './config.js';
 import { findPhrases, type PhraseMatcher } from './phrases.js';
 import { phraseText, RULES, type RuleInput } from './rules.js';
@@ -15,16 +15,21 @@ export interface SpamResult {
   phrases: string[];
 }
 
-/** Runs every enabled rule; scores are summed and rounded to hundredths. */
-export function evaluate(input: RuleInput, phrases: readonly PhraseMatcher[]): SpamResult {
+/**
+ * Runs every enabled rule; scores are summed and rounded to hundredths. Between rules (and
+ * inside the long ones) the event loop gets a turn once the slice's budget is spent.
+ */
+export async function evaluate(input: RuleInput, phrases: readonly PhraseMatcher[], slice = new TimeSlice()): Promise<SpamResult> {
   const disabled = new Set<RuleName>(input.config.disabled);
   const rules: RuleHit[] = [];
   for (const [name, check] of RULES) {
-    if (!disabled.has(name) && check(input)) rules.push({ name, score: ruleScore(input.config, name) });
+    if (disabled.has(name)) continue;
+    await slice.pause();
+    if (await check(input, slice)) rules.push({ name, score: ruleScore(input.config, name) });
   }
   let found: string[] = [];
   if (!disabled.has('SPAM_PHRASE')) {
-    found = findPhrases(phrases, phraseText(input));
+    found = await findPhrases(phrases, phraseText(input), slice);
     const counted = Math.min(found.length, input.config.maxPhraseHits);
     if (counted > 0) {
       rules.push({ name: 'SPAM_PHRASE', score: counted * ruleScore(input.config, 'SPAM_PHRASE') });

@@ -55,13 +55,31 @@ function tidyLines(text: string): string {
   return out.join('\n');
 }
 
+/** Loop steps between two chances to give the event loop a turn. */
+const STEPS_PER_YIELD = 4096;
+
 /** Plain text of an HTML document: tags and hidden elements dropped, entities decoded. */
 export function htmlToPlainText(html: string): string {
+  const pass = htmlToPlainTextSteps(html);
+  for (;;) {
+    const step = pass.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * htmlToPlainText as a pass that yields every few thousand steps of its loop, so a caller on the
+ * message path can give the event loop a turn between them (pipeline/time-slice.ts runs it);
+ * it returns the same text.
+ */
+export function* htmlToPlainTextSteps(html: string): Generator<void, string, void> {
   const lower = html.toLowerCase();
   const endTagMissing = new Set<string>();
   const out: string[] = [];
   let i = 0;
+  let steps = 0;
   while (i < html.length) {
+    if (++steps % STEPS_PER_YIELD === 0) yield;
     const lt = html.indexOf('<', i);
     const gt = lt < 0 ? -1 : html.indexOf('>', lt + 1);
     if (lt < 0 || gt < 0) {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { pluginFailureVerdict } from '../mail/replies.js';
 import type { LedgerLine } from '../store/types.js';
 import type { LoadedPlugin } from './registry.js';
+import { TimeSlice } from './time-slice.js';
 import type {
   HookContext,
   PluginFinding,
@@ -42,9 +43,13 @@ export class PluginRunner {
 
   async run(stage: Stage, input: StageInput): Promise<Verdict[]> {
     const verdicts: Verdict[] = [];
+    // Hooks that finish without I/O chain through microtasks, so the whole chain would be one
+    // stretch of the event loop: past the budget, the next hook waits for a turn.
+    const slice = new TimeSlice();
     for (const plugin of this.plugins) {
       const hook = plugin.manifest.hooks[stage];
       if (!hook) continue;
+      await slice.pause();
       const verdict = await this.callHook(plugin, stage, input);
       if (verdict.action === 'continue') continue;
       verdicts.push(verdict);

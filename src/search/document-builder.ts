@@ -1,6 +1,7 @@
 import type { AddressObject, EmailAddress } from 'mailparser';
 import type { MailboxEntry } from '../store/types.js';
-import { htmlToPlainText } from '../mail/html-text.js';
+import { htmlToPlainTextSteps } from '../mail/html-text.js';
+import { runPassSliced, TimeSlice } from '../pipeline/time-slice.js';
 import { parseMessageText, type MessageTextResult } from './message-text.js';
 import type { SearchDocument } from './search-index.js';
 
@@ -41,7 +42,7 @@ export async function buildSearchDocument(
     from: summary.from || formatAddresses(parsed.from).join(', '),
     to: summary.to.length > 0 ? summary.to : formatAddresses(parsed.to),
     cc: summary.cc.length > 0 ? summary.cc : formatAddresses(parsed.cc),
-    body: bodyText(parsed).slice(0, MAX_BODY_CHARS),
+    body: (await bodyText(parsed)).slice(0, MAX_BODY_CHARS),
     attachmentNames,
     hasAttachment: attachmentNames.length > 0 || realAttachments.length > 0,
   };
@@ -76,9 +77,10 @@ export function summaryDocument(entry: MailboxEntry, version: number): SearchDoc
  * The plain text of the body: the text parts, else the HTML stripped of markup. Only a bounded
  * slice of the HTML is stripped (markup shrinks; twice the indexed length leaves room for it).
  */
-function bodyText(parsed: MessageTextResult): string {
+async function bodyText(parsed: MessageTextResult): Promise<string> {
   if (parsed.text.trim() !== '') return parsed.text;
-  return htmlToPlainText(parsed.html.slice(0, 2 * MAX_BODY_CHARS));
+  // Up to 2 MB of markup: stripped with turns of the event loop, so delivery is not held up by the indexer.
+  return runPassSliced(htmlToPlainTextSteps(parsed.html.slice(0, 2 * MAX_BODY_CHARS)), new TimeSlice());
 }
 
 /** `Name <addr>` (or just `addr`) for every address, groups flattened. */

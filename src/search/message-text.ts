@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { AddressObject, AttachmentStream, MailParser, MessageText } from 'mailparser';
+import { TimeSlice } from '../pipeline/time-slice.js';
 
 /** What the search document takes from a message's bytes. */
 export interface MessageTextResult {
@@ -20,6 +21,44 @@ export interface MessageTextResult {
 const MAX_PARTS = 10_000;
 
 /**
+ * Header fields decoded per header block, as the parse plugin's default `maxHeaders`: mailparser
+ * decodes every field of a block in one synchronous step (10,000 fields held the event loop for
+ * about 50 ms). The document's subject and addresses come from the entry's summary, which the
+ * parse plugin cut at the same bound, so the documents do not change.
+ */
+const MAX_HEADER_LINES = 1000;
+
+/**
+ * Bytes decoded of one header field, as the parse plugin's default `maxHeaderFieldBytes`: the
+ * address parser costs time per byte of a From or To field (a 100 KiB display name, 20 ms).
+ */
+const MAX_HEADER_FIELD_BYTES = 32 * 1024;
+
+/** The parts of a mailsplit chunk looked at here (mailparser's internals, not in its typings). */
+interface SplitterChunk {
+  type: string;
+  headers?: { getList(): { line: string }[]; lines: { line: string }[] | false };
+}
+
+/**
+ * MailParser with each header block cut to MAX_HEADER_LINES fields of MAX_HEADER_FIELD_BYTES
+ * before they are decoded; built from the class once mailparser is loaded (see loadParserClass).
+ */
+function headerBounded(Base: typeof MailParser): typeof MailParser {
+  const processChunk = (Base.prototype as unknown as { processChunk(data: SplitterChunk, done: (err?: Error) => void): void }).processChunk;
+  return class HeaderBoundedParser extends Base {
+    processChunk(data: SplitterChunk, done: (err?: Error) => void): void {
+      if (data.type === 'node' && data.headers) {
+        let lines = data.headers.getList();
+        if (lines.length > MAX_HEADER_LINES) data.headers.lines = lines = lines.slice(0, MAX_HEADER_LINES);
+        for (const field of lines) if (field.line.length > MAX_HEADER_FIELD_BYTES) field.line = field.line.slice(0, MAX_HEADER_FIELD_BYTES);
+      }
+      processChunk.call(this, data, done);
+    }
+  };
+}
+
+/**
  * Bytes written to the parser at a time: one write of a whole message lets mailsplit and the
  * decoders work through it in long synchronous stretches (a 1 MiB base64 line blocked the event
  * loop for 200 ms); slices with backpressure keep each stretch short.
@@ -27,22 +66,26 @@ const MAX_PARTS = 10_000;
 const FEED_BYTES = 16 * 1024;
 
 async function feedInSlices(parser: MailParser, raw: Buffer): Promise<void> {
+  // A write the parser keeps up with returns true and is parsed at once: without a turn of the
+  // event loop between such writes, the slices would run back to back as one stretch.
+  const slice = new TimeSlice();
   for (let at = 0; at < raw.length; at += FEED_BYTES) {
     if (parser.destroyed) return;
     if (!parser.write(raw.subarray(at, at + FEED_BYTES))) await once(parser, 'drain');
+    await slice.pause();
   }
   parser.end();
 }
 
-let mailParserClass: typeof MailParser | undefined;
+let parserClass: typeof MailParser | undefined;
 
 /**
  * mailparser and its decoders are ~30 MiB: loaded with the first message indexed, not at start.
  * Kept once loaded: import() of a loaded module still costs a resolution and ticks per message.
  */
-async function loadMailParser(): Promise<typeof MailParser> {
-  mailParserClass ??= (await import('mailparser')).MailParser;
-  return mailParserClass;
+async function loadParserClass(): Promise<typeof MailParser> {
+  parserClass ??= headerBounded((await import('mailparser')).MailParser);
+  return parserClass;
 }
 
 /**
@@ -52,8 +95,8 @@ async function loadMailParser(): Promise<typeof MailParser> {
  * slice of the HTML in one linear pass instead.
  */
 export async function parseMessageText(raw: Buffer): Promise<MessageTextResult> {
-  const MailParser = mailParserClass ?? (await loadMailParser());
-  const parser = new MailParser({ skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, checksumAlgo: false, maxChildNodes: MAX_PARTS });
+  const HeaderBoundedParser = parserClass ?? (await loadParserClass());
+  const parser = new HeaderBoundedParser({ skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, checksumAlgo: false, maxChildNodes: MAX_PARTS });
   const attachments: MessageTextResult['attachments'] = [];
   let text: MessageText | undefined;
   return new Promise((resolve, reject) => {

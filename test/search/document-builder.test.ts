@@ -112,6 +112,28 @@ describe('buildSearchDocument', () => {
     expect(doc.hasAttachment).toBe(true);
   });
 
+  it('decodes at most 1,000 fields of a header block, as the parse plugin keeps, and still indexes the body', async () => {
+    const filler = Array.from({ length: 10_000 }, (_, i) => `X-Filler-${i}: value ${i}\r\n`).join('');
+    const raw = Buffer.from(`From: first@example.org\r\n${filler}Subject: past the bound\r\n\r\nfindable words\r\n`);
+    const entry = bareEntry(spec('quarterly-report.eml'), raw);
+    entry.summary = { ...entry.summary, subject: '', from: '' };
+    const doc = await buildSearchDocument(entry, raw, 1);
+    expect(doc.from).toBe('first@example.org');
+    expect(doc.subject).toBe('');
+    expect(doc.body).toContain('findable words');
+  });
+
+  it('decodes at most 32 KiB of one header field, as the parse plugin keeps', async () => {
+    const name = 'n'.repeat(100 * 1024);
+    const raw = Buffer.from(`From: "${name}" <far@example.org>\r\nSubject: long name\r\n\r\nfindable words\r\n`);
+    const entry = bareEntry(spec('quarterly-report.eml'), raw);
+    entry.summary = { ...entry.summary, from: '' };
+    const doc = await buildSearchDocument(entry, raw, 1);
+    expect(doc.from.length).toBeLessThan(32 * 1024);
+    expect(doc.from.startsWith('nnnn')).toBe(true);
+    expect(doc.body).toContain('findable words');
+  });
+
   it('caps the indexed body', async () => {
     const big = Buffer.from(`Subject: big\r\n\r\n${'word '.repeat(MAX_BODY_CHARS / 4)}\r\n`);
     const doc = await buildSearchDocument(bareEntry(spec('quarterly-report.eml'), big), big, 1);
