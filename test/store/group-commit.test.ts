@@ -31,6 +31,39 @@ describe('GroupCommit with a durability step', () => {
     expect(settled).toEqual([2, 4, 6]);
   });
 
+  it('holds items that arrive during the fsync and commits them together once it returns', async () => {
+    const syncs = [deferred(), deferred()];
+    let next = 0;
+    const batches: number[][] = [];
+    const commits = new GroupCommit(
+      (items: number[]) => {
+        batches.push(items);
+        return items;
+      },
+      256,
+      () => syncs[next++].promise,
+    );
+    const first = commits.submit(1);
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1]]);
+    const later = [commits.submit(2)];
+    await new Promise((r) => setImmediate(r));
+    later.push(commits.submit(3));
+    await new Promise((r) => setImmediate(r));
+    // Nothing could be acknowledged before the next fsync anyway: no commit per event-loop turn.
+    expect(batches).toEqual([[1]]);
+    syncs[0].resolve();
+    expect(await first).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([[1], [2, 3]]);
+    let settled = false;
+    void Promise.all(later).then(() => (settled = true));
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false); // still waiting for the fsync after their own commit
+    syncs[1].resolve();
+    expect(await Promise.all(later)).toEqual([2, 3]);
+  });
+
   it('fails every caller of the batch when the durability step fails', async () => {
     const commits = new GroupCommit((items: number[]) => items, 256, () => Promise.reject(new Error('fsync: EIO')));
     const results = await Promise.allSettled([commits.submit(1), commits.submit(2)]);

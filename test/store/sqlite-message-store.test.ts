@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InputError, StoreError } from '../../src/errors.js';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { openDatabase } from '../../src/store/sqlite/open-database.js';
@@ -174,6 +174,19 @@ describe('SqliteMessageStore specifics', () => {
     expect(await store.getRaw(own.sha256)).toBeNull();
     expect(await store.getRaw(sha256Hex(shared))).not.toBeNull();
     expect(peek().prepare('SELECT COUNT(*) AS n FROM ledger').get()).toEqual({ n: 2 });
+  });
+
+  it('acknowledges outbox items in a commit without its own fsync, then restores synchronous=FULL', async () => {
+    const { store, box } = await withMailbox();
+    await store.deliver(makeDelivery(box.id));
+    const state = (store as unknown as { state: { db: Database.Database; wal: { unsynced: (f: () => unknown) => unknown } } }).state;
+    const unsynced = vi.spyOn(state.wal, 'unsynced');
+    const seqs = (await store.pendingOutbox(5)).map((item) => item.seq);
+    await store.ackOutbox(seqs);
+    // A lost acknowledgement only replays items the index already holds (a no-op by version).
+    expect(unsynced).toHaveBeenCalledTimes(1);
+    expect(state.db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(peek().prepare('SELECT COUNT(*) AS n FROM outbox').get()).toEqual({ n: 0 });
   });
 
   it('backs off failed outbox items exponentially, capped at five minutes', async () => {

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
 import { InputError, StoreError } from '../../errors.js';
 import { sha256Of } from '../../mail/message-digest.js';
+import { pooledRandom } from '../pooled-random.js';
 import type { Delivery, DeliveryResult } from '../types.js';
 import type { BlobFiles } from './blob-files.js';
 import type { OutboxQueue } from './outbox-queue.js';
@@ -12,7 +13,7 @@ export type StoredDelivery = Delivery & { inFile?: boolean };
 const NO_BYTES = Buffer.alloc(0);
 
 // Monotonic so entries delivered within one millisecond still sort in arrival order.
-const newEntryId = monotonicFactory();
+const newEntryId = monotonicFactory(pooledRandom());
 
 /**
  * Writes deliveries. Each delivery is one SQLite transaction: the blob (once per SHA-256), the

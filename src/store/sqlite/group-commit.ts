@@ -4,10 +4,24 @@
  * caller still resolves only after the commit that holds its delivery is durable: `durable`,
  * when given, is awaited after the batch's commit (the fsync then runs off the event loop, see
  * WalSync) and a failure there fails the whole batch.
+ *
+ * With `durable`, items that arrive while its fsync runs are held and committed together as soon
+ * as it returns. They could not be acknowledged before the next fsync anyway, and one larger
+ * commit writes far fewer WAL pages per item than a commit per event-loop turn (shared pages: the
+ * header, the rightmost leaves of every index, the AUTOINCREMENT counter).
  */
+/** A caller waiting for its item's commit. */
+interface Pending<T, R> {
+  item: T;
+  resolve: (r: R) => void;
+  reject: (e: unknown) => void;
+}
+
 export class GroupCommit<T, R> {
-  private pending: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
+  private pending: Pending<T, R>[] = [];
   private scheduled = false;
+  /** True while this instance's durability step runs; new items wait for it to end. */
+  private syncing = false;
 
   /** @param writeMany writes a batch in one commit; per-item Errors reject only that item */
   constructor(
@@ -19,35 +33,47 @@ export class GroupCommit<T, R> {
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.syncing) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
   }
 
   private flush(): void {
     this.scheduled = false;
+    const written: { batch: Pending<T, R>[]; results: (R | Error)[] }[] = [];
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, this.maxBatch);
-      let results: (R | Error)[];
       try {
-        results = this.writeMany(batch.map((p) => p.item));
+        written.push({ batch, results: this.writeMany(batch.map((p) => p.item)) });
       } catch (err) {
         for (const p of batch) p.reject(err);
-        continue;
       }
-      if (!this.durable) {
-        settle(batch, results);
-        continue;
-      }
-      this.durable().then(
-        () => settle(batch, results),
-        (err: unknown) => {
-          for (const p of batch) p.reject(err);
-        },
-      );
     }
+    if (!this.durable) {
+      for (const { batch, results } of written) settle(batch, results);
+      return;
+    }
+    if (written.length === 0) return;
+    this.syncing = true;
+    this.durable()
+      .then(
+        () => {
+          for (const { batch, results } of written) settle(batch, results);
+        },
+        (err: unknown) => {
+          for (const { batch } of written) for (const p of batch) p.reject(err);
+        },
+      )
+      .finally(() => {
+        this.syncing = false;
+        // What arrived during the fsync is committed now, and its own fsync starts at once.
+        if (this.pending.length > 0 && !this.scheduled) this.flush();
+      });
   }
 }
 

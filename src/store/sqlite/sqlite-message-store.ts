@@ -271,8 +271,14 @@ export class SqliteMessageStore implements MessageStore {
     return this.run('pendingOutbox', (s) => s.outbox.pending(limit, Date.now()));
   }
 
+  /**
+   * Committed without an fsync of its own: the documents were made durable before the indexer
+   * acknowledges them, and an acknowledgement lost in a power cut only replays those items, which
+   * the index's external versioning turns into no-ops. The next synced commit carries it to disk.
+   * With synchronous=FULL here, every indexer batch blocked the event loop for one fsync.
+   */
   async ackOutbox(seqs: number[]): Promise<void> {
-    return this.run('ackOutbox', (s) => s.outbox.ack(seqs));
+    return this.run('ackOutbox', (s) => s.wal.unsynced(() => s.outbox.ack(seqs)));
   }
 
   async failOutbox(seqs: number[]): Promise<void> {
