@@ -1,6 +1,7 @@
 import { monotonicFactory } from 'ulid';
 import { InputError, StoreError } from '../../errors.js';
 import { sha256Of } from '../../mail/message-digest.js';
+import { pooledRandom } from '../pooled-random.js';
 import type { Delivery, DeliveryResult, Mailbox } from '../types.js';
 import type { BlobStore } from './blob-store.js';
 import type { BatchStatement, CassandraSession } from './cassandra-session.js';
@@ -9,8 +10,9 @@ import type { MailboxDirectory } from './mailbox-directory.js';
 import { nextOutboxVersion, type OutboxQueue } from './outbox-queue.js';
 import { ENTRY_COLUMNS, entryParams, LEDGER_COLUMNS, ledgerParams } from './row-mappers.js';
 
-// Monotonic so entries delivered within one millisecond still sort in arrival order.
-const newEntryId = monotonicFactory();
+// Monotonic so entries delivered within one millisecond still sort in arrival order; randomness
+// drawn in pools, as the SQLite writer does (ulid's default asks the OS once per character).
+const newEntryId = monotonicFactory(pooledRandom());
 /** How long "no commit record, no claim made by Paxos" from findDelivered spares the settle its read of it. */
 const ABSENCE_FRESH_MS = 60_000;
 /** Absences remembered at most (oldest dropped first). */
