@@ -1,5 +1,4 @@
-import type { ParsedMessage } from '../../src/plugin-api.js';
-import { addressParser } from './address-parser.js';
+import { addressParser, type ParsedMessage } from '../../src/plugin-api.js';
 import { domainSuffixes, emailTokens, wordTokens, type Emit } from './text-tokens.js';
 
 /** Bytes of the raw message scanned for MIME part headers (content types, charsets, encodings). */

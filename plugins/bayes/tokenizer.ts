@@ -1,6 +1,5 @@
-import { TimeSlice, type ParsedMessage } from '../../src/plugin-api.js';
+import { loadAddressParser, TimeSlice, type ParsedMessage } from '../../src/plugin-api.js';
 import type { TokenizerOptions } from './config.js';
-import { loadAddressParser } from './address-parser.js';
 import { headerTokens } from './header-tokens.js';
 import { htmlMarkupTokensSliced, htmlToPlainTextSliced } from './html-text.js';
 import { textTokensSliced } from './text-tokens.js';

@@ -1,5 +1,4 @@
-import { TimeSlice, type HookContext, type PluginManifest } from '../../src/plugin-api.js';
-import { loadAddressParser } from './address-parser.js';
+import { loadAddressParser, TimeSlice, type HookContext, type PluginManifest } from '../../src/plugin-api.js';
 import { spamConfigSchema, type SpamConfig } from './config.js';
 import { gatherEvidence } from './evidence.js';
 import { compilePhrases, type PhraseMatcher } from './phrases.js';

@@ -1,5 +1,4 @@
-import type { ParsedMessage, TimeSlice } from '../../src/plugin-api.js';
-import { addressParser } from './address-parser.js';
+import { addressParser, type ParsedMessage, type TimeSlice } from '../../src/plugin-api.js';
 import type { RuleName, SpamConfig } from './config.js';
 import {
   hasForgedOutlookMessageId, hasInvisibleCharacters, hasMalformedMessageId, hasMixedScriptWordSliced, hasRiskyAttachment, hasUndeclared8bitBody,

@@ -5,7 +5,7 @@ type ParseAddressHeader = typeof parseAddressHeader;
 let loaded: ParseAddressHeader | undefined;
 
 /**
- * Loads mailparser's address-header parser. mailparser and its decoders (libmime, iconv-lite)
+ * Loads mailparser's address-header parser, for plugins that read address headers (spam, Bayes). mailparser and its decoders (libmime, iconv-lite)
  * are about 30 MiB of heap and code: loaded on the first message rather than at start, a server
  * that has not received mail yet does not hold them. Call (and await) before {@link addressParser}.
  */
