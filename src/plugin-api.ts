@@ -39,7 +39,7 @@ export {
 
 // Header readers more than one plugin needs.
 export { authservIdOf } from './mail/authentication-results.js';
-export { addressParser, loadAddressParser } from './mail/address-parser.js';
+export { addressParser, loadAddressParser, loadMailparser } from './mail/mailparser-loader.js';
 export { htmlToPlainText, htmlToPlainTextSteps } from './mail/html-text.js';
 
 // SQLite set-up for a plugin's own file that several nodes may open at once.

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { AddressObject, AttachmentStream, MessageText } from 'mailparser';
-import { TimeSlice, type AttachmentMeta } from '../../src/plugin-api.js';
+import { loadMailparser, TimeSlice, type AttachmentMeta } from '../../src/plugin-api.js';
 import type { BoundedMailParser } from './bounded-parser.js';
 import { BoundRecorder, type BoundHit, type ParseBounds } from './bounds.js';
 import type { HeaderLine } from './headers.js';
@@ -92,25 +92,9 @@ async function feed(source: Readable, parser: BoundedMailParser): Promise<void> 
 
 let parserClass: typeof BoundedMailParser | undefined;
 
-/**
- * mailparser's heaviest dependencies, imported one at a time before it, with a turn of the event
- * loop between them. Each import evaluates its module graph in one synchronous step: all of
- * mailparser at once held the loop 60-75 ms on a busy machine, the largest part alone about 40.
- * Names held in an array so the compiler does not ask for their (absent) type declarations.
- */
-const MAILPARSER_PARTS: readonly string[] = ['iconv-lite', 'libmime', 'html-to-text', 'linkify-it', 'he', '@zone-eu/mailsplit'];
-
-/**
- * mailparser and its decoders are ~30 MiB: loaded with the first message, not at start. Kept once
- * loaded: import() of a loaded module still costs a resolution and several ticks per message.
- */
+/** The bounded parser class; mailparser itself is loaded with the first message (loadMailparser). */
 async function loadParserClass(): Promise<typeof BoundedMailParser> {
-  if (parserClass) return parserClass;
-  for (const part of MAILPARSER_PARTS) {
-    // A failed pre-load is harmless: mailparser's own import below loads the part or says why.
-    await import(part).catch(() => undefined);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  await loadMailparser();
   parserClass ??= (await import('./bounded-parser.js')).BoundedMailParser;
   return parserClass;
 }

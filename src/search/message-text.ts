@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { AddressObject, AttachmentStream, MailParser, MessageText } from 'mailparser';
+import { loadMailparser } from '../mail/mailparser-loader.js';
 import { TimeSlice } from '../pipeline/time-slice.js';
 
 /** What the search document takes from a message's bytes. */
@@ -79,12 +80,9 @@ async function feedInSlices(parser: MailParser, raw: Buffer): Promise<void> {
 
 let parserClass: typeof MailParser | undefined;
 
-/**
- * mailparser and its decoders are ~30 MiB: loaded with the first message indexed, not at start.
- * Kept once loaded: import() of a loaded module still costs a resolution and ticks per message.
- */
+/** The header-bounded parser class, made once mailparser is loaded (with the first message, see loadMailparser). */
 async function loadParserClass(): Promise<typeof MailParser> {
-  parserClass ??= headerBounded((await import('mailparser')).MailParser);
+  parserClass ??= headerBounded((await loadMailparser()).MailParser);
   return parserClass;
 }
 
