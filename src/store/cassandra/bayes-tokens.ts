@@ -4,6 +4,7 @@ import { mapLimit, type BatchStatement, type CassandraSession } from './cassandr
 import { checkLearning } from '../input-checks.js';
 import { toNumber } from './row-mappers.js';
 import { BAYES_BUCKETS } from './schema.js';
+import { RecentValues } from './recent-values.js';
 
 /** Tokens per `IN (…)` list. */
 const IN_CHUNK = 100;
@@ -39,13 +40,14 @@ function shaBucket(sha256: string): number {
 export class BayesTokens {
   private readonly sql: Record<string, string>;
   /** Totals read lately, by scope (see totals). */
-  private readonly recentTotals = new Map<string, { counts: BayesCounts; until: number }>();
+  private readonly recentTotals: RecentValues<BayesCounts>;
 
   constructor(
     private readonly session: CassandraSession,
     /** How long totals are served from memory; 0: never. */
-    private readonly totalsCacheMs = DEFAULT_BAYES_TOTALS_CACHE_MS,
+    totalsCacheMs = DEFAULT_BAYES_TOTALS_CACHE_MS,
   ) {
+    this.recentTotals = new RecentValues(totalsCacheMs, TOTALS_CACHE_SIZE);
     const t = (name: string) => session.table(name);
     this.sql = {
       lookup: `SELECT term, spam, ham FROM ${t('bayes_tokens')} WHERE scope = ? AND bucket = ? AND term IN ?`,
@@ -89,13 +91,9 @@ export class BayesTokens {
    */
   async totals(scope: string): Promise<BayesCounts> {
     const cached = this.recentTotals.get(scope);
-    if (cached && cached.until > Date.now()) return { ...cached.counts };
+    if (cached) return { ...cached };
     const counts = await this.freshTotals(scope);
-    if (this.totalsCacheMs > 0) {
-      this.recentTotals.delete(scope);
-      this.recentTotals.set(scope, { counts, until: Date.now() + this.totalsCacheMs });
-      if (this.recentTotals.size > TOTALS_CACHE_SIZE) this.recentTotals.delete(this.recentTotals.keys().next().value as string);
-    }
+    this.recentTotals.set(scope, counts);
     return { ...counts };
   }
 

@@ -9,6 +9,7 @@ import { EntryClaims, type ClaimValues } from './entry-claim.js';
 import type { MailboxDirectory } from './mailbox-directory.js';
 import { nextOutboxVersion, type OutboxQueue } from './outbox-queue.js';
 import { ENTRY_COLUMNS, entryParams, LEDGER_COLUMNS, ledgerParams } from './row-mappers.js';
+import { RecentValues } from './recent-values.js';
 
 // Monotonic so entries delivered within one millisecond still sort in arrival order; randomness
 // drawn in pools, as the SQLite writer does (ulid's default asks the OS once per character).
@@ -56,8 +57,8 @@ export class EntryWriter {
   private readonly sql: Record<string, string>;
   private readonly claims: EntryClaims;
   private readonly inFlight = new Map<string, Promise<DeliveryResult>>();
-  /** (mailbox/sha256) → when findDelivered last found no row at all in entries_by_sha. */
-  private readonly absent = new Map<string, number>();
+  /** (mailbox/sha256) keys for which findDelivered lately found no row at all in entries_by_sha. */
+  private readonly absent: RecentValues<true>;
   /**
    * (mailbox/folder) rows of mailbox_folders this process wrote. The row only names a folder
    * partition and is deleted with its mailbox alone (whose id is never used again), so once
@@ -72,6 +73,7 @@ export class EntryWriter {
     private readonly outbox: OutboxQueue,
     private readonly clock: () => number = Date.now,
   ) {
+    this.absent = new RecentValues(ABSENCE_FRESH_MS, ABSENCES_KEPT, clock);
     const t = (name: string) => session.table(name);
     this.claims = new EntryClaims(session);
     this.sql = {
@@ -125,16 +127,12 @@ export class EntryWriter {
    * than entry_claims, never in between. Spares one read per delivery.
    */
   private rememberAbsent(key: string): void {
-    this.absent.delete(key);
-    this.absent.set(key, this.clock());
-    if (this.absent.size > ABSENCES_KEPT) this.absent.delete(this.absent.keys().next().value as string);
+    this.absent.set(key, true);
   }
 
   /** Whether findDelivered found no row for the key lately; forgets it either way (used once). */
   private takeAbsent(key: string): boolean {
-    const at = this.absent.get(key);
-    this.absent.delete(key);
-    return at !== undefined && this.clock() - at < ABSENCE_FRESH_MS;
+    return this.absent.take(key) === true;
   }
 
   private async attempt(delivery: Delivery, recordAbsent: boolean): Promise<DeliveryResult> {

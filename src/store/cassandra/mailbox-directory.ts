@@ -4,6 +4,7 @@ import { normalizeAddress, normalizeDomain, stripSubAddress, tryNormalizeAddress
 import type { Domain, Mailbox, NewMailbox } from '../types.js';
 import { mapLimit, type CassandraSession } from './cassandra-session.js';
 import { MAILBOX_COLUMNS, toDomain, toMailbox } from './row-mappers.js';
+import { RecentValues } from './recent-values.js';
 
 /** The one partition of the `domains` table. */
 const DOMAINS = 0;
@@ -19,15 +20,17 @@ const CACHE_SIZE = 10_000;
 export class MailboxDirectory {
   private readonly sql: Record<string, string>;
   /** Mailbox rows read lately, by id (see mailboxById). */
-  private readonly recent = new Map<string, { mailbox: Mailbox; until: number }>();
+  private readonly recent: RecentValues<Mailbox>;
   /** Addresses found lately: address → mailbox id (see lookup). */
-  private readonly found = new Map<string, { mailboxId: string; until: number }>();
+  private readonly found: RecentValues<string>;
 
   constructor(
     private readonly session: CassandraSession,
     /** How long a lookup is served from memory; 0: never. */
-    private readonly cacheMs = DEFAULT_ADDRESS_CACHE_MS,
+    cacheMs = DEFAULT_ADDRESS_CACHE_MS,
   ) {
+    this.recent = new RecentValues(cacheMs, CACHE_SIZE);
+    this.found = new RecentValues(cacheMs, CACHE_SIZE);
     const t = (name: string) => session.table(name);
     this.sql = {
       domain: `SELECT name, created_at FROM ${t('domains')} WHERE bucket = ${DOMAINS} AND name = ?`,
@@ -157,10 +160,10 @@ export class MailboxDirectory {
    */
   async mailboxById(id: string): Promise<Mailbox | null> {
     const cached = this.recent.get(id);
-    if (cached && cached.until > Date.now()) return cached.mailbox;
+    if (cached) return cached;
     const row = (await this.session.execute(this.sql.byId, [id], { idempotent: true })).first();
     const mailbox = row ? toMailbox(row) : null;
-    if (mailbox && this.cacheMs > 0) remember(this.recent, id, { mailbox, until: Date.now() + this.cacheMs });
+    if (mailbox) this.recent.set(id, mailbox);
     return mailbox;
   }
 
@@ -200,11 +203,11 @@ export class MailboxDirectory {
    */
   private async lookup(address: string): Promise<Mailbox | null> {
     const cached = this.found.get(address);
-    if (cached && cached.until > Date.now()) return this.mailboxById(cached.mailboxId);
+    if (cached) return this.mailboxById(cached);
     const row = (await this.session.execute(this.sql.byName, [address], { idempotent: true })).first();
     if (!row) return null;
     const mailboxId = row.get('mailbox_id') as string;
-    if (this.cacheMs > 0) remember(this.found, address, { mailboxId, until: Date.now() + this.cacheMs });
+    this.found.set(address, mailboxId);
     return this.mailboxById(mailboxId);
   }
 
@@ -237,11 +240,4 @@ export class MailboxDirectory {
       throw new InputError(`${field}: ${address} is not in a local domain; add domain ${domain} first`);
     }
   }
-}
-
-/** Keeps a value in a bounded map; the oldest entry goes first. */
-function remember<V>(cache: Map<string, V>, key: string, value: V): void {
-  cache.delete(key);
-  cache.set(key, value);
-  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string);
 }
