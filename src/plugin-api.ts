@@ -23,7 +23,7 @@ export {
 } from './pipeline/types.js';
 export { PluginError } from './errors.js';
 // Giving the event loop a turn during long passes over message content.
-export { runPass, runPassSliced, SLICE_CHARS, TimeSlice, whiteSpaceChunks, type SteppedPass } from './pipeline/time-slice.js';
+export { runPass, runPassSliced, SLICE_CHARS, SLICE_STEPS, TimeSlice, whiteSpaceChunks, type SteppedPass } from './pipeline/time-slice.js';
 
 // The store role a plugin may be given (Bayes token statistics) and the values it deals in.
 export type { BayesTokenStore } from './store/roles.js';

@@ -1,8 +1,5 @@
-import { runPass, runPassSliced, type SteppedPass, type TimeSlice } from '../../src/plugin-api.js';
+import { runPass, runPassSliced, SLICE_STEPS, type SteppedPass, type TimeSlice } from '../../src/plugin-api.js';
 import { urlTokens, type Emit } from './text-tokens.js';
-
-/** Loop steps (or matches) between two chances to give the event loop a turn. */
-const STEPS_PER_YIELD = 4096;
 
 /** Tags whose presence is evidence of its own: images, forms, scripts, fonts, tables, frames. */
 const TELLING_TAGS = new Set(['img', 'form', 'input', 'script', 'iframe', 'font', 'table', 'map', 'object', 'embed', 'style']);
@@ -48,7 +45,7 @@ export function htmlToPlainTextSliced(html: string, maxChars: number, slice: Tim
   return runPassSliced(plainTextSteps(html, maxChars), slice);
 }
 
-/** htmlToPlainText as a stepped pass: it yields every STEPS_PER_YIELD steps of its loop. */
+/** htmlToPlainText as a stepped pass: it yields every SLICE_STEPS steps of its loop. */
 function* plainTextSteps(html: string, maxChars: number): SteppedPass<string> {
   const src = html.length > maxChars ? html.slice(0, maxChars) : html;
   const lower = src.toLowerCase();
@@ -60,7 +57,7 @@ function* plainTextSteps(html: string, maxChars: number): SteppedPass<string> {
   let tags = true;
   let steps = 0;
   while (i < src.length) {
-    if (++steps % STEPS_PER_YIELD === 0) yield;
+    if (++steps % SLICE_STEPS === 0) yield;
     if (from < i) from = i;
     const lt = tags ? src.indexOf('<', from) : -1;
     if (lt < 0) {
@@ -108,17 +105,17 @@ export function htmlMarkupTokensSliced(html: string, emit: Emit, maxChars: numbe
   return runPassSliced(markupTokenSteps(html, emit, maxChars), slice);
 }
 
-/** htmlMarkupTokens as a stepped pass: it yields every STEPS_PER_YIELD matches. */
+/** htmlMarkupTokens as a stepped pass: it yields every SLICE_STEPS matches. */
 function* markupTokenSteps(html: string, emit: Emit, maxChars: number): SteppedPass<void> {
   const markup = html.slice(0, maxChars);
   let steps = 0;
   for (const match of markup.matchAll(/<([a-z][a-z0-9]*)\b/gi)) {
-    if (++steps % STEPS_PER_YIELD === 0) yield;
+    if (++steps % SLICE_STEPS === 0) yield;
     const name = match[1].toLowerCase();
     if (TELLING_TAGS.has(name)) emit(`html:${name}`);
   }
   for (const match of markup.matchAll(/\b(?:href|src|action)\s*=\s*["']?([^"'\s>]+)/gi)) {
-    if (++steps % STEPS_PER_YIELD === 0) yield;
+    if (++steps % SLICE_STEPS === 0) yield;
     const target = decodeEntities(match[1]);
     if (/^(?:https?|ftp):\/\//i.test(target)) urlTokens(target, emit);
     else if (/^mailto:/i.test(target)) emit('html:mailto');

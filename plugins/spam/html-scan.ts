@@ -3,7 +3,7 @@
  * counts. Hostile markup (a megabyte of `<`, an unclosed comment) costs one pass: every search
  * moves forward, and once a `>` or a closing marker is missing, nothing later is searched for it.
  */
-import { runPass, runPassSliced, type SteppedPass, type TimeSlice } from '../../src/plugin-api.js';
+import { runPass, runPassSliced, SLICE_STEPS, type SteppedPass, type TimeSlice } from '../../src/plugin-api.js';
 
 /** A link: its target and the text shown for it. */
 export interface HtmlLink {
@@ -77,9 +77,6 @@ export function attribute(body: string, name: string): string | undefined {
   }
 }
 
-/** Loop steps between two chances to give the event loop a turn. */
-const STEPS_PER_YIELD = 4096;
-
 /** Scans at most `maxChars` of the HTML. */
 export function scanHtml(html: string, maxChars = 200_000): HtmlScan {
   return runPass(scanSteps(html, maxChars));
@@ -90,7 +87,7 @@ export function scanHtmlSliced(html: string, maxChars: number, slice: TimeSlice)
   return runPassSliced(scanSteps(html, maxChars), slice);
 }
 
-/** The scan as a stepped pass: it yields every STEPS_PER_YIELD steps of its loop. */
+/** The scan as a stepped pass: it yields every SLICE_STEPS steps of its loop. */
 function* scanSteps(html: string, maxChars: number): SteppedPass<HtmlScan> {
   const src = html.length > maxChars ? html.slice(0, maxChars) : html;
   const lower = src.toLowerCase();
@@ -105,7 +102,7 @@ function* scanSteps(html: string, maxChars: number): SteppedPass<HtmlScan> {
   let tagsClosed = true;
   let steps = 0;
   while (i < src.length) {
-    if (++steps % STEPS_PER_YIELD === 0) yield;
+    if (++steps % SLICE_STEPS === 0) yield;
     if (from < i) from = i;
     const lt = tagsClosed ? src.indexOf('<', from) : -1;
     if (lt < 0) {

@@ -55,7 +55,10 @@ function tidyLines(text: string): string {
   return out.join('\n');
 }
 
-/** Loop steps between two chances to give the event loop a turn. */
+/**
+ * Loop steps between two chances to give the event loop a turn: pipeline/time-slice.ts's
+ * SLICE_STEPS, repeated because the mail room imports no other room.
+ */
 const STEPS_PER_YIELD = 4096;
 
 /** Plain text of an HTML document: tags and hidden elements dropped, entities decoded. */

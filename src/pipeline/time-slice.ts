@@ -14,6 +14,9 @@ export const SLICE_BUDGET_MS = 4;
 /** Characters a sliced text pass handles between two budget checks. */
 export const SLICE_CHARS = 16 * 1024;
 
+/** Loop steps (or matches) a stepped pass takes between two yields, i.e. two chances of a turn. */
+export const SLICE_STEPS = 4096;
+
 /** The clock of one piece of work: `pause()` yields once the budget since the last turn is spent. */
 export class TimeSlice {
   private since = performance.now();
