@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cassandraContactPoint, cassandraDataCenter, testSession, uniqueKeyspace } from '../helpers/cassandra.js';
+import { cassandraStoreSection, testSession, uniqueKeyspace } from '../helpers/cassandra.js';
 import { sampleMessage, startHermod, type Harness } from '../helpers/hermod-harness.js';
 import { lmtpTransaction } from '../helpers/lmtp-session.js';
 
@@ -69,16 +69,7 @@ describe('Cassandra stopped during a burst of deliveries', () => {
     await services('up', 'cassandra');
     h = await startHermod(
       {
-        store: {
-          driver: 'cassandra',
-          cassandra: {
-            contactPoints: [cassandraContactPoint()],
-            localDataCenter: cassandraDataCenter(),
-            keyspace,
-            replication: { class: 'SimpleStrategy', replication_factor: 1 },
-            requestTimeoutMs: REQUEST_TIMEOUT_MS,
-          },
-        },
+        store: cassandraStoreSection(keyspace, { requestTimeoutMs: REQUEST_TIMEOUT_MS }),
       },
       RECIPIENTS.map((address) => ({ address })),
     );

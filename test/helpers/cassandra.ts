@@ -36,6 +36,23 @@ export function testStoreOptions(
   };
 }
 
+/**
+ * The `store` section of a Hermod config on the test node's keyspace (replication factor 1), as
+ * a harness-started Hermod takes it; `extra` adds keys of `store.cassandra`.
+ */
+export function cassandraStoreSection(keyspace: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    driver: 'cassandra',
+    cassandra: {
+      contactPoints: [cassandraContactPoint()],
+      localDataCenter: cassandraDataCenter(),
+      keyspace,
+      replication: { class: 'SimpleStrategy', replication_factor: 1 },
+      ...extra,
+    },
+  };
+}
+
 /** Opens a bare session on the test node (for looking at tables and for cleanup). */
 export function testSession(keyspace: string): Promise<CassandraSession> {
   return CassandraSession.connect({

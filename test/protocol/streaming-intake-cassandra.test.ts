@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cassandraContactPoint, cassandraDataCenter, testSession, uniqueKeyspace } from '../helpers/cassandra.js';
+import { cassandraStoreSection, testSession, uniqueKeyspace } from '../helpers/cassandra.js';
 import { startHermod, type Harness } from '../helpers/hermod-harness.js';
 import { RawSmtpClient } from '../helpers/smtp-client.js';
 
@@ -33,16 +33,7 @@ describe('streaming DATA intake on the Cassandra store', () => {
   it('stores a spooled 3 MiB message and reads it back byte-identical, leaving no spool file', async () => {
     hermod = await startHermod({
       limits: { spoolThresholdBytes: 64 * 1024 },
-      store: {
-        driver: 'cassandra',
-        cassandra: {
-          contactPoints: [cassandraContactPoint()],
-          localDataCenter: cassandraDataCenter(),
-          keyspace,
-          replication: { class: 'SimpleStrategy', replication_factor: 1 },
-          migrateOnStart: true,
-        },
-      },
+      store: cassandraStoreSection(keyspace, { migrateOnStart: true }),
     });
     const message = bigMessage(3 * 1024 * 1024);
     const client = await RawSmtpClient.open(hermod.lmtpPort);

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElasticsearchSearchIndex } from '../../src/search/elasticsearch/elasticsearch-search-index.js';
 import { hasDrift, measureDrift } from '../../src/search/index-drift.js';
 import type { Mailbox } from '../../src/store/types.js';
-import { cassandraContactPoint, cassandraDataCenter, testSession, uniqueKeyspace } from '../helpers/cassandra.js';
+import { cassandraStoreSection, testSession, uniqueKeyspace } from '../helpers/cassandra.js';
 import { elasticsearchUrl, uniquePrefix } from '../helpers/elasticsearch.js';
 import { sampleMessage, startHermod, type Harness } from '../helpers/hermod-harness.js';
 import { lmtpTransaction } from '../helpers/lmtp-session.js';
@@ -86,15 +86,7 @@ const STORES: { name: string; keyspace?: string; config: Record<string, unknown>
   {
     name: 'Cassandra',
     keyspace,
-    config: {
-      driver: 'cassandra',
-      cassandra: {
-        contactPoints: [cassandraContactPoint()],
-        localDataCenter: cassandraDataCenter(),
-        keyspace,
-        replication: { class: 'SimpleStrategy', replication_factor: 1 },
-      },
-    },
+    config: cassandraStoreSection(keyspace),
   },
   { name: 'SQLite', config: { driver: 'sqlite' } },
 ];

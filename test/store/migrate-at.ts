@@ -5,19 +5,11 @@
  *
  * Usage: node --import tsx test/store/migrate-at.ts KEYSPACE START_MS
  */
-import { CassandraSession } from '../../src/store/cassandra/cassandra-session.js';
 import { applyCassandraMigrations } from '../../src/store/cassandra/migrations.js';
-import { cassandraContactPoint, cassandraDataCenter } from '../helpers/cassandra.js';
+import { testSession } from '../helpers/cassandra.js';
 
 const [keyspace, startMs] = process.argv.slice(2);
-const session = await CassandraSession.connect({
-  contactPoints: [cassandraContactPoint()],
-  localDataCenter: cassandraDataCenter(),
-  keyspace,
-  consistency: 'LOCAL_QUORUM',
-  serialConsistency: 'LOCAL_SERIAL',
-  requestTimeoutMs: 30_000,
-});
+const session = await testSession(keyspace);
 try {
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startMs) - Date.now())));
   const report = await applyCassandraMigrations(session, { class: 'SimpleStrategy', replication_factor: 1 });
