@@ -45,7 +45,7 @@ interface AttemptRows {
  * 2. the claim is read back: it names the entry every attempt writes from now on. A losing
  *    attempt drops the rows it wrote under its own id and writes the winner's;
  * 3. the folder listing and the outbox item (listed only once fetchable, indexed only once
- *    listed), and, by the winner only, the usage counter;
+ *    listed), and, by the winner only, the usage counter (group committed: usage-counter.ts);
  * 4. the commit record.
  *
  * A failure anywhere answers 451; the MTA's retry finds the claim uncommitted and writes the same
