@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { byBucket, packReads } from '../../src/store/cassandra/bayes-token-reads.js';
+import { BayesTokenReads, byBucket, packReads } from '../../src/store/cassandra/bayes-token-reads.js';
+import type { CassandraSession } from '../../src/store/cassandra/cassandra-session.js';
 import { tokenBucket } from '../../src/store/cassandra/bayes-tokens.js';
 
 /** How the Cassandra Bayes lookup packs a message's tokens into reads. */
@@ -30,5 +31,43 @@ describe('packReads', () => {
     const many = Array.from({ length: 600 }, (_, i) => `x${i}`);
     const reads = packReads(new Map([[7, many]]));
     expect(reads.map((r) => [r.buckets, r.terms.length])).toEqual([[[7], 256], [[7], 256], [[7], 88]]);
+  });
+});
+
+/** A session that answers each read when the test says so, with the spam count it is given. */
+function heldSession() {
+  const pending: { terms: string[]; answer: (spam: number) => void }[] = [];
+  const session = {
+    table: (name: string) => `ks.${name}`,
+    execute: (_query: string, params: unknown[]) =>
+      new Promise((resolve) => {
+        const terms = params[2] as string[];
+        pending.push({
+          terms,
+          answer: (spam) => resolve({ rows: terms.map((term) => ({ get: (c: string) => (c === 'term' ? term : c === 'spam' ? spam : 0) })) }),
+        });
+      }),
+  } as unknown as CassandraSession;
+  return { session, pending };
+}
+
+describe('BayesTokenReads memory', () => {
+  it('keeps nothing read by a lookup that a learn through this node overlapped', async () => {
+    const { session, pending } = heldSession();
+    const reads = new BayesTokenReads(session, tokenBucket, 60_000);
+    const first = reads.lookup('global', ['cheap']);
+    await Promise.resolve();
+    // A learn of 'cheap' ends while the read is on its way: what it read may be from before.
+    reads.forget('global', ['cheap']);
+    pending.shift()!.answer(1);
+    expect((await first).get('cheap')).toEqual({ spam: 1, ham: 0 });
+    const second = reads.lookup('global', ['cheap']);
+    await Promise.resolve();
+    expect(pending).toHaveLength(1);
+    pending.shift()!.answer(2);
+    expect((await second).get('cheap')).toEqual({ spam: 2, ham: 0 });
+    // No learn this time: the next lookup is answered from memory.
+    expect((await reads.lookup('global', ['cheap'])).get('cheap')).toEqual({ spam: 2, ham: 0 });
+    expect(pending).toHaveLength(0);
   });
 });

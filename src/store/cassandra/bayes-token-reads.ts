@@ -36,6 +36,11 @@ export class BayesTokenReads {
   private readonly recent: RecentValues<BayesCounts>;
   /** Bumped when a scope is dropped: counts kept from before no longer match any key. */
   private readonly epochs = new Map<string, number>();
+  /**
+   * Learns and drops through this node so far. A lookup that overlapped one may have read counts
+   * from before it, after its forget ran: such a lookup answers but keeps nothing.
+   */
+  private changes = 0;
 
   constructor(
     private readonly session: CassandraSession,
@@ -58,10 +63,12 @@ export class BayesTokenReads {
       else if (known !== UNKNOWN) found.set(token, { ...known });
     }
     if (missing.length === 0) return found;
+    const changesBefore = this.changes;
     const fresh = await this.fresh(scope, missing);
+    const keep = this.changes === changesBefore;
     for (const token of missing) {
       const counts = fresh.get(token);
-      this.recent.set(this.key(scope, token), counts ? { ...counts } : UNKNOWN);
+      if (keep) this.recent.set(this.key(scope, token), counts ? { ...counts } : UNKNOWN);
       if (counts) found.set(token, counts);
     }
     return found;
@@ -82,11 +89,13 @@ export class BayesTokenReads {
 
   /** Forgets the kept counts of tokens this node just changed. */
   forget(scope: string, tokens: readonly string[]): void {
+    this.changes++;
     for (const token of tokens) this.recent.delete(this.key(scope, token));
   }
 
   /** Forgets every kept count of a scope (dropped with its mailbox). */
   forgetScope(scope: string): void {
+    this.changes++;
     this.epochs.set(scope, (this.epochs.get(scope) ?? 0) + 1);
   }
 
