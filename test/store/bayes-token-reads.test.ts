@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BayesTokenReads, byBucket, packReads } from '../../src/store/cassandra/bayes-token-reads.js';
 import type { CassandraSession } from '../../src/store/cassandra/cassandra-session.js';
-import { tokenBucket } from '../../src/store/cassandra/bayes-tokens.js';
+import { packPartitions, tokenBucket } from '../../src/store/cassandra/bayes-tokens.js';
 
 /** How the Cassandra Bayes lookup packs a message's tokens into reads. */
 describe('packReads', () => {
@@ -69,5 +69,25 @@ describe('BayesTokenReads memory', () => {
     // No learn this time: the next lookup is answered from memory.
     expect((await reads.lookup('global', ['cheap'])).get('cheap')).toEqual({ spam: 2, ham: 0 });
     expect(pending).toHaveLength(0);
+  });
+});
+
+describe('packPartitions (counter batches of a learn)', () => {
+  const partition = (bucket: number, n: number) => Array.from({ length: n }, (_, i) => ({ query: 'UPDATE', params: [1, 'global', bucket, `t${bucket}-${i}`] }));
+
+  it('puts at most 10 partitions and 64 statements in a batch, every statement once', () => {
+    const perPartition = Array.from({ length: 180 }, (_, bucket) => partition(bucket, 1 + (bucket % 3)));
+    const batches = packPartitions(perPartition);
+    expect(batches.flat()).toEqual(perPartition.flat());
+    for (const batch of batches) {
+      expect(new Set(batch.map((s) => s.params[2])).size).toBeLessThanOrEqual(10);
+      expect(batch.length).toBeLessThanOrEqual(64);
+    }
+    expect(batches.length).toBe(18);
+  });
+
+  it('sends a partition with more statements than a batch holds alone, whole', () => {
+    const batches = packPartitions([partition(1, 2), partition(2, 100), partition(3, 2)]);
+    expect(batches.map((b) => b.length)).toEqual([2, 100, 2]);
   });
 });

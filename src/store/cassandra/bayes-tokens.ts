@@ -7,6 +7,13 @@ import { BAYES_BUCKETS } from './schema.js';
 import { RecentValues } from './recent-values.js';
 import { BayesTokenReads, byBucket, DEFAULT_BAYES_TOKENS_CACHE_MS } from './bayes-token-reads.js';
 
+/**
+ * Partitions per counter batch of a learn: a message's tokens fall in up to 256 partitions, one
+ * request each until several shared a batch. Cassandra warns about unlogged batches over 10
+ * partitions (unlogged_batch_across_partitions_warn_threshold) and over 5 KiB.
+ */
+const PARTITIONS_PER_BATCH = 10;
+const STATEMENTS_PER_BATCH = 64;
 /** How often a learn re-reads and retries when another learn of the same message got in first. */
 const LEARN_ATTEMPTS = 5;
 /** How long a scope's totals are served from memory (store.cassandra.bayesTotalsCacheMs). */
@@ -168,11 +175,33 @@ export class BayesTokens {
       targets = tokens.filter((token) => (known.get(token)?.[label] ?? 0) > 0);
       total = (await this.freshTotals(scope))[label] > 0;
     }
-    const batches = [...byBucket(targets, tokenBucket)].map(([bucket, list]) =>
+    const perPartition = [...byBucket(targets, tokenBucket)].map(([bucket, list]) =>
       list.map((token): BatchStatement => ({ query: spam ? this.sql.spam : this.sql.ham, params: [delta, scope, bucket, token] })),
     );
-    // One counter batch per partition; counter updates are never retried (not idempotent).
-    await mapLimit(batches, 16, (statements) => this.session.batch(statements, 'counter'));
+    // Counter batches of a few partitions each; counter updates are never retried (not idempotent).
+    await mapLimit(packPartitions(perPartition), 16, (statements) => this.session.batch(statements, 'counter'));
     if (total) await this.session.execute(spam ? this.sql.totalSpam : this.sql.totalHam, [delta, scope]);
   }
+}
+
+/**
+ * Joins the statements of several partitions into counter batches of at most
+ * PARTITIONS_PER_BATCH partitions and, unless one partition alone has more, STATEMENTS_PER_BATCH
+ * statements. A counter batch is not atomic across partitions, and neither were separate ones.
+ */
+export function packPartitions(perPartition: BatchStatement[][]): BatchStatement[][] {
+  const batches: BatchStatement[][] = [];
+  let current: BatchStatement[] = [];
+  let partitions = 0;
+  for (const statements of perPartition) {
+    if (partitions > 0 && (partitions === PARTITIONS_PER_BATCH || current.length + statements.length > STATEMENTS_PER_BATCH)) {
+      batches.push(current);
+      current = [];
+      partitions = 0;
+    }
+    current.push(...statements);
+    partitions++;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
 }
