@@ -3,7 +3,8 @@
  * identical load as the protocol ceiling. Each returns a CaseResult; failures become an `error`
  * on the row instead of aborting the whole run.
  */
-import { sampleServers } from './distributed-stats.js';
+import { trainBayes } from './bayes-training.js';
+import { sampleServers, subtractStatements } from './distributed-stats.js';
 import type { EngineProfile } from './engines.js';
 import { LATENCY_MAILBOX, LOAD_MAILBOX, WARMUP_MAILBOX, countStored, removeDir, startHermod, type HermodHandle } from './hermod-process.js';
 import { sampleLatency, type LatencySample } from './latency.js';
@@ -28,6 +29,8 @@ export interface RunSettings {
   reconnect: boolean;
   /** Keep Hermod's temp dirs (data and log) instead of deleting them. */
   keep: boolean;
+  /** Spam and ham messages (each) taught to every Hermod before its warm-up; 0: untrained. */
+  bayesTrain: number;
   /** Progress lines go here. */
   log: (line: string) => void;
 }
@@ -152,6 +155,13 @@ export async function runHermodCase(size: number, s: RunSettings, engine: Engine
     s.log(`  ${label}: pid ${hermod.pid}, LMTP ${hermod.host}:${hermod.port}, dir ${hermod.dir}`);
     await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
     const idleRssMiB = statusMiB(hermod.pid, 'VmRSS');
+    if (s.bayesTrain > 0) {
+      const started = Date.now();
+      await trainBayes(hermod.configFile, hermod.dir, s.bayesTrain);
+      s.log(`  ${label}: Bayes taught ${s.bayesTrain} spam + ${s.bayesTrain} ham in ${((Date.now() - started) / 1000).toFixed(1)} s (not measured)`);
+    }
+    // Statements made before the deliveries (provisioning, training) are not theirs.
+    const before = engine.serverStats ? (await engine.serverStats()).tables : [];
     if (s.warmup > 0) {
       const warm = await runBatch(sourceOptions(hermod, size, s, WARMUP_MAILBOX), s.warmup);
       s.log(`  ${label}: warm-up of ${warm.messages} in ${warm.seconds.toFixed(2)} s (not measured)`);
@@ -173,7 +183,9 @@ export async function runHermodCase(size: number, s: RunSettings, engine: Engine
     result.storedLatencyEntries = counts[LATENCY_MAILBOX].entries;
     if (engine.serverStats && serverCpu) {
       const deliveries = [LOAD_MAILBOX, LATENCY_MAILBOX, WARMUP_MAILBOX].reduce((n, box) => n + counts[box].entries, 0);
-      result.breakdown = { deliveries, loadMessages: load.messages, cpu: serverCpu, probe: roundTrips, ...(await engine.serverStats()) };
+      const after = await engine.serverStats();
+      const tables = subtractStatements(after.tables, before);
+      result.breakdown = { deliveries, loadMessages: load.messages, cpu: serverCpu, probe: roundTrips, ...after, tables };
     }
     return tagged(result);
   } catch (err) {

@@ -135,6 +135,15 @@ export async function cassandraStatements(contactPoint: string, datacenter: stri
   return out.sort((a, b) => b.count - a.count);
 }
 
+/** Statements counted since `before` (a snapshot of the same keyspace), per table and kind. */
+export function subtractStatements(after: TableStatements[], before: TableStatements[]): TableStatements[] {
+  const earlier = new Map(before.map((t) => [`${t.kind}/${t.table}`, t.count]));
+  return after
+    .map((t) => ({ ...t, count: t.count - (earlier.get(`${t.kind}/${t.table}`) ?? 0) }))
+    .filter((t) => t.count > 0)
+    .sort((a, b) => b.count - a.count);
+}
+
 /** Bulk requests and documents indexed into an index (its primaries). */
 export async function elasticsearchBulks(url: string, index: string): Promise<DistributedBreakdown['elasticsearch']> {
   try {

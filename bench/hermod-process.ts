@@ -77,7 +77,7 @@ function writeConfig(dir: string, port: number, sessions: number, engineLines: s
 }
 
 /** Runs one `hermod` admin command against the bench config. */
-async function cli(configFile: string, args: string[]): Promise<string> {
+export async function hermodCli(configFile: string, args: string[]): Promise<string> {
   try {
     const { stdout } = await execFileAsync(process.execPath, [CLI, '-c', configFile, ...args], {
       env: cleanEnv(),
@@ -92,9 +92,9 @@ async function cli(configFile: string, args: string[]): Promise<string> {
 
 /** Creates the bench domain and its mailboxes (unlimited quota) through the CLI. */
 async function provisionBench(configFile: string): Promise<void> {
-  await cli(configFile, ['domain', 'add', BENCH_DOMAIN]);
+  await hermodCli(configFile, ['domain', 'add', BENCH_DOMAIN]);
   for (const box of [LOAD_MAILBOX, LATENCY_MAILBOX, WARMUP_MAILBOX]) {
-    await cli(configFile, ['mailbox', 'add', box, '--quota', '0']);
+    await hermodCli(configFile, ['mailbox', 'add', box, '--quota', '0']);
   }
 }
 

@@ -8,7 +8,7 @@
  * Usage: npm run bench -- [--seconds 10] [--sessions 20] [--sizes 4096,65536]
  *                         [--latency-count 200] [--reconnect] [--keep] [--sink-only]
  *                         [--engines embedded|distributed] [--warmup 200]
- *                         [--servers hermod,reference,sink]
+ *                         [--servers hermod,reference,sink] [--bayes-train N]
  *        npm run bench -- --engines distributed --nodes 1,2,3 [--seconds 10] [--sessions 20]
  *                         [--sizes 4096] [--warmup 200]   (bench/nodes-run.ts: HAProxy in front)
  *        npm run bench -- --large   (memory of large messages, see large-run.ts)
@@ -82,6 +82,7 @@ function parseOptions(argv: string[]): Options {
       engines: { type: 'string' },
       warmup: { type: 'string' },
       servers: { type: 'string' },
+      'bayes-train': { type: 'string' },
     },
     strict: true,
   });
@@ -92,6 +93,7 @@ function parseOptions(argv: string[]): Options {
     sizes,
     latencyCount: positiveInt('latency-count', values['latency-count'], 200, true),
     warmup: positiveInt('warmup', values.warmup, 200, true),
+    bayesTrain: positiveInt('bayes-train', values['bayes-train'], 0, true),
     reconnect: values.reconnect ?? false,
     keep: values.keep ?? false,
     sinkOnly: values['sink-only'] ?? false,
@@ -120,6 +122,10 @@ function printReport(opts: Options, cases: CaseResult[]): void {
   if (opts.engines.includes('distributed')) {
     console.log('hermod = embedded engines (SQLite store, FTS5 search); hermod-dist = Cassandra store + ' +
       'Elasticsearch search (scripts/services, a fresh keyspace and index per case); same load, same checks');
+  }
+  if (opts.bayesTrain > 0) {
+    console.log(`every hermod's Bayes filter was taught ${opts.bayesTrain} spam + ${opts.bayesTrain} ham first (--bayes-train): ` +
+      'it classifies each message with token lookups (smtp-source bodies are short of tokens: see bench/bayes-training.ts)');
   }
   console.log(renderTable(cases));
   console.log('');

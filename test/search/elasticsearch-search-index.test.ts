@@ -119,4 +119,20 @@ describe('ElasticsearchSearchIndex specifics', () => {
       await subject.cleanup();
     }
   });
+
+  it('names the document Elasticsearch refused in a bulk, and keeps the others', async () => {
+    const subject = testElasticsearchIndex();
+    try {
+      await subject.index.init();
+      const [good, other] = await buildCorpus();
+      // A size beyond a long: Elasticsearch refuses that one item, not the request.
+      const refused = { ...other, mailboxId: good.mailboxId, entryId: 'too-big', size: 1e20 };
+      const err = await subject.index.upsert([good, refused]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SearchIndexError);
+      expect(String((err as Error).message)).toMatch(new RegExp(`${good.mailboxId}/too-big: 400 \\w+`));
+      expect([...(await subject.index.versions(good.mailboxId)).keys()]).toEqual([good.entryId]);
+    } finally {
+      await subject.cleanup();
+    }
+  });
 });

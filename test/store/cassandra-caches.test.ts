@@ -89,7 +89,8 @@ describe('Cassandra store: what a node keeps in memory', () => {
         store.bayesLearn({ scopes: ['global'], sha256: sha256Hex(Buffer.from(text)), tokens: ['cheap', text], label: 'spam' });
       expect(await nodeA.bayesTotals('global')).toEqual({ spam: 0, ham: 0 });
       await learn(nodeB, 'one');
-      // Another node's learn: nodeA's totals lag (its token counts do not), nodeB's are current.
+      // Another node's learn: nodeA's totals lag (its token counts, never read before, do not),
+      // nodeB's are current.
       expect(await nodeA.bayesTotals('global')).toEqual({ spam: 0, ham: 0 });
       expect((await nodeA.bayesLookup('global', ['cheap'])).get('cheap')).toEqual({ spam: 1, ham: 0 });
       expect(await nodeB.bayesTotals('global')).toEqual({ spam: 1, ham: 0 });
@@ -99,6 +100,44 @@ describe('Cassandra store: what a node keeps in memory', () => {
       expect(await nodeA.bayesTotals('global')).toEqual({ spam: 2, ham: 0 });
     } finally {
       await nodeB.close();
+      await cleanup();
+    }
+  });
+
+  it('reads a message\'s tokens in a few packed requests, then from memory until a learn changes them', async () => {
+    const tracker = new TableStatements();
+    const { store: nodeA, cleanup } = await keyspace.freshStore({ bayesTokensCacheMs: 60_000, requestTracker: tracker });
+    const nodeB = await otherNode();
+    const nodeC = await otherNode({ bayesTokensCacheMs: 300 });
+    try {
+      const learned = Array.from({ length: 240 }, (_, i) => `word${i}`);
+      const tokens = [...learned, ...Array.from({ length: 60 }, (_, i) => `never${i}`)];
+      const learn = (store: CassandraMessageStore, text: string, words: string[]) =>
+        store.bayesLearn({ scopes: ['global'], sha256: sha256Hex(Buffer.from(text)), tokens: words, label: 'spam' });
+      await learn(nodeB, 'one', learned);
+      const expected = new Map(learned.map((t) => [t, { spam: 1, ham: 0 }]));
+      for (const node of [nodeA, nodeC]) expect(await node.bayesLookup('global', tokens)).toEqual(expected);
+      // 300 tokens fall in some 180 of the scope's 256 partitions: one read each, before.
+      const reads = tracker.count('bayes_tokens');
+      expect(reads).toBeGreaterThan(0);
+      expect(reads).toBeLessThanOrEqual(20);
+      expect(await nodeA.bayesLookup('global', tokens)).toEqual(expected);
+      expect(tracker.count('bayes_tokens')).toBe(reads);
+      // Another node's learn: seen after bayesTokensCacheMs (nodeC), not before (nodeA).
+      await learn(nodeB, 'two', ['word0']);
+      expect((await nodeA.bayesLookup('global', ['word0'])).get('word0')).toEqual({ spam: 1, ham: 0 });
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      expect((await nodeC.bayesLookup('global', ['word0'])).get('word0')).toEqual({ spam: 2, ham: 0 });
+      // A learn through nodeA itself: seen by nodeA at once, an unknown token included.
+      await learn(nodeA, 'three', ['word1', 'never0']);
+      const now = await nodeA.bayesLookup('global', ['word0', 'word1', 'never0']);
+      expect([now.get('word0'), now.get('word1'), now.get('never0')]).toEqual([{ spam: 1, ham: 0 }, { spam: 2, ham: 0 }, { spam: 1, ham: 0 }]);
+      // An unlearn decrements from Cassandra's counts, not from what nodeA keeps.
+      await nodeA.bayesLearn({ scopes: ['global'], sha256: sha256Hex(Buffer.from('two')), tokens: ['word0'], label: null });
+      expect((await nodeA.bayesLookup('global', ['word0'])).get('word0')).toEqual({ spam: 1, ham: 0 });
+    } finally {
+      await nodeB.close();
+      await nodeC.close();
       await cleanup();
     }
   });

@@ -24,6 +24,7 @@ describe('store.cassandra configuration', () => {
       requestTimeoutMs: 10000,
       addressCacheMs: 2000,
       bayesTotalsCacheMs: 5000,
+      bayesTokensCacheMs: 30000,
     });
   });
 

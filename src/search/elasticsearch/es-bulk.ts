@@ -9,10 +9,13 @@ export interface Removal {
   version: number;
 }
 
-/** One bulk action with its document, and its approximate size on the wire. */
+/**
+ * One bulk action with its document, as the two NDJSON lines sent (serialised once, here: the
+ * size is known without a second JSON.stringify, and the client sends the text as it is).
+ */
 export interface BulkPair {
-  action: estypes.BulkOperationContainer;
-  doc: Record<string, unknown>;
+  lines: string;
+  /** Length of `lines` (UTF-16 units: close enough to bytes for cutting bodies). */
   bytes: number;
 }
 
@@ -89,8 +92,8 @@ export function removalPairs(index: string, removals: Removal[]): BulkPair[] {
 }
 
 function pair(action: estypes.BulkIndexOperation, doc: Record<string, unknown>): BulkPair {
-  const bytes = JSON.stringify(action).length + JSON.stringify(doc).length + 2;
-  return { action: { index: action }, doc, bytes };
+  const lines = `${JSON.stringify({ index: action })}\n${JSON.stringify(doc)}\n`;
+  return { lines, bytes: lines.length };
 }
 
 /** Splits pairs into bulk bodies of at most {@link MAX_BULK_BYTES} (a bigger single pair goes alone). */
@@ -111,9 +114,9 @@ export function chunkPairs(pairs: BulkPair[], maxBytes = MAX_BULK_BYTES): BulkPa
   return chunks;
 }
 
-/** The operations array the client's bulk() takes. */
-export function operations(chunk: BulkPair[]): (estypes.BulkOperationContainer | Record<string, unknown>)[] {
-  return chunk.flatMap((p) => [p.action, p.doc]);
+/** The NDJSON body of one bulk request (the client sends a string as it is). */
+export function ndjsonBody(chunk: BulkPair[]): string {
+  return chunk.map((p) => p.lines).join('');
 }
 
 /**
@@ -122,7 +125,8 @@ export function operations(chunk: BulkPair[]): (estypes.BulkOperationContainer |
  */
 export function firstBulkFailure(response: estypes.BulkResponse): string | null {
   if (!response.errors) return null;
-  for (const item of response.items) {
+  // The response is filtered (filter_path): items carry _id, status and error only.
+  for (const item of response.items ?? []) {
     const result = Object.values(item)[0] as estypes.BulkResponseItem | undefined;
     if (!result?.error || result.status === 409) continue;
     return `${result._id}: ${result.status} ${result.error.type}: ${result.error.reason ?? ''}`.trim();

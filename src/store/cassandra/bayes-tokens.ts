@@ -5,9 +5,15 @@ import { checkLearning } from '../input-checks.js';
 import { toNumber } from './row-mappers.js';
 import { BAYES_BUCKETS } from './schema.js';
 import { RecentValues } from './recent-values.js';
+import { BayesTokenReads, byBucket, DEFAULT_BAYES_TOKENS_CACHE_MS } from './bayes-token-reads.js';
 
-/** Tokens per `IN (…)` list. */
-const IN_CHUNK = 100;
+/**
+ * Partitions per counter batch of a learn: a message's tokens fall in up to 256 partitions, one
+ * request each until several shared a batch. Cassandra warns about unlogged batches over 10
+ * partitions (unlogged_batch_across_partitions_warn_threshold) and over 5 KiB.
+ */
+const PARTITIONS_PER_BATCH = 10;
+const STATEMENTS_PER_BATCH = 64;
 /** How often a learn re-reads and retries when another learn of the same message got in first. */
 const LEARN_ATTEMPTS = 5;
 /** How long a scope's totals are served from memory (store.cassandra.bayesTotalsCacheMs). */
@@ -41,16 +47,20 @@ export class BayesTokens {
   private readonly sql: Record<string, string>;
   /** Totals read lately, by scope (see totals). */
   private readonly recentTotals: RecentValues<BayesCounts>;
+  /** Token counts, read in packed requests and kept for a short while. */
+  private readonly tokenReads: BayesTokenReads;
 
   constructor(
     private readonly session: CassandraSession,
     /** How long totals are served from memory; 0: never. */
     totalsCacheMs = DEFAULT_BAYES_TOTALS_CACHE_MS,
+    /** How long token counts are served from memory; 0: never. */
+    tokensCacheMs = DEFAULT_BAYES_TOKENS_CACHE_MS,
   ) {
     this.recentTotals = new RecentValues(totalsCacheMs, TOTALS_CACHE_SIZE);
+    this.tokenReads = new BayesTokenReads(session, tokenBucket, tokensCacheMs);
     const t = (name: string) => session.table(name);
     this.sql = {
-      lookup: `SELECT term, spam, ham FROM ${t('bayes_tokens')} WHERE scope = ? AND bucket = ? AND term IN ?`,
       totals: `SELECT spam, ham FROM ${t('bayes_totals')} WHERE scope = ?`,
       seen: `SELECT label FROM ${t('bayes_seen')} WHERE scope = ? AND bucket = ? AND sha256 = ?`,
       remember: `INSERT INTO ${t('bayes_seen')} (scope, bucket, sha256, label, learned_at) VALUES (?, ?, ?, ?, ?) IF NOT EXISTS`,
@@ -66,20 +76,12 @@ export class BayesTokens {
     };
   }
 
-  /** Counts of the tokens that the scope knows (a token at 0/0 is unknown again). */
-  async lookup(scope: string, tokens: readonly string[]): Promise<Map<string, BayesCounts>> {
-    const found = new Map<string, BayesCounts>();
-    const queries: [number, string[]][] = [];
-    for (const [bucket, list] of byBucket(tokens)) {
-      for (let i = 0; i < list.length; i += IN_CHUNK) queries.push([bucket, list.slice(i, i + IN_CHUNK)]);
-    }
-    await mapLimit(queries, 16, async ([bucket, list]) => {
-      for (const row of (await this.session.execute(this.sql.lookup, [scope, bucket, list], { idempotent: true })).rows) {
-        const counts = { spam: Math.max(0, toNumber(row.get('spam'))), ham: Math.max(0, toNumber(row.get('ham'))) };
-        if (counts.spam > 0 || counts.ham > 0) found.set(row.get('term') as string, counts);
-      }
-    });
-    return found;
+  /**
+   * Counts of the tokens that the scope knows (a token at 0/0 is unknown again), in a few
+   * packed reads, and served from memory for `tokensCacheMs` (bayes-token-reads.ts).
+   */
+  lookup(scope: string, tokens: readonly string[]): Promise<Map<string, BayesCounts>> {
+    return this.tokenReads.lookup(scope, tokens);
   }
 
   /**
@@ -121,6 +123,7 @@ export class BayesTokens {
         results.push(await this.learnScope(scope, sha256, tokens, learning.label));
       } finally {
         this.recentTotals.delete(scope);
+        this.tokenReads.forget(scope, tokens);
       }
     }
     return results;
@@ -129,6 +132,7 @@ export class BayesTokens {
   /** Drops a scope's statistics (its mailbox was removed). */
   async dropScope(scope: string): Promise<void> {
     this.recentTotals.delete(scope);
+    this.tokenReads.forgetScope(scope);
     const buckets = Array.from({ length: BAYES_BUCKETS }, (_, bucket) => bucket);
     await mapLimit(buckets, 16, async (bucket) => {
       await this.session.execute(this.sql.dropTokens, [scope, bucket], { idempotent: true });
@@ -136,6 +140,7 @@ export class BayesTokens {
     });
     await this.session.execute(this.sql.dropTotals, [scope], { idempotent: true });
     this.recentTotals.delete(scope);
+    this.tokenReads.forgetScope(scope);
   }
 
   private async learnScope(scope: string, sha256: string, tokens: string[], label: BayesLabel | null): Promise<BayesLearnResult> {
@@ -165,27 +170,38 @@ export class BayesTokens {
     let targets = tokens;
     let total = true;
     if (delta < 0) {
-      const known = await this.lookup(scope, tokens);
+      // Decrements follow Cassandra's counts as they are now, never counts kept in memory.
+      const known = await this.tokenReads.fresh(scope, tokens);
       targets = tokens.filter((token) => (known.get(token)?.[label] ?? 0) > 0);
       total = (await this.freshTotals(scope))[label] > 0;
     }
-    const batches = [...byBucket(targets)].map(([bucket, list]) =>
+    const perPartition = [...byBucket(targets, tokenBucket)].map(([bucket, list]) =>
       list.map((token): BatchStatement => ({ query: spam ? this.sql.spam : this.sql.ham, params: [delta, scope, bucket, token] })),
     );
-    // One counter batch per partition; counter updates are never retried (not idempotent).
-    await mapLimit(batches, 16, (statements) => this.session.batch(statements, 'counter'));
+    // Counter batches of a few partitions each; counter updates are never retried (not idempotent).
+    await mapLimit(packPartitions(perPartition), 16, (statements) => this.session.batch(statements, 'counter'));
     if (total) await this.session.execute(spam ? this.sql.totalSpam : this.sql.totalHam, [delta, scope]);
   }
 }
 
-/** Tokens grouped by their bucket. */
-function byBucket(tokens: readonly string[]): Map<number, string[]> {
-  const groups = new Map<number, string[]>();
-  for (const token of new Set(tokens)) {
-    const bucket = tokenBucket(token);
-    const list = groups.get(bucket);
-    if (list) list.push(token);
-    else groups.set(bucket, [token]);
+/**
+ * Joins the statements of several partitions into counter batches of at most
+ * PARTITIONS_PER_BATCH partitions and, unless one partition alone has more, STATEMENTS_PER_BATCH
+ * statements. A counter batch is not atomic across partitions, and neither were separate ones.
+ */
+export function packPartitions(perPartition: BatchStatement[][]): BatchStatement[][] {
+  const batches: BatchStatement[][] = [];
+  let current: BatchStatement[] = [];
+  let partitions = 0;
+  for (const statements of perPartition) {
+    if (partitions > 0 && (partitions === PARTITIONS_PER_BATCH || current.length + statements.length > STATEMENTS_PER_BATCH)) {
+      batches.push(current);
+      current = [];
+      partitions = 0;
+    }
+    current.push(...statements);
+    partitions++;
   }
-  return groups;
+  if (current.length > 0) batches.push(current);
+  return batches;
 }

@@ -20,6 +20,7 @@ import type {
   OutboxItem,
 } from '../types.js';
 import { BayesTokens, DEFAULT_BAYES_TOTALS_CACHE_MS } from './bayes-tokens.js';
+import { DEFAULT_BAYES_TOKENS_CACHE_MS } from './bayes-token-reads.js';
 import { BlobStore } from './blob-store.js';
 import { CassandraSession } from './cassandra-session.js';
 import type { CassandraStoreConfig } from './config-schema.js';
@@ -35,13 +36,15 @@ import { applyCassandraMigrations, checkCassandraSchema } from './migrations.js'
 import { OutboxQueue, OUTBOX_SEAL_AFTER_MS } from './outbox-queue.js';
 
 /** Options for {@link CassandraMessageStore}: the `store.cassandra` config, plus test hooks. */
-export type CassandraMessageStoreOptions = Omit<CassandraStoreConfig, 'username' | 'password' | 'addressCacheMs' | 'bayesTotalsCacheMs'> & {
+export type CassandraMessageStoreOptions = Omit<CassandraStoreConfig, 'username' | 'password' | 'addressCacheMs' | 'bayesTotalsCacheMs' | 'bayesTokensCacheMs'> & {
   username?: string;
   password?: string;
   /** See the config key; @defaultValue 2000 */
   addressCacheMs?: number;
   /** See the config key; @defaultValue 5000 */
   bayesTotalsCacheMs?: number;
+  /** See the config key; @defaultValue 30000 */
+  bayesTokensCacheMs?: number;
   /** Sees every request with its execution options (tests). */
   requestTracker?: cassandra.tracker.RequestTracker;
   /**
@@ -258,7 +261,11 @@ function assemble(session: CassandraSession, options: CassandraMessageStoreOptio
   const blobs = new BlobStore(session, options.chunkBytes);
   const outbox = new OutboxQueue(session, options.outboxSealAfterMs ?? OUTBOX_SEAL_AFTER_MS);
   const reader = new EntryReader(session, blobs);
-  const bayes = new BayesTokens(session, options.bayesTotalsCacheMs ?? DEFAULT_BAYES_TOTALS_CACHE_MS);
+  const bayes = new BayesTokens(
+    session,
+    options.bayesTotalsCacheMs ?? DEFAULT_BAYES_TOTALS_CACHE_MS,
+    options.bayesTokensCacheMs ?? DEFAULT_BAYES_TOKENS_CACHE_MS,
+  );
   return {
     session,
     directory,

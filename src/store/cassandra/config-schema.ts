@@ -76,6 +76,12 @@ export const cassandraStoreSchema = z
      * the totals this much later (its tokens at once). @defaultValue 5000
      */
     bayesTotalsCacheMs: z.number().int().min(0).max(600_000).default(5000),
+    /**
+     * How long a node serves the Bayes counts of a token (per scope) from memory, in
+     * milliseconds; 0 reads every token of every message. A learn on another node shows in a
+     * token's counts this much later; a learn through this node at once. @defaultValue 30000
+     */
+    bayesTokensCacheMs: z.number().int().min(0).max(600_000).default(30_000),
     /** User for PasswordAuthenticator; with `password`. Never logged. */
     username: z.string().min(1).optional(),
     /** Password for PasswordAuthenticator. Never logged. */

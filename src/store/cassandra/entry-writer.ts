@@ -10,6 +10,7 @@ import type { MailboxDirectory } from './mailbox-directory.js';
 import { nextOutboxVersion, type OutboxQueue } from './outbox-queue.js';
 import { ENTRY_COLUMNS, entryParams, LEDGER_COLUMNS, ledgerParams } from './row-mappers.js';
 import { RecentValues } from './recent-values.js';
+import { UsageCounter } from './usage-counter.js';
 
 // Monotonic so entries delivered within one millisecond still sort in arrival order; randomness
 // drawn in pools, as the SQLite writer does (ulid's default asks the OS once per character).
@@ -44,7 +45,7 @@ interface AttemptRows {
  * 2. the claim is read back: it names the entry every attempt writes from now on. A losing
  *    attempt drops the rows it wrote under its own id and writes the winner's;
  * 3. the folder listing and the outbox item (listed only once fetchable, indexed only once
- *    listed), and, by the winner only, the usage counter;
+ *    listed), and, by the winner only, the usage counter (group committed: usage-counter.ts);
  * 4. the commit record.
  *
  * A failure anywhere answers 451; the MTA's retry finds the claim uncommitted and writes the same
@@ -56,6 +57,7 @@ interface AttemptRows {
 export class EntryWriter {
   private readonly sql: Record<string, string>;
   private readonly claims: EntryClaims;
+  private readonly usage: UsageCounter;
   private readonly inFlight = new Map<string, Promise<DeliveryResult>>();
   /** (mailbox/sha256) keys for which findDelivered lately found no row at all in entries_by_sha. */
   private readonly absent: RecentValues<true>;
@@ -76,9 +78,9 @@ export class EntryWriter {
     this.absent = new RecentValues(ABSENCE_FRESH_MS, ABSENCES_KEPT, clock);
     const t = (name: string) => session.table(name);
     this.claims = new EntryClaims(session);
+    this.usage = new UsageCounter(session);
     this.sql = {
       delivered: `SELECT entry_id, committed FROM ${t('entries_by_sha')} WHERE mailbox_id = ? AND sha256 = ?`,
-      usage: `UPDATE ${t('mailbox_usage')} SET bytes = bytes + ? WHERE mailbox_id = ?`,
       ledger: `INSERT INTO ${t('ledger')} (entry_id, seq, ${LEDGER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       recipient: `INSERT INTO ${t('mailboxes_by_message')} (sha256, mailbox_id, entry_id) VALUES (?, ?, ?)`,
       folder: `INSERT INTO ${t('mailbox_folders')} (mailbox_id, folder) VALUES (?, ?)`,
@@ -166,8 +168,9 @@ export class EntryWriter {
     await Promise.all([
       this.session.batchOrEach(this.listingRows(rows, claim)),
       // Counters are not idempotent: only the winning attempt counts the bytes, and the driver
-      // never retries the update (see schema.ts). A lost increment lags; it never runs ahead.
-      claim.won ? this.session.execute(this.sql.usage, [size, mailbox.id], { idempotent: false }) : undefined,
+      // never retries the update (see schema.ts, usage-counter.ts). A lost increment lags; it
+      // never runs ahead.
+      claim.won ? this.usage.add(mailbox.id, size) : undefined,
     ]);
     await this.claims.commit(mailbox.id, delivery.sha256, claim);
     return { entryId: claim.entryId, duplicate: !claim.won };

@@ -36,7 +36,8 @@
  * - `mailbox_usage` (mailbox_id → bytes counter): quota checks read one cell. Counter updates
  *   are not idempotent, so only the delivery that won the dedupe claim adds its size, once, and
  *   the driver never retries it: a retried delivery never counts twice (a lost increment can
- *   make usage lag by one message; it never runs ahead).
+ *   make usage lag by the messages of one update; it never runs ahead). Increments are group
+ *   committed (usage-counter.ts): those made while one is in flight go together.
  *
  * Blobs
  * - `messages_whole` (sha256 → data): a raw message of at most one chunk, in one row: one write
