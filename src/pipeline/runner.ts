@@ -49,7 +49,7 @@ export class PluginRunner {
     for (const plugin of this.plugins) {
       const hook = plugin.manifest.hooks[stage];
       if (!hook) continue;
-      await slice.pause();
+      if (slice.due) await slice.pause();
       const verdict = await this.callHook(plugin, stage, input);
       if (verdict.action === 'continue') continue;
       verdicts.push(verdict);
@@ -62,6 +62,8 @@ export class PluginRunner {
   private async callHook(plugin: LoadedPlugin, stage: Stage, input: StageInput): Promise<Verdict> {
     const name = plugin.entry.name;
     const findings: PluginFinding[] = [];
+    const log = this.log;
+    let child: Logger | undefined;
     const ctx: HookContext = {
       stage,
       session: input.session,
@@ -69,7 +71,11 @@ export class PluginRunner {
       recipient: input.recipient,
       config: plugin.config,
       state: plugin.state,
-      log: this.log.child({ plugin: name, stage }),
+      // Made when a hook first logs: most calls never do, and a pino child costs a serialized
+      // copy of its bindings, per hook and per message.
+      get log(): Logger {
+        return (child ??= log.child({ plugin: name, stage }));
+      },
       report: (finding) => {
         findings.push(finding);
         input.transaction.findings.push({ plugin: name, finding });
@@ -79,15 +85,16 @@ export class PluginRunner {
     let verdict: Verdict;
     let reason = '';
     try {
-      verdict = (await withTimeout(Promise.resolve(plugin.manifest.hooks[stage]!(ctx)), plugin.entry.timeoutMs)) ?? {
-        action: 'continue',
-      };
+      const returned = plugin.manifest.hooks[stage]!(ctx);
+      // A hook that returned without a promise is done: a timer could not have cut it short.
+      const settled = isPromiseLike(returned) ? await withTimeout(returned, plugin.entry.timeoutMs) : returned;
+      verdict = settled ?? CONTINUE;
     } catch (err) {
       const what = err instanceof HookTimeout ? `timed out after ${plugin.entry.timeoutMs} ms` : `failed: ${(err as Error).message}`;
       reason = `${name} ${what}`;
       this.log.warn({ plugin: name, stage, err, failOpen: plugin.entry.failOpen }, `plugin ${what}`);
       verdict = plugin.entry.failOpen
-        ? { action: 'continue' }
+        ? CONTINUE
         : pluginFailureVerdict();
     }
     const elapsed = performance.now() - started;
@@ -95,6 +102,13 @@ export class PluginRunner {
     this.metrics?.pluginCall(name, stage, reason ? 'error' : verdict.action, elapsed / 1000);
     return verdict;
   }
+}
+
+/** A hook's `continue`: shared, as nothing keeps or changes a verdict object. */
+const CONTINUE: Verdict = Object.freeze({ action: 'continue' }) as Verdict;
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | null)?.then === 'function';
 }
 
 function ledgerLine(
@@ -130,10 +144,19 @@ function ledgerLine(
   };
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HookTimeout()), ms);
+/** The hook's promise, or a HookTimeout once `ms` have passed: one timer, cleared when it settles. */
+function withTimeout<T>(promise: PromiseLike<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new HookTimeout()), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
