@@ -136,7 +136,8 @@ class SpoolWriter {
       failure,
       load: async () => {
         // readFile sizes its Buffer from fstat: one allocation of exactly the message's length.
-        const raw = spooled ? await readFile(path) : Buffer.concat(chunks, size);
+        // A message that came in one chunk is that chunk (the socket's read, never written to).
+        const raw = spooled ? await readFile(path) : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
         chunks = [];
         recordSha256(raw, sha256);
         return { raw, sha256, file: spooled ? path : undefined };
