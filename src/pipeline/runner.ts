@@ -3,6 +3,7 @@ import { pluginFailureVerdict } from '../mail/replies.js';
 import type { LedgerLine } from '../store/types.js';
 import type { LoadedPlugin } from './registry.js';
 import { TimeSlice } from './time-slice.js';
+import { STAGES } from './types.js';
 import type {
   HookContext,
   PluginFinding,
@@ -34,21 +35,30 @@ class HookTimeout extends Error {}
  * A throw or timeout is a tempfail (the reply table's pluginFailure) unless the plugin is configured fail-open.
  */
 export class PluginRunner {
+  /** The plugins with a hook for each stage, in configured order. */
+  private readonly hooked: ReadonlyMap<Stage, LoadedPlugin[]>;
+
   /** @param metrics optional: when given, every hook call's latency and verdict is reported */
   constructor(
-    private readonly plugins: LoadedPlugin[],
+    plugins: LoadedPlugin[],
     private readonly log: Logger,
     private readonly metrics?: PluginMetrics,
-  ) {}
+  ) {
+    this.hooked = new Map(STAGES.map((stage) => [stage, plugins.filter((p) => p.manifest.hooks[stage])]));
+  }
 
-  async run(stage: Stage, input: StageInput): Promise<Verdict[]> {
+  /** The stage's verdicts (a new array: callers add to it). A stage without hooks settles at once. */
+  run(stage: Stage, input: StageInput): Promise<Verdict[]> {
+    const plugins = this.hooked.get(stage) ?? [];
+    return plugins.length === 0 ? Promise.resolve([]) : this.runHooks(plugins, stage, input);
+  }
+
+  private async runHooks(plugins: LoadedPlugin[], stage: Stage, input: StageInput): Promise<Verdict[]> {
     const verdicts: Verdict[] = [];
     // Hooks that finish without I/O chain through microtasks, so the whole chain would be one
     // stretch of the event loop: past the budget, the next hook waits for a turn.
     const slice = new TimeSlice();
-    for (const plugin of this.plugins) {
-      const hook = plugin.manifest.hooks[stage];
-      if (!hook) continue;
+    for (const plugin of plugins) {
       if (slice.due) await slice.pause();
       const verdict = await this.callHook(plugin, stage, input);
       if (verdict.action === 'continue') continue;
