@@ -52,13 +52,18 @@ interface ParseOutcome {
   error?: string;
 }
 
+/** Any character trim() would keep (JavaScript's \s is trim()'s white space). */
+const NOT_BLANK = /\S/;
+
 /** Parses the message stream; on a parser failure falls back to a header-only parse and says why. */
 async function parseTransaction(ctx: HookContext<ParseConfig>, open: () => Readable): Promise<ParseOutcome> {
   const config = ctx.config;
   try {
-    const mail = await parseMessageStream(open, config);
+    // The message in memory is fed to the parser in slices of its own Buffer, without a stream.
+    const mail = await parseMessageStream(ctx.transaction.raw ?? open, config);
     const parsed = fromStreamedMail(mail);
-    if (config.htmlToText && parsed.text.trim() === '' && parsed.html !== '') {
+    // `\S` finds the first non-blank character without trim()'s copy of the whole text.
+    if (config.htmlToText && !NOT_BLANK.test(parsed.text) && parsed.html !== '') {
       const text = await runPassSliced(htmlToPlainTextSteps(parsed.html.slice(0, config.maxHtmlToTextChars)), new TimeSlice());
       parsed.text = text.slice(0, config.maxTextCharsPerPart);
     }

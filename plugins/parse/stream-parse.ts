@@ -70,19 +70,33 @@ function drainOrClose(parser: BoundedMailParser): Promise<void> {
   );
 }
 
-/** Writes the source into the parser in FEED_BYTES slices, honouring backpressure, until a bound stops it. */
-async function feed(source: Readable, parser: BoundedMailParser): Promise<void> {
+/** Writes `buf` into the parser in FEED_BYTES slices, honouring backpressure; false once a bound stopped it. */
+async function feedBuffer(buf: Buffer, parser: BoundedMailParser, slice: TimeSlice): Promise<boolean> {
+  for (let at = 0; at < buf.length; at += FEED_BYTES) {
+    if (parser.stopped || parser.destroyed) return false;
+    if (!parser.write(buf.subarray(at, at + FEED_BYTES))) await drainOrClose(parser);
+    if (slice.due) await slice.pause();
+  }
+  return true;
+}
+
+/**
+ * Writes the message into the parser until its end or a bound. A message in memory is sliced
+ * directly (views of its Buffer, no copy); only a source without one goes through a stream.
+ */
+async function feed(source: Buffer | Readable, parser: BoundedMailParser): Promise<void> {
   // A write the parser keeps up with is parsed at once and returns true: the slice gives the
   // event loop a turn between such writes, or a message in memory would be parsed in one stretch.
   const slice = new TimeSlice();
+  if (Buffer.isBuffer(source)) {
+    await feedBuffer(source, parser, slice);
+    if (!parser.writableEnded && !parser.destroyed) parser.end();
+    return;
+  }
   try {
     for await (const chunk of source) {
       const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-      for (let at = 0; at < buf.length; at += FEED_BYTES) {
-        if (parser.stopped || parser.destroyed) return;
-        if (!parser.write(buf.subarray(at, at + FEED_BYTES))) await drainOrClose(parser);
-        await slice.pause();
-      }
+      if (!(await feedBuffer(buf, parser, slice))) return;
     }
   } finally {
     // Leaving the loop early (a bound, an error) destroys the source; the parser ends either way.
@@ -100,14 +114,15 @@ async function loadParserClass(): Promise<typeof BoundedMailParser> {
 }
 
 /**
- * Parses a message from the stream `open` gives with mailparser's MailParser, within `bounds`.
- * Attachments are hashed, never kept. A bound that stops the parse ends the input early: the result holds what
- * was parsed before it, and `bounds` names it. Rejects when mailparser or the source fails.
+ * Parses a message with mailparser's MailParser, within `bounds`: the Buffer that holds it, or the
+ * stream `source` opens. Attachments are hashed, never kept. A bound that stops the parse ends the
+ * input early: the result holds what was parsed before it, and `bounds` names it. Rejects when
+ * mailparser or the source fails.
  */
-export async function parseMessageStream(open: () => Readable, bounds: ParseBounds): Promise<StreamedMail> {
-  // The source is opened after the load, so no error it emits meanwhile goes unheard.
+export async function parseMessageStream(source: Buffer | (() => Readable), bounds: ParseBounds): Promise<StreamedMail> {
+  // A stream source is opened after the load, so no error it emits meanwhile goes unheard.
   const BoundedMailParser = parserClass ?? (await loadParserClass());
-  const source = open();
+  const stream = Buffer.isBuffer(source) ? undefined : source();
   const recorder = new BoundRecorder(bounds);
   const parser = new BoundedMailParser(
     {
@@ -129,7 +144,7 @@ export async function parseMessageStream(open: () => Readable, bounds: ParseBoun
   let text: MessageText | undefined;
   return new Promise<StreamedMail>((resolve, reject) => {
     const fail = (err: Error): void => {
-      source.destroy();
+      stream?.destroy();
       parser.destroy();
       reject(err);
     };
@@ -153,6 +168,6 @@ export async function parseMessageStream(open: () => Readable, bounds: ParseBoun
         });
       }, fail);
     });
-    feed(source, parser).catch(fail);
+    feed(stream ?? (source as Buffer), parser).catch(fail);
   });
 }

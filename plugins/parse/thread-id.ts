@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Message-IDs in a header value, angle brackets included, in order. */
 export function messageIds(value: string | undefined): string[] {
@@ -43,5 +43,6 @@ export function deriveThreadId(input: ThreadInput): string {
   const root =
     messageIds(input.references)[0] ?? messageIds(input.inReplyTo)[0] ?? input.messageId ?? null;
   const key = root !== null ? `mid:${root}` : `subject:${normalizeSubject(input.subject)}`;
-  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+  // The one-shot digest: no Hash object per message.
+  return hash('sha256', key, 'hex').slice(0, 16);
 }

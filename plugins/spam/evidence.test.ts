@@ -148,6 +148,11 @@ describe('evidence rules', () => {
     const withPart = Buffer.from(`Content-Type: multipart/alternative; boundary=b\r\n\r\n${filler}--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--\r\n`);
     expect(await hasTextPlainPart(multipart, withPart, new TimeSlice(0))).toBe(true);
     expect(await hasTextPlainPart(multipart, Buffer.from(filler), new TimeSlice(0))).toBe(false);
+    // Any case, blanks after the colon, a line begun after CR alone; a longer header name is not it.
+    const upper = Buffer.from(`x\rCONTENT-TYPE: \tText/PLAIN; charset=utf-8\r\n`);
+    expect(await hasTextPlainPart(multipart, upper, new TimeSlice(0))).toBe(true);
+    const other = Buffer.from(`X-Content-Type: text/plain\r\nContent-Type: text/html\r\nContent-Type:text/plai`);
+    expect(await hasTextPlainPart(multipart, other, new TimeSlice(0))).toBe(false);
     const gtube = RULES.find(([name]) => name === 'GTUBE')![1];
     const config = spamConfigSchema.parse({});
     for (const at of [0, MiB - 10, MiB, 3 * MiB - 1]) {

@@ -55,23 +55,27 @@ export function siteOf(host: string): string {
 
 const TRAILING_PUNCTUATION = new Set(['.', ',', ';', ':', '!', '?']);
 
+/**
+ * Where a bare URL may start, in any case. Two literals tried at each position: linear, and no
+ * lower-case copy of the whole text is made to search it.
+ */
+const URL_START = /http|www\./gi;
+
 /** Bare URLs in text (`http://…`, `https://…`, `www.…`), found by scanning; at most MAX_URLS. */
 export function textUrls(text: string): string[] {
   const urls: string[] = [];
-  const lower = text.toLowerCase();
-  let from = 0;
+  URL_START.lastIndex = 0;
   while (urls.length < MAX_URLS) {
-    const http = lower.indexOf('http', from);
-    const www = lower.indexOf('www.', from);
-    const at = http < 0 ? www : www < 0 ? http : Math.min(http, www);
-    if (at < 0) break;
+    const start = URL_START.exec(text);
+    if (start === null) break;
+    const at = start.index;
     let end = at;
     while (end < text.length && end - at < MAX_URL && !URL_END.has(text[end])) end++;
     while (end > at && TRAILING_PUNCTUATION.has(text[end - 1])) end--;
     const url = text.slice(at, end);
-    if (at === www && http !== www) urls.push(`http://${url}`);
+    if (start[0].length === 4 && start[0][3] === '.') urls.push(`http://${url}`);
     else if (url.includes('://')) urls.push(url);
-    from = Math.max(end, at + 4);
+    URL_START.lastIndex = Math.max(end, at + 4);
   }
   return urls;
 }

@@ -1,7 +1,7 @@
 import { addressParser, type ParsedMessage, type TimeSlice } from '../../src/plugin-api.js';
 import type { RuleName, SpamConfig } from './config.js';
 import {
-  hasForgedOutlookMessageId, hasInvisibleCharacters, hasMalformedMessageId, hasMixedScriptWordSliced, hasRiskyAttachment, hasUndeclared8bitBody,
+  hasForgedOutlookMessageId, hasInvisibleCharacters, hasMalformedMessageId, hasMixedScriptWord, hasMixedScriptWordSliced, hasRiskyAttachment, hasUndeclared8bitBody,
   hasUnencoded8bitHeader, isImageMostly, type Evidence,
 } from './evidence.js';
 
@@ -103,32 +103,58 @@ function dateInPast({ parsed, config, evidence }: RuleInput): boolean {
 }
 
 function attachmentOnly({ parsed, evidence }: RuleInput): boolean {
-  return parsed.attachments.length > 0 && parsed.text.trim() === '' && evidence.html.text.trim() === '';
+  return parsed.attachments.length > 0 && !NOT_BLANK.test(parsed.text) && !NOT_BLANK.test(evidence.html.text);
+}
+
+/** What a text/plain part's header line starts with, lower case: `content-type:` and, after blanks, `text/plain`. */
+const CONTENT_TYPE = Buffer.from('content-type:', 'latin1');
+const TEXT_PLAIN = Buffer.from('text/plain', 'latin1');
+
+/** Whether `raw` holds `lower` at `at`, ASCII letters in any case. */
+function holdsFolded(raw: Buffer, at: number, lower: Buffer): boolean {
+  if (at + lower.length > raw.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    const b = raw[at + i];
+    if ((b >= 0x41 && b <= 0x5a ? b | 0x20 : b) !== lower[i]) return false;
+  }
+  return true;
+}
+
+/** A `content-type: text/plain` header line (any case, blanks between) starts at `at`. */
+function textPlainLineAt(raw: Buffer, at: number): boolean {
+  if (!holdsFolded(raw, at, CONTENT_TYPE)) return false;
+  let p = at + CONTENT_TYPE.length;
+  while (raw[p] === 0x20 || raw[p] === 0x09) p++;
+  return holdsFolded(raw, p, TEXT_PLAIN);
 }
 
 /**
  * Whether the message has a text/plain part. mailparser fills `text` from the HTML when there is
- * none, so the question is answered from Content-Type headers instead.
+ * none, so the question is answered from Content-Type headers instead: the raw bytes are scanned
+ * as they are, line start by line start (after CR or LF), never copied into a string.
  */
 export async function hasTextPlainPart(parsed: ParsedMessage, raw: Buffer, slice: TimeSlice): Promise<boolean> {
   const top = parsed.headers.get('content-type')?.[0]?.toLowerCase();
   if (top === undefined || top.startsWith('text/plain')) return true;
   if (!top.startsWith('multipart/')) return false;
-  // A window at a time, each ending after a line feed: the pattern lies within one line, so the
-  // windows find what one pass over the whole message would.
-  for (let at = 0; at < raw.length; ) {
-    const lf = raw.indexOf(0x0a, Math.min(raw.length, at + RAW_WINDOW));
-    const end = lf < 0 ? raw.length : lf + 1;
-    if (/^content-type:[ \t]*text\/plain/im.test(raw.toString('latin1', at, end))) return true;
-    at = end;
-    await slice.pause();
+  if (textPlainLineAt(raw, 0)) return true;
+  for (let window = 0; window < raw.length; window += RAW_WINDOW) {
+    const end = Math.min(raw.length, window + RAW_WINDOW);
+    for (let i = window; i < end; i++) {
+      const b = raw[i];
+      if ((b === 0x0a || b === 0x0d) && textPlainLineAt(raw, i + 1)) return true;
+    }
+    if (slice.due) await slice.pause();
   }
   return false;
 }
 
 async function htmlOnly({ parsed, raw }: RuleInput, slice: TimeSlice): Promise<boolean> {
-  return parsed.html.trim() !== '' && !(await hasTextPlainPart(parsed, raw, slice));
+  return NOT_BLANK.test(parsed.html) && !(await hasTextPlainPart(parsed, raw, slice));
 }
+
+/** Any character trim() would keep: a test for content without trim()'s copy of the text. */
+const NOT_BLANK = /\S/;
 
 const recipientCount = (parsed: ParsedMessage): number => parsed.to.length + parsed.cc.length;
 
@@ -153,7 +179,9 @@ export const RULES: ReadonlyArray<[Exclude<RuleName, 'SPAM_PHRASE'>, RuleCheck]>
   ['LINK_SHORTENER', ({ evidence }) => evidence.links.shortener],
   ['HTML_IMAGE_MOSTLY', ({ evidence, config }) => isImageMostly(evidence, config.imageMostlyText)],
   ['INVISIBLE_CHARACTERS', ({ parsed, config }) => hasInvisibleCharacters(parsed, config)],
-  ['MIXED_SCRIPT_WORD', ({ parsed, config }, slice) => hasMixedScriptWordSliced(`${parsed.subject}\n${parsed.text.slice(0, config.maxScanChars)}`, slice)],
+  // Subject and body apart: a line break ends a word, and the body is read without a joined copy.
+  ['MIXED_SCRIPT_WORD', async ({ parsed, config }, slice) =>
+    hasMixedScriptWord(parsed.subject) || (await hasMixedScriptWordSliced(parsed.text.slice(0, config.maxScanChars), slice))],
   ['MESSAGE_ID_MALFORMED', ({ parsed }) => hasMalformedMessageId(parsed)],
   ['MESSAGE_ID_FORGED_OUTLOOK', ({ parsed }) => hasForgedOutlookMessageId(parsed)],
   ['RISKY_ATTACHMENT', ({ parsed }) => hasRiskyAttachment(parsed)],

@@ -73,9 +73,12 @@ describe.skipIf(!available)('spamassassin plugin against a real spamd', () => {
 describe('spamd protocol', () => {
   it('writes a SPAMC/1.5 request with the byte length', () => {
     const raw = Buffer.from('Subject: é\r\n\r\nhi\r\n');
-    expect(spamcRequest(raw, { command: 'REPORT', user: 'bob' }).toString()).toBe(
+    const [head, message] = spamcRequest(raw, { command: 'REPORT', user: 'bob' });
+    expect(Buffer.concat([head, message]).toString()).toBe(
       `REPORT SPAMC/1.5\r\nContent-length: ${raw.length}\r\nUser: bob\r\n\r\nSubject: é\r\n\r\nhi\r\n`,
     );
+    // The message is sent as it is, not copied behind the head.
+    expect(message).toBe(raw);
   });
 
   it('reads SYMBOLS and REPORT answers, and refuses errors', () => {

@@ -15,11 +15,14 @@ export class SpamdError extends Error {
   readonly code = 'SPAMD_UNAVAILABLE';
 }
 
-/** Builds a SPAMC/1.5 request: command line, headers, blank line, the message. */
-export function spamcRequest(raw: Buffer, config: Pick<SpamassassinConfig, 'command' | 'user'>): Buffer {
+/**
+ * A SPAMC/1.5 request: command line, headers, blank line, then the message. Its two parts are
+ * written one after the other, so the message is never copied to be sent.
+ */
+export function spamcRequest(raw: Buffer, config: Pick<SpamassassinConfig, 'command' | 'user'>): [head: Buffer, message: Buffer] {
   const head = [`${config.command} SPAMC/1.5`, `Content-length: ${raw.length}`];
   if (config.user) head.push(`User: ${config.user}`);
-  return Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), raw]);
+  return [Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), raw];
 }
 
 const SPAM_HEADER = /^Spam:\s*(True|False|Yes|No)\s*;\s*(-?[\d.]+)\s*\/\s*(-?[\d.]+)/im;
@@ -62,7 +65,12 @@ export function checkWithSpamd(raw: Buffer, config: SpamassassinConfig): Promise
     const socket = connect({ host: config.host, port: config.port });
     const chunks: Buffer[] = [];
     socket.setTimeout(config.timeoutMs, () => socket.destroy(new SpamdError(`spamd did not answer within ${config.timeoutMs} ms`)));
-    socket.on('connect', () => socket.end(spamcRequest(raw, config)));
+    socket.on('connect', () => {
+      const [head, message] = spamcRequest(raw, config);
+      socket.cork();
+      socket.write(head);
+      socket.end(message);
+    });
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', (err) => reject(err instanceof SpamdError ? err : new SpamdError(`spamd at ${config.host}:${config.port}: ${err.message}`)));
     socket.on('end', () => {

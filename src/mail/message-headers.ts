@@ -38,11 +38,30 @@ export function domainOf(address: string): string {
   return at >= 0 ? address.slice(at + 1).toLowerCase() : '';
 }
 
-/** The message without its Bcc header(s): what recipients may see. */
+/** Where the header section ends: the index at which `\r?\n\r?\n` first matches, or -1. */
+function headerSectionEnd(raw: Buffer): number {
+  for (let lf = raw.indexOf(0x0a); lf >= 0; lf = raw.indexOf(0x0a, lf + 1)) {
+    const next = raw[lf + 1] === 0x0d ? lf + 2 : lf + 1;
+    if (raw[next] === 0x0a) return lf > 0 && raw[lf - 1] === 0x0d ? lf - 1 : lf;
+  }
+  return -1;
+}
+
+const BCC_LINE = /^bcc:.*(?:\r?\n[ \t].*)*(?:\r?\n|$)/gim;
+
+/**
+ * The message without its Bcc header(s): what recipients may see. Only the header section is
+ * read as text; a message without Bcc comes back as it is, and one with Bcc is copied once.
+ */
 export function withoutBcc(raw: Buffer): Buffer {
-  const text = raw.toString('latin1');
-  const end = text.search(/\r?\n\r?\n/);
+  const end = headerSectionEnd(raw);
   if (end < 0) return raw;
-  const head = text.slice(0, end).replace(/^bcc:.*(?:\r?\n[ \t].*)*(?:\r?\n|$)/gim, '');
-  return Buffer.concat([Buffer.from(head, 'latin1'), raw.subarray(end)]);
+  // The last header line with its line break: a Bcc there goes with its break, and the blank
+  // line that ends the header section stays one blank line.
+  const cut = raw[end] === 0x0d ? end + 2 : end + 1;
+  const text = raw.toString('latin1', 0, cut);
+  BCC_LINE.lastIndex = 0;
+  if (!BCC_LINE.test(text)) return raw;
+  const head = text.replace(BCC_LINE, '');
+  return Buffer.concat([Buffer.from(head, 'latin1'), raw.subarray(cut)]);
 }

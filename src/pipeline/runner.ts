@@ -3,6 +3,7 @@ import { pluginFailureVerdict } from '../mail/replies.js';
 import type { LedgerLine } from '../store/types.js';
 import type { LoadedPlugin } from './registry.js';
 import { TimeSlice } from './time-slice.js';
+import { STAGES } from './types.js';
 import type {
   HookContext,
   PluginFinding,
@@ -34,22 +35,31 @@ class HookTimeout extends Error {}
  * A throw or timeout is a tempfail (the reply table's pluginFailure) unless the plugin is configured fail-open.
  */
 export class PluginRunner {
+  /** The plugins with a hook for each stage, in configured order. */
+  private readonly hooked: ReadonlyMap<Stage, LoadedPlugin[]>;
+
   /** @param metrics optional: when given, every hook call's latency and verdict is reported */
   constructor(
-    private readonly plugins: LoadedPlugin[],
+    plugins: LoadedPlugin[],
     private readonly log: Logger,
     private readonly metrics?: PluginMetrics,
-  ) {}
+  ) {
+    this.hooked = new Map(STAGES.map((stage) => [stage, plugins.filter((p) => p.manifest.hooks[stage])]));
+  }
 
-  async run(stage: Stage, input: StageInput): Promise<Verdict[]> {
+  /** The stage's verdicts (a new array: callers add to it). A stage without hooks settles at once. */
+  run(stage: Stage, input: StageInput): Promise<Verdict[]> {
+    const plugins = this.hooked.get(stage) ?? [];
+    return plugins.length === 0 ? Promise.resolve([]) : this.runHooks(plugins, stage, input);
+  }
+
+  private async runHooks(plugins: LoadedPlugin[], stage: Stage, input: StageInput): Promise<Verdict[]> {
     const verdicts: Verdict[] = [];
     // Hooks that finish without I/O chain through microtasks, so the whole chain would be one
     // stretch of the event loop: past the budget, the next hook waits for a turn.
     const slice = new TimeSlice();
-    for (const plugin of this.plugins) {
-      const hook = plugin.manifest.hooks[stage];
-      if (!hook) continue;
-      await slice.pause();
+    for (const plugin of plugins) {
+      if (slice.due) await slice.pause();
       const verdict = await this.callHook(plugin, stage, input);
       if (verdict.action === 'continue') continue;
       verdicts.push(verdict);
@@ -62,6 +72,8 @@ export class PluginRunner {
   private async callHook(plugin: LoadedPlugin, stage: Stage, input: StageInput): Promise<Verdict> {
     const name = plugin.entry.name;
     const findings: PluginFinding[] = [];
+    const log = this.log;
+    let child: Logger | undefined;
     const ctx: HookContext = {
       stage,
       session: input.session,
@@ -69,7 +81,11 @@ export class PluginRunner {
       recipient: input.recipient,
       config: plugin.config,
       state: plugin.state,
-      log: this.log.child({ plugin: name, stage }),
+      // Made when a hook first logs: most calls never do, and a pino child costs a serialized
+      // copy of its bindings, per hook and per message.
+      get log(): Logger {
+        return (child ??= log.child({ plugin: name, stage }));
+      },
       report: (finding) => {
         findings.push(finding);
         input.transaction.findings.push({ plugin: name, finding });
@@ -79,15 +95,16 @@ export class PluginRunner {
     let verdict: Verdict;
     let reason = '';
     try {
-      verdict = (await withTimeout(Promise.resolve(plugin.manifest.hooks[stage]!(ctx)), plugin.entry.timeoutMs)) ?? {
-        action: 'continue',
-      };
+      const returned = plugin.manifest.hooks[stage]!(ctx);
+      // A hook that returned without a promise is done: a timer could not have cut it short.
+      const settled = isPromiseLike(returned) ? await withTimeout(returned, plugin.entry.timeoutMs) : returned;
+      verdict = settled ?? CONTINUE;
     } catch (err) {
       const what = err instanceof HookTimeout ? `timed out after ${plugin.entry.timeoutMs} ms` : `failed: ${(err as Error).message}`;
       reason = `${name} ${what}`;
       this.log.warn({ plugin: name, stage, err, failOpen: plugin.entry.failOpen }, `plugin ${what}`);
       verdict = plugin.entry.failOpen
-        ? { action: 'continue' }
+        ? CONTINUE
         : pluginFailureVerdict();
     }
     const elapsed = performance.now() - started;
@@ -95,6 +112,13 @@ export class PluginRunner {
     this.metrics?.pluginCall(name, stage, reason ? 'error' : verdict.action, elapsed / 1000);
     return verdict;
   }
+}
+
+/** A hook's `continue`: shared, as nothing keeps or changes a verdict object. */
+const CONTINUE: Verdict = Object.freeze({ action: 'continue' }) as Verdict;
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | null)?.then === 'function';
 }
 
 function ledgerLine(
@@ -130,10 +154,19 @@ function ledgerLine(
   };
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HookTimeout()), ms);
+/** The hook's promise, or a HookTimeout once `ms` have passed: one timer, cleared when it settles. */
+function withTimeout<T>(promise: PromiseLike<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new HookTimeout()), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -17,15 +17,33 @@ export const SLICE_CHARS = 16 * 1024;
 /** Loop steps (or matches) a stepped pass takes between two yields, i.e. two chances of a turn. */
 export const SLICE_STEPS = 4096;
 
+/** Already settled: what `pause()` hands back while within the budget, the same object each time. */
+const WITHIN_BUDGET: Promise<void> = Promise.resolve();
+
 /** The clock of one piece of work: `pause()` yields once the budget since the last turn is spent. */
 export class TimeSlice {
   private since = performance.now();
 
   constructor(private readonly budgetMs = SLICE_BUDGET_MS) {}
 
-  /** Resolves at once while within the budget; otherwise after one turn of the event loop. */
-  async pause(): Promise<void> {
-    if (performance.now() - this.since < this.budgetMs) return;
+  /**
+   * True once the budget since the last turn is spent. A loop that runs per rule or per chunk of
+   * every message asks this first (`if (slice.due) await slice.pause()`): within the budget it
+   * then awaits nothing, and no promise is made per step.
+   */
+  get due(): boolean {
+    return performance.now() - this.since >= this.budgetMs;
+  }
+
+  /**
+   * Resolves at once while within the budget; otherwise after one turn of the event loop. Not an
+   * async function: within the budget it returns one shared settled promise instead of a new one.
+   */
+  pause(): Promise<void> {
+    return this.due ? this.turn() : WITHIN_BUDGET;
+  }
+
+  private async turn(): Promise<void> {
     await nextTurn();
     this.since = performance.now();
   }
@@ -69,6 +87,6 @@ export async function runPassSliced<T>(pass: SteppedPass<T>, slice: TimeSlice): 
   for (;;) {
     const step = pass.next();
     if (step.done) return step.value;
-    await slice.pause();
+    if (slice.due) await slice.pause();
   }
 }

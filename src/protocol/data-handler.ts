@@ -64,7 +64,23 @@ export class DataHandler {
     // next message at once finds the room its last one took.
     await data?.dispose().catch((err: unknown) => this.deps.log.error({ err }, 'spool file not removed'));
     share.release();
-    done(...answer);
+    this.reply(state, done, answer);
+  }
+
+  /**
+   * Hands the answer to smtp-server, which writes it at once (the message was read to its end).
+   * In LMTP that is one line per recipient, each its own socket write: corked, they leave in one
+   * write. Over STARTTLS the TLS socket writes past the corked one, and nothing changes.
+   */
+  private reply(state: SessionState, done: DataDone, answer: Parameters<DataDone>): void {
+    const burst = this.deps.listener === 'lmtp' && (state.open?.transaction.recipients.length ?? 0) > 1;
+    const socket = burst && state.socket?.writable ? state.socket : undefined;
+    socket?.cork();
+    try {
+      done(...answer);
+    } finally {
+      socket?.uncork();
+    }
   }
 
   /** The reply to DATA, as smtp-server's callback takes it. */
@@ -127,6 +143,8 @@ export class DataHandler {
     dropped: string[] = [],
     decisions: readonly Decision[] = [],
   ): void {
+    // The line's fields are built only for a logger that writes them (a bench runs at warn).
+    if (!this.deps.log.isLevelEnabled('info')) return;
     const fields = transactionLogFields(state, state.open!.transaction, bytes, results, decisions, dropped);
     this.deps.log.info({ ...fields, listener: this.deps.listener, ms: Math.round(performance.now() - started), note }, 'transaction');
   }

@@ -166,13 +166,17 @@ export class Listener {
 
   private handover(socket: Socket, clientAddress: string, clientPort: number, peer: PeerInfo): void {
     const id = randomBytes(8).toString('hex');
-    this.options.peers.set(id, peer);
     const handover = { id, remoteAddress: clientAddress, remotePort: clientPort };
-    if (!this.options.implicitTls) return this.smtp.connect(socket, handover);
+    if (!this.options.implicitTls) {
+      this.options.peers.set(id, { ...peer, socket });
+      return this.smtp.connect(socket, handover);
+    }
+    this.options.peers.set(id, peer);
     // smtp-server's own handshake step, as its implicit-TLS listener runs it before connect().
     const upgrade = (this.smtp as unknown as { _upgrade(s: Socket, cb: (err: Error | null, tls: Socket) => void): void })._upgrade;
     upgrade.call(this.smtp, socket, (err, tlsSocket) => {
       if (err) return void socket.destroy();
+      this.options.peers.set(id, { ...peer, socket: tlsSocket });
       this.smtp.connect(tlsSocket, handover);
     });
   }

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
 import { recordSha256 } from '../mail/message-digest.js';
 import type { ReceivedMessage } from '../transaction/received-message.js';
 
@@ -45,26 +45,40 @@ export class MessageSpool {
    * recorded in `failure` and the rest is drained too, so the client still gets its reply.
    * @param onBytes called with the size of every chunk kept (the in-flight budget counts them)
    */
-  async receive(stream: Readable, maxBytes: number, onBytes: (n: number) => void): Promise<SpooledData> {
+  receive(stream: Readable, maxBytes: number, onBytes: (n: number) => void): Promise<SpooledData> {
     const hash = createHash('sha256');
     const writer = new SpoolWriter(join(this.dir, `${randomUUID()}.eml`), this.thresholdBytes);
     let size = 0;
     let over = false;
-    try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        over ||= size + chunk.length > maxBytes;
-        if (over) continue;
-        size += chunk.length;
-        onBytes(chunk.length);
-        hash.update(chunk);
-        await writer.write(chunk);
-      }
-      await writer.finish();
-    } catch (err) {
-      await writer.dispose();
-      throw err;
-    }
-    return writer.result(size, hash.digest('hex'));
+    // Read with 'data' events, not an async iterator: a message in memory then costs no promise
+    // per chunk. A write to the spool file pauses the stream until it is done (back-pressure).
+    let writing: Promise<void> | undefined;
+    const onData = (chunk: Buffer): void => {
+      over ||= size + chunk.length > maxBytes;
+      if (over) return;
+      size += chunk.length;
+      onBytes(chunk.length);
+      hash.update(chunk);
+      const pending = writer.write(chunk);
+      if (!pending) return;
+      stream.pause();
+      writing = pending.then(() => {
+        writing = undefined;
+        stream.resume();
+      });
+    };
+    return new Promise<SpooledData>((resolve, reject) => {
+      stream.on('data', onData);
+      finished(stream, (err) => {
+        stream.off('data', onData);
+        // A file write still under way ends first, whether the stream ended or failed.
+        const written = Promise.resolve(writing);
+        const done = err
+          ? written.then(() => writer.dispose()).then(() => reject(err))
+          : written.then(() => writer.finish()).then(() => resolve(writer.result(size, hash.digest('hex'))));
+        done.catch(reject);
+      });
+    });
   }
 }
 
@@ -83,13 +97,18 @@ class SpoolWriter {
     private readonly thresholdBytes: number,
   ) {}
 
-  async write(chunk: Buffer): Promise<void> {
-    if (this.failure) return;
+  /** Keeps the chunk; a promise only when it goes to the file (the caller waits for it). */
+  write(chunk: Buffer): Promise<void> | undefined {
+    if (this.failure) return undefined;
     this.kept += chunk.length;
     if (!this.spooled && this.kept <= this.thresholdBytes) {
       this.chunks.push(chunk);
-      return;
+      return undefined;
     }
+    return this.writeToFile(chunk);
+  }
+
+  private async writeToFile(chunk: Buffer): Promise<void> {
     try {
       if (!this.spooled) {
         this.spooled = true;
@@ -136,7 +155,8 @@ class SpoolWriter {
       failure,
       load: async () => {
         // readFile sizes its Buffer from fstat: one allocation of exactly the message's length.
-        const raw = spooled ? await readFile(path) : Buffer.concat(chunks, size);
+        // A message that came in one chunk is that chunk (the socket's read, never written to).
+        const raw = spooled ? await readFile(path) : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
         chunks = [];
         recordSha256(raw, sha256);
         return { raw, sha256, file: spooled ? path : undefined };

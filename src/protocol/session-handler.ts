@@ -42,7 +42,7 @@ export class SessionHandler {
       secure: session.secure,
     };
     const own = { address: info.clientAddress, port: info.clientPort, heloName: '' };
-    const state: SessionState = { info, own, sessionLedger: [], transactionCount: 0 };
+    const state: SessionState = { info, own, sessionLedger: [], transactionCount: 0, socket: peer.socket };
     this.sessions.set(session.id, state);
     this.deps.metrics?.connectionOpened(this.deps.listener);
     if (!this.admit(state)) {

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -40,12 +41,19 @@ export interface SessionState {
    * info.clientAddress), for the log line.
    */
   relayAddress?: string;
+  /** The accepted connection (see PeerInfo.socket). */
+  socket?: Socket;
 }
 
 /** How the accept step tells the session handler about the peer behind a proxied address. */
 export interface PeerInfo {
   peerAddress: string;
   proxied: boolean;
+  /**
+   * The accepted connection. smtp-server writes LMTP's per-recipient DATA replies one write each;
+   * the DATA handler corks the socket around them so that they leave together.
+   */
+  socket?: Socket;
 }
 
 /** Counts open connections per client address, for the per-client limit. */

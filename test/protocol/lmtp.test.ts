@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { Socket } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RawSmtpClient } from '../helpers/smtp-client.js';
 import { sampleMessage, startHermod, type Harness } from '../helpers/hermod-harness.js';
 
@@ -51,6 +52,31 @@ describe('LMTP listener (RFC 2033)', () => {
     expect((await store.getEntry(carol))?.mailboxAddress).toBe('carol@example.test');
     expect((await store.getEntry(alice))?.mailboxAddress).toBe('alice@example.test');
     expect((await client.command('QUIT')).code).toBe(221);
+  });
+
+  it('writes the per-recipient replies to DATA to the socket together, in one write', async () => {
+    const addresses = ['alice@example.test', 'carol@example.test', 'dave@example.test'];
+    hermod = await startHermod({}, addresses.map((address) => ({ address })));
+    const client = await lhlo(hermod.lmtpPort);
+    expect((await client.command('MAIL FROM:<bob@remote.test>')).code).toBe(250);
+    for (const to of addresses) expect((await client.command(`RCPT TO:<${to}>`)).code).toBe(250);
+    expect((await client.command('DATA')).code).toBe(354);
+    // vi.spyOn calls through and records each call's `this`: the listener's end of this
+    // connection is the socket whose local port is the LMTP port.
+    type Writes = { _write: () => void; _writev: () => void };
+    const single = vi.spyOn(Socket.prototype as unknown as Writes, '_write');
+    const vector = vi.spyOn(Socket.prototype as unknown as Writes, '_writev');
+    const byListener = (contexts: unknown[]) => contexts.filter((socket) => (socket as Socket).localPort === hermod!.lmtpPort).length;
+    try {
+      client.write(`${sampleMessage('together')}.\r\n`);
+      const replies = [await client.reply(), await client.reply(), await client.reply()];
+      expect(replies.map((r) => r.code)).toEqual([250, 250, 250]);
+      expect({ single: byListener(single.mock.contexts), vectored: byListener(vector.mock.contexts) }).toEqual({ single: 0, vectored: 1 });
+    } finally {
+      single.mockRestore();
+      vector.mockRestore();
+    }
+    client.close();
   });
 
   it('stores the same bytes once per mailbox when the MTA retries after a lost reply', async () => {

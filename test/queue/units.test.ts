@@ -49,4 +49,13 @@ describe('Bcc removal', () => {
     const raw = Buffer.from('From: a@b.test\r\nBcc: x@y.test,\r\n z@y.test\r\nSubject: s\r\n\r\nBcc: in body\r\n');
     expect(withoutBcc(raw).toString()).toBe('From: a@b.test\r\nSubject: s\r\n\r\nBcc: in body\r\n');
   });
+
+  it('hands back the message itself when it has no Bcc, and a Bcc as the last header leaves one blank line', () => {
+    for (const text of ['From: a@b.test\nSubject: s\n\nBcc: in body\n', 'From: a@b.test\r\n\r\nbody', 'no header end']) {
+      const raw = Buffer.from(text);
+      expect(withoutBcc(raw)).toBe(raw);
+    }
+    const bareLf = Buffer.from('From: a@b.test\nBCC: x@y.test\n\nBcc: in body\n');
+    expect(withoutBcc(bareLf).toString()).toBe('From: a@b.test\n\nBcc: in body\n');
+  });
 });
