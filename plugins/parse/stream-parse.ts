@@ -18,6 +18,8 @@ export interface StreamedMail {
   /** The text/html parts (each cut to the per-part bound), '' when none. */
   html: string;
   attachments: AttachmentMeta[];
+  /** Every attachment part's file name ('' when none) and whether it is an inline part of multipart/related. */
+  attachmentParts: { filename: string; related: boolean }[];
   bounds: BoundHit[];
 }
 
@@ -126,6 +128,7 @@ export async function parseMessageStream(open: () => Readable, bounds: ParseBoun
     recorder,
   );
   const attachments: Promise<AttachmentMeta>[] = [];
+  const attachmentParts: StreamedMail['attachmentParts'] = [];
   let text: MessageText | undefined;
   return new Promise<StreamedMail>((resolve, reject) => {
     const fail = (err: Error): void => {
@@ -135,8 +138,10 @@ export async function parseMessageStream(open: () => Readable, bounds: ParseBoun
     };
     parser.once('error', fail);
     parser.on('data', (item: AttachmentStream | MessageText) => {
-      if (item.type === 'attachment') attachments.push(hashAttachment(item));
-      else text = item;
+      if (item.type === 'attachment') {
+        attachmentParts.push({ filename: item.filename ?? '', related: item.related === true });
+        attachments.push(hashAttachment(item));
+      } else text = item;
     });
     parser.once('end', () => {
       Promise.all(attachments).then((metas) => {
@@ -149,6 +154,7 @@ export async function parseMessageStream(open: () => Readable, bounds: ParseBoun
           text: typeof text?.text === 'string' ? text.text : '',
           html: typeof text?.html === 'string' ? text.html : '',
           attachments: metas,
+          attachmentParts,
           bounds: recorder.list(),
         });
       }, fail);
