@@ -175,7 +175,7 @@ describe('delivery hands the parsed content to the indexer', () => {
     expect(await search('alice@example.org', '')).toHaveLength(2);
   });
 
-  it('hands nothing over for a message refused by a verdict', async () => {
+  it('offers nothing for a delivery of bytes the mailbox already holds (nothing new is written)', async () => {
     const handoff = new ContentHandoff();
     const core = transactions(handoff, true);
     const { open } = await core.open('local', makeSession(), 't-dup', 'sender@remote.test');
