@@ -71,7 +71,7 @@ const PER_STRING_BYTES = 32;
 
 /**
  * About the bytes a content keeps alive: two per character (a string with any non-Latin-1
- * character is stored two bytes a character), plus fixed overheads. A bound for a memory budget,
+ * character is stored two bytes a character), plus fixed overheads. An estimate for a memory budget,
  * not an exact figure.
  */
 export function contentBytes(content: MessageContent): number {
