@@ -41,6 +41,8 @@ export {
 export { authservIdOf } from './mail/authentication-results.js';
 export { addressParser, loadAddressParser, loadMailparser } from './mail/mailparser-loader.js';
 export { htmlToPlainText, htmlToPlainTextSteps } from './mail/html-text.js';
+// What a parse of the message hands to the search indexer, and when it may.
+export { readsLikeTheIndexer, type ContentParseLimits, type MessageContent } from './mail/message-content.js';
 
 // SQLite set-up for a plugin's own file that several nodes may open at once.
 export { switchToWal } from './store/sqlite/wal-mode.js';

@@ -8,6 +8,7 @@ import { Listener } from './protocol/listener.js';
 import { openIntake } from './protocol/data-intake.js';
 import { SessionHandler } from './protocol/session-handler.js';
 import type { PeerInfo } from './protocol/session-state.js';
+import { ContentHandoff } from './search/content-handoff.js';
 import { Indexer } from './search/indexer.js';
 import type { RunningLookup } from './lookup/start-lookup.js';
 import { instrumentSearch, instrumentStore, instrumentTransactions, observeOutbound } from './ops/instrument.js';
@@ -56,12 +57,15 @@ export async function startServer(config: HermodConfig, log: Logger, _options: S
   const store = metrics ? instrumentStore(services.store, metrics) : services.store;
   const search = metrics ? instrumentSearch(services.search, metrics) : services.search;
   const side: SideServices = {};
+  // Content the parse plugin read at delivery goes straight to this process's indexer.
+  const handoff = config.search.handoffBytes > 0 ? new ContentHandoff({ maxBytes: config.search.handoffBytes }) : undefined;
   const indexer = new Indexer({
     store,
     index: search,
     log: log.child({ component: 'indexer' }),
     batchSize: config.search.batchSize,
     pollMs: config.search.pollMs,
+    handoff,
   });
   try {
     plugins = await loadPlugins(config.plugins, builtinPlugins, {
@@ -73,7 +77,7 @@ export async function startServer(config: HermodConfig, log: Logger, _options: S
     const runner = new PluginRunner(plugins, log, metrics);
     // NOTIFY=SUCCESS on the SMTP listener: "delivered" notices through the outbound queue, once it runs.
     const notices = new QueuedSuccessNotices(() => side.outbound?.service, config.hostname, log, metrics);
-    const transactions = new TransactionCore({ directory: store, entries: store, runner, config, log, notices });
+    const transactions = new TransactionCore({ directory: store, entries: store, runner, config, log, notices, searchContent: handoff });
     const running: RunningServer = { services, close: async () => undefined };
     const intake = await openIntake(config, log);
     running.inflightBytes = () => intake.budget.bytes;

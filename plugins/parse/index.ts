@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { htmlToPlainTextSteps, runPassSliced, TimeSlice, type HookContext, type ParsedMessage, type PluginManifest, type Verdict } from '../../src/plugin-api.js';
+import { htmlToPlainTextSteps, readsLikeTheIndexer, runPassSliced, TimeSlice, type HookContext, type MessageContent, type ParsedMessage, type PluginManifest, type Verdict } from '../../src/plugin-api.js';
 // The ParsedMessage this plugin adds to the plugin API (declaration merging): importing it here
 // puts it in every program that loads the plugin, not only in the whole-tree build.
 import type {} from './parsed-message.js';
 import { parseBoundsSchema, type BoundHit } from './bounds.js';
 import { fallbackParsed, fromStreamedMail } from './build-parsed.js';
-import { parseMessageStream } from './stream-parse.js';
+import { parseMessageStream, type StreamedMail } from './stream-parse.js';
 
 export const parseConfigSchema = z.strictObject({
   /** Convert HTML to plain text when a message has no text part. @defaultValue true */
@@ -46,6 +46,24 @@ async function readHead(open: () => Readable, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks).subarray(0, limit);
 }
 
+/**
+ * What the search index takes from the message, as this parse read it. Handed over only when the
+ * parse hit no bound and its bounds are within the indexer's (readsLikeTheIndexer): then it read
+ * the same header lines, field bytes and parts, so the indexer's own parse would give the same.
+ * The text is the text/plain parts before any HTML conversion: the indexer converts the HTML itself.
+ */
+function searchContentOf(mail: StreamedMail): MessageContent {
+  return {
+    subject: mail.subject,
+    from: mail.from,
+    to: mail.to,
+    cc: mail.cc,
+    text: mail.text,
+    html: mail.html,
+    attachments: mail.attachmentParts,
+  };
+}
+
 interface ParseOutcome {
   parsed: ParsedMessage;
   bounds: BoundHit[];
@@ -62,6 +80,7 @@ async function parseTransaction(ctx: HookContext<ParseConfig>, open: () => Reada
     // The message in memory is fed to the parser in slices of its own Buffer, without a stream.
     const mail = await parseMessageStream(ctx.transaction.raw ?? open, config);
     const parsed = fromStreamedMail(mail);
+    if (mail.bounds.length === 0 && readsLikeTheIndexer(config)) ctx.transaction.searchContent = searchContentOf(mail);
     // `\S` finds the first non-blank character without trim()'s copy of the whole text.
     if (config.htmlToText && !NOT_BLANK.test(parsed.text) && parsed.html !== '') {
       const text = await runPassSliced(htmlToPlainTextSteps(parsed.html.slice(0, config.maxHtmlToTextChars)), new TimeSlice());

@@ -18,6 +18,8 @@ export interface StreamedMail {
   /** The text/html parts (each cut to the per-part bound), '' when none. */
   html: string;
   attachments: AttachmentMeta[];
+  /** Every attachment part's file name ('' when none) and whether it is an inline part of multipart/related. */
+  attachmentParts: { filename: string; related: boolean }[];
   bounds: BoundHit[];
 }
 
@@ -141,6 +143,7 @@ export async function parseMessageStream(source: Buffer | (() => Readable), boun
     recorder,
   );
   const attachments: Promise<AttachmentMeta>[] = [];
+  const attachmentParts: StreamedMail['attachmentParts'] = [];
   let text: MessageText | undefined;
   return new Promise<StreamedMail>((resolve, reject) => {
     const fail = (err: Error): void => {
@@ -150,8 +153,10 @@ export async function parseMessageStream(source: Buffer | (() => Readable), boun
     };
     parser.once('error', fail);
     parser.on('data', (item: AttachmentStream | MessageText) => {
-      if (item.type === 'attachment') attachments.push(hashAttachment(item));
-      else text = item;
+      if (item.type === 'attachment') {
+        attachmentParts.push({ filename: item.filename ?? '', related: item.related === true });
+        attachments.push(hashAttachment(item));
+      } else text = item;
     });
     parser.once('end', () => {
       Promise.all(attachments).then((metas) => {
@@ -164,6 +169,7 @@ export async function parseMessageStream(source: Buffer | (() => Readable), boun
           text: typeof text?.text === 'string' ? text.text : '',
           html: typeof text?.html === 'string' ? text.html : '',
           attachments: metas,
+          attachmentParts,
           bounds: recorder.list(),
         });
       }, fail);

@@ -249,6 +249,12 @@ export const configSchema = z
         pollMs: z.number().int().positive().default(500),
         /** Outbox entries taken per indexer batch. @defaultValue 200 */
         batchSize: z.number().int().positive().default(200),
+        /**
+         * Bytes (estimated) of message content parsed at delivery held for this process's indexer,
+         * so it need not read the message back and parse it again; 0 turns the handoff off. One
+         * message's content over an eighth of this is not held. @defaultValue 16777216 (16 MiB)
+         */
+        handoffBytes: z.number().int().nonnegative().default(16 * 1024 * 1024),
       })
       .prefault({}),
     scoring: scoringSchema,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
 import type { BayesTokenStore } from '../store/roles.js';
 import type { AttachmentMeta, LedgerLine, Mailbox } from '../store/types.js';
+import type { MessageContent } from '../mail/message-content.js';
 
 export type { LedgerLine };
 
@@ -102,6 +103,12 @@ export interface Transaction extends TransactionExtensions {
   rawStream?: () => Readable;
   /** What the mailbox entry lists; set by a plugin that parses the message (parse). */
   summary?: MessageSummary;
+  /**
+   * What the search document takes from the bytes, set by a plugin that parsed them exactly as
+   * the indexer would (parse, see readsLikeTheIndexer): handed to this process's indexer so it
+   * need not read the message back and parse it again. Absent, the indexer does that.
+   */
+  searchContent?: MessageContent;
   /** Headers Hermod adds in front of the raw message, in order. */
   addedHeaders: [string, string][];
   /** Evidence collected so far, by plugin name. */

@@ -2,7 +2,8 @@ import type { AddressObject, EmailAddress } from 'mailparser';
 import type { MailboxEntry } from '../store/types.js';
 import { htmlToPlainTextSteps } from '../mail/html-text.js';
 import { runPassSliced, TimeSlice } from '../pipeline/time-slice.js';
-import { parseMessageText, type MessageTextResult } from './message-text.js';
+import type { MessageContent } from '../mail/message-content.js';
+import { parseMessageText } from './message-text.js';
 import type { SearchDocument } from './search-index.js';
 
 /**
@@ -26,7 +27,19 @@ export async function buildSearchDocument(
   raw: Buffer,
   version: number,
 ): Promise<SearchDocument> {
-  const parsed = await parseMessageText(raw);
+  return documentFromContent(entry, await parseMessageText(raw), version);
+}
+
+/**
+ * Builds the search document for one mailbox entry from its content as parsed from its bytes:
+ * by the indexer from the stored raw message, or handed over by the delivery that parsed the
+ * same bytes (then the document is the same, see readsLikeTheIndexer).
+ */
+export async function documentFromContent(
+  entry: MailboxEntry,
+  parsed: MessageContent,
+  version: number,
+): Promise<SearchDocument> {
   const summary = entry.summary;
   // Inline parts of multipart/related (logos in an HTML body) are not what a user means by
   // "has an attachment".
@@ -77,7 +90,7 @@ export function summaryDocument(entry: MailboxEntry, version: number): SearchDoc
  * The plain text of the body: the text parts, else the HTML stripped of markup. Only a bounded
  * slice of the HTML is stripped (markup shrinks; twice the indexed length leaves room for it).
  */
-async function bodyText(parsed: MessageTextResult): Promise<string> {
+async function bodyText(parsed: MessageContent): Promise<string> {
   if (parsed.text.trim() !== '') return parsed.text;
   // Up to 2 MB of markup: stripped with turns of the event loop, so delivery is not held up by the indexer.
   return runPassSliced(htmlToPlainTextSteps(parsed.html.slice(0, 2 * MAX_BODY_CHARS)), new TimeSlice());

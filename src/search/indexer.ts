@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import { StoreError } from '../errors.js';
 import type { EntryStore, OutboxStore } from '../store/roles.js';
-import type { MailboxEntry, OutboxItem } from '../store/types.js';
-import { entryDocument } from './entry-document.js';
+import type { OutboxItem } from '../store/types.js';
+import type { ContentHandoff } from './content-handoff.js';
+import { entryDocuments, type DocumentRequest } from './entry-document.js';
 import { SearchIndexError } from './search-error.js';
 import type { SearchDocument, SearchIndex } from './search-index.js';
 
@@ -20,19 +21,17 @@ export interface IndexerOptions {
    * short, so a backlog starts draining about this long after the engine is back. @defaultValue 2000
    */
   maxBackoffMs?: number;
+  /**
+   * Content parsed at delivery in this process: an entry whose content is held there is indexed
+   * without reading its raw message back and parsing it again. @defaultValue none (read and parse)
+   */
+  handoff?: ContentHandoff;
 }
 
 /** Longest pause after a partial batch, in milliseconds (never longer than `pollMs`). */
 const GATHER_MS = 100;
 /** A backlog is drained in batches up to this many times `batchSize` (one bulk request each). */
 const BACKLOG_BATCH_FACTOR = 10;
-/**
- * Entries read from the store at once while a batch is prepared. Each is three sequential reads
- * on Cassandra (entry, blob head, chunk), so a batch of a backlog is latency-bound: at 16 in
- * flight, 800 entries took 1.3-1.8 s to prepare on the 2-core test machine, at 64 about 0.5-0.9 s.
- */
-const READS_IN_FLIGHT = 64;
-
 /** One removal, as SearchIndex.remove takes it. */
 type Removal = Parameters<SearchIndex['remove']>[0][number];
 
@@ -41,6 +40,8 @@ interface PreparedBatch {
   items: OutboxItem[];
   upserts: SearchDocument[];
   removals: Removal[];
+  /** SHA-256s whose content came from the handoff: released once the batch is applied. */
+  handedOver: Set<string>;
 }
 
 /** What one batch did: items applied (acked), and whether the batch failed. */
@@ -66,6 +67,7 @@ export class Indexer {
   private readonly batchSize: number;
   private readonly pollMs: number;
   private readonly maxBackoffMs: number;
+  private readonly handoff: ContentHandoff | undefined;
   /** The running loop, if any; each start() makes a new one so a late stop() only ends its own. */
   private loop: { stopping: boolean; done: Promise<void> } | null = null;
   private wake: (() => void) | null = null;
@@ -79,6 +81,7 @@ export class Indexer {
     this.batchSize = options.batchSize ?? 200;
     this.pollMs = options.pollMs ?? 500;
     this.maxBackoffMs = options.maxBackoffMs ?? 2_000;
+    this.handoff = options.handoff;
   }
 
   /** Starts the background loop; calling it while running does nothing. */
@@ -192,6 +195,7 @@ export class Indexer {
       step = performance.now();
       await this.store.ackOutbox(items.map((item) => item.seq));
       ms.ack = performance.now() - step;
+      this.handoff?.release(batch.handedOver);
     } catch (err) {
       if (batch && err instanceof SearchIndexError && err.unavailable) this.unsent = batch;
       await this.failed(err, items);
@@ -202,6 +206,7 @@ export class Indexer {
         items: items.length,
         upserts: batch.upserts.length,
         removals: batch.removals.length,
+        handedOver: batch.handedOver.size,
         retried: retained !== null,
         ms: Object.fromEntries(Object.entries(ms).map(([step, t]) => [step, Math.round(t)])),
       },
@@ -235,31 +240,23 @@ export class Indexer {
   }
 
   /**
-   * Turns outbox items into index writes; an upsert whose entry is gone becomes a removal. Entries
-   * and messages are read a few at a time: on a distributed store each read is a round trip.
+   * Turns outbox items into index writes; an upsert whose entry is gone becomes a removal. The
+   * entries are read in one batched read, so a move or flag change made before this batch is in
+   * its document; their content comes from the handoff where held, else from the stored bytes.
    */
-  private async prepare(items: OutboxItem[]): Promise<{ upserts: SearchDocument[]; removals: Removal[] }> {
-    const prepared = new Array<SearchDocument | Removal>(items.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < items.length) {
-        const i = next++;
-        const item = items[i];
-        const entry = item.op === 'upsert' ? await this.store.getEntry(item.entryId) : null;
-        prepared[i] = entry
-          ? await this.document(entry, item.version)
-          : { entryId: item.entryId, mailboxId: item.mailboxId, version: item.version };
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, items.length) }, worker));
-    const upserts = prepared.filter((p): p is SearchDocument => 'folder' in p);
-    const removals = prepared.filter((p): p is Removal => !('folder' in p));
-    return { upserts, removals };
-  }
-
-  /** The full document, or (raw missing or unparseable) one from the entry's summary alone. */
-  private document(entry: MailboxEntry, version: number): Promise<SearchDocument> {
-    return entryDocument(this.store, entry, version, this.log);
+  private async prepare(items: OutboxItem[]): Promise<Omit<PreparedBatch, 'items'>> {
+    this.handoff?.sweep();
+    const upsertIds = items.filter((item) => item.op === 'upsert').map((item) => item.entryId);
+    const entries = await this.store.getEntries(upsertIds);
+    const requests: DocumentRequest[] = [];
+    const removals: Removal[] = [];
+    for (const item of items) {
+      const entry = item.op === 'upsert' ? entries.get(item.entryId) : undefined;
+      if (entry) requests.push({ entry, version: item.version });
+      else removals.push({ entryId: item.entryId, mailboxId: item.mailboxId, version: item.version });
+    }
+    const { documents, handedOver } = await entryDocuments(this.store, requests, this.log, this.handoff);
+    return { upserts: documents, removals, handedOver };
   }
 }
 

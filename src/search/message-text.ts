@@ -1,25 +1,14 @@
 import { once } from 'node:events';
-import type { AddressObject, AttachmentStream, MailParser, MessageText } from 'mailparser';
+import type { AttachmentStream, MailParser, MessageText } from 'mailparser';
+import { CONTENT_PARSE_BOUNDS, type MessageContent } from '../mail/message-content.js';
 import { loadMailparser } from '../mail/mailparser-loader.js';
 import { TimeSlice } from '../pipeline/time-slice.js';
-
-/** What the search document takes from a message's bytes. */
-export interface MessageTextResult {
-  subject?: string;
-  from?: AddressObject;
-  to?: AddressObject | AddressObject[];
-  cc?: AddressObject | AddressObject[];
-  text: string;
-  html: string;
-  /** Every attachment part: its file name ('' when none) and whether it is an inline part of multipart/related. */
-  attachments: { filename: string; related: boolean }[];
-}
 
 /**
  * Parts parsed per message. mailsplit's default (1,000) fails the whole parse past it, which
  * leaves such a message findable by its summary only; the work per part is small and linear.
  */
-const MAX_PARTS = 10_000;
+const MAX_PARTS = CONTENT_PARSE_BOUNDS.maxParts;
 
 /**
  * Header fields decoded per header block, as the parse plugin's default `maxHeaders`: mailparser
@@ -27,13 +16,13 @@ const MAX_PARTS = 10_000;
  * about 50 ms). The document's subject and addresses come from the entry's summary, which the
  * parse plugin cut at the same bound, so the documents do not change.
  */
-const MAX_HEADER_LINES = 1000;
+const MAX_HEADER_LINES = CONTENT_PARSE_BOUNDS.maxHeaders;
 
 /**
  * Bytes decoded of one header field, as the parse plugin's default `maxHeaderFieldBytes`: the
  * address parser costs time per byte of a From or To field (a 100 KiB display name, 20 ms).
  */
-const MAX_HEADER_FIELD_BYTES = 32 * 1024;
+const MAX_HEADER_FIELD_BYTES = CONTENT_PARSE_BOUNDS.maxHeaderFieldBytes;
 
 /** The parts of a mailsplit chunk looked at here (mailparser's internals, not in its typings). */
 interface SplitterChunk {
@@ -92,10 +81,10 @@ async function loadParserClass(): Promise<typeof MailParser> {
  * superlinear on hostile markup (seconds for a megabyte of `<p>x`); the caller strips a bounded
  * slice of the HTML in one linear pass instead.
  */
-export async function parseMessageText(raw: Buffer): Promise<MessageTextResult> {
+export async function parseMessageText(raw: Buffer): Promise<MessageContent> {
   const HeaderBoundedParser = parserClass ?? (await loadParserClass());
   const parser = new HeaderBoundedParser({ skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, checksumAlgo: false, maxChildNodes: MAX_PARTS });
-  const attachments: MessageTextResult['attachments'] = [];
+  const attachments: MessageContent['attachments'] = [];
   let text: MessageText | undefined;
   return new Promise((resolve, reject) => {
     parser.once('error', reject);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { EntryStore, MailDirectory } from '../store/roles.js';
 import type { Mailbox } from '../store/types.js';
-import { entryDocument } from './entry-document.js';
+import { entryDocuments } from './entry-document.js';
 import type { SearchIndex } from './search-index.js';
 
 /** How far the rebuild of one mailbox has come. */
@@ -130,8 +130,8 @@ export class Reindexer {
       const version = reindexVersion();
       const page = await store.listEntries({ mailboxId: mailbox.id, limit, before: progress.cursor });
       if (page.length === 0) return seen;
-      const docs = await Promise.all(page.map((entry) => entryDocument(store, entry, version, log)));
-      await index.upsert(docs);
+      const { documents } = await entryDocuments(store, page.map((entry) => ({ entry, version })), log);
+      await index.upsert(documents);
       const bytes = page.reduce((sum, entry) => sum + entry.size, 0);
       for (const entry of page) seen.add(entry.id);
       progress.cursor = page[page.length - 1].id;

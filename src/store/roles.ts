@@ -71,6 +71,13 @@ export interface EntryStore {
   getEntry(entryId: string): Promise<MailboxEntry | null>;
   /** The raw bytes as received, or null. */
   getRaw(sha256: string): Promise<Buffer | null>;
+  /**
+   * Several entries at once, by id (a reader of many: the indexer's batch), in as few requests as
+   * the backend allows; missing ids are absent from the map, repeated ids read once.
+   */
+  getEntries(entryIds: readonly string[]): Promise<Map<string, MailboxEntry>>;
+  /** Several raw messages at once, keyed by lower-case SHA-256; missing ones are absent. */
+  getRaws(sha256s: readonly string[]): Promise<Map<string, Buffer>>;
   /** Hermod's added headers + the raw bytes: what a mail client would see. */
   getFullMessage(entryId: string): Promise<Buffer | null>;
   getLedger(entryId: string): Promise<LedgerLine[]>;

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { HermodConfig } from '../config/schema.js';
+import type { MessageContent } from '../mail/message-content.js';
 import { sha256Of } from '../mail/message-digest.js';
 import { rawStreamOf } from '../mail/raw-stream.js';
 import { decide, describeDecision, type Decision } from '../pipeline/decision.js';
@@ -38,6 +39,13 @@ export interface MessageProcessorDeps {
   entries: Pick<EntryStore, 'deliver' | 'findDelivered'>;
   config: HermodConfig;
   log: Logger;
+  /** Where the content a plugin parsed for the search index goes (this process's indexer). */
+  searchContent?: SearchContentOffers;
+}
+
+/** Takes content parsed at delivery for the indexer (ContentHandoff); keeping it is its choice. */
+export interface SearchContentOffers {
+  offer(sha256: string, content: MessageContent): void;
 }
 
 /**
@@ -79,6 +87,8 @@ export class MessageProcessor {
     // One scorer run per recipient: the evidence is shared, the thresholds may be the mailbox's own.
     const decisions = txn.recipients.map((recipient) => decide(txn, this.deps.config.scoring, recipient));
     const scorerLines = txn.recipients.map((recipient, i) => scorerLine(decisions[i], recipient));
+    // Offered before the writes: the indexer may drain a commit's outbox before deliver returns.
+    if (txn.searchContent && willStore(txn, verdicts, decisions, delivered)) this.deps.searchContent?.offer(txn.sha256!, txn.searchContent);
     const outcomes = await Promise.all(
       txn.recipients.map((recipient, i) => {
         if (delivered[i] !== null) return duplicateOf(recipient, delivered[i]);
@@ -141,6 +151,14 @@ function duplicateOf(recipient: RecipientState, entryId: string): RecipientOutco
 function verdictFor(recipient: RecipientState, verdicts: Verdict[]): Verdict | undefined {
   return verdicts.find(
     (v) => v.action !== 'continue' && v.action !== 'accept' && (!v.recipients || v.recipients.includes(recipient.address)),
+  );
+}
+
+/** Whether some recipient's copy is about to be written (a new one, not refused by a verdict or the scorer). */
+function willStore(txn: Transaction, verdicts: Verdict[], decisions: Decision[], delivered: (string | null)[]): boolean {
+  return txn.recipients.some(
+    (recipient, i) =>
+      delivered[i] === null && !verdictFor(recipient, verdicts) && decisions[i].spam !== 'reject' && decisions[i].spam !== 'tempfail',
   );
 }
 

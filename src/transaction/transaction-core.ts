@@ -7,7 +7,7 @@ import type { PluginRunner } from '../pipeline/runner.js';
 import type { RecipientState, SessionInfo, Transaction } from '../pipeline/types.js';
 import type { EntryStore, MailDirectory } from '../store/roles.js';
 import type { LedgerLine } from '../store/types.js';
-import { MessageProcessor, type ProcessResult } from './message-processor.js';
+import { MessageProcessor, type ProcessResult, type SearchContentOffers } from './message-processor.js';
 import type { ReceivedMessage } from './received-message.js';
 import { replyForOutcome, type RecipientOutcome } from './recipient-outcome.js';
 import { deliveredRecipients, type SuccessNotices, type TransactionDsn } from './success-notice.js';
@@ -28,6 +28,8 @@ export interface TransactionCoreDeps {
   log: Logger;
   /** Success notices for NOTIFY=SUCCESS on the SMTP listener; none where DSN is not offered. */
   notices?: SuccessNotices;
+  /** Where content parsed for the search index goes (this process's indexer); none: the indexer parses. */
+  searchContent?: SearchContentOffers;
 }
 
 /** One inbound transaction in progress: what its adapter knows and what the core collected. */

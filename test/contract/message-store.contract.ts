@@ -214,6 +214,23 @@ export function describeMessageStoreContract(name: string, makeStore: MakeStore)
         expect(await store.getRaw(sha256)).toBeNull();
       });
 
+      it('reads several entries and raw messages at once, small, large and missing alike', async () => {
+        const box = await alice();
+        const raws = [rawMessage(), rawMessage(), largeRawMessage(2 * 1024 * 1024)];
+        const ids: string[] = [];
+        for (const raw of raws) ids.push((await store.deliver(makeDelivery(box.id, { raw }))).entryId);
+        const missing = '01J00000000000000000000000';
+        const entries = await store.getEntries([...ids, missing, ids[0]]);
+        expect([...entries.keys()].sort()).toEqual([...ids].sort());
+        for (const id of ids) expect(entries.get(id)).toEqual(await store.getEntry(id));
+        const shas = raws.map((raw) => sha256Hex(raw));
+        const found = await store.getRaws([...shas, shas[0].toUpperCase(), '0'.repeat(64)]);
+        expect([...found.keys()].sort()).toEqual([...shas].sort());
+        raws.forEach((raw, i) => expect(Buffer.compare(found.get(shas[i])!, raw)).toBe(0));
+        expect((await store.getEntries([])).size).toBe(0);
+        expect((await store.getRaws([])).size).toBe(0);
+      });
+
       it('round-trips every entry field', async () => {
         const box = await alice();
         const delivery = makeDelivery(box.id, { flags: ['\\Seen'], folder: 'Newsletters' });

@@ -148,12 +148,12 @@ describe('Indexer (SQLite store → FTS5 index)', () => {
 
   it('sends the batch the index was unavailable for again, without reading its entries again', async () => {
     const index = await openIndex(3, true);
-    const calls = { pendingOutbox: 0, getEntry: 0 };
+    const calls = { pendingOutbox: 0, getEntries: 0 };
     const countingStore = new Proxy(store, {
       get(target, prop, receiver) {
         const value = Reflect.get(target, prop, receiver);
         if (typeof value !== 'function') return value;
-        if (prop === 'pendingOutbox' || prop === 'getEntry') {
+        if (prop === 'pendingOutbox' || prop === 'getEntries') {
           return (...args: unknown[]) => (calls[prop]++, value.apply(target, args));
         }
         return value.bind(target);
@@ -164,13 +164,13 @@ describe('Indexer (SQLite store → FTS5 index)', () => {
     await store.deliver(await delivery(mailbox, 'invoice-attachment.eml'));
 
     for (let attempt = 0; attempt < 3; attempt++) expect(await indexer.drainOnce()).toBe(0);
-    expect(calls).toEqual({ pendingOutbox: 1, getEntry: 2 });
+    expect(calls).toEqual({ pendingOutbox: 1, getEntries: 1 });
     // Items of a held batch get no per-item delay; a change made meanwhile waits for the next batch.
     expect((await store.pendingOutbox(10)).map((item) => item.attempts)).toEqual([0, 0]);
     await store.deliver(await delivery(mailbox, 'utf8-greetings.eml'));
 
     expect(await indexer.drainOnce()).toBe(2);
-    expect(calls).toEqual({ pendingOutbox: 1, getEntry: 2 });
+    expect(calls).toEqual({ pendingOutbox: 1, getEntries: 1 });
     expect(await indexer.drainAll()).toBe(1);
     expect(index.attempts).toBe(5);
     const stored = (await store.listEntries({ mailboxId: mailbox.id, limit: 5 })).map((entry) => entry.id);
@@ -225,10 +225,10 @@ describe('Indexer (SQLite store → FTS5 index)', () => {
     let failReads = 1;
     const flakyStore = new Proxy(store, {
       get(target, prop, receiver) {
-        if (prop === 'getEntry' && failReads > 0) {
+        if (prop === 'getEntries' && failReads > 0) {
           return async () => {
             failReads--;
-            throw new StoreError('getEntry failed: no host available');
+            throw new StoreError('getEntries failed: no host available');
           };
         }
         const value = Reflect.get(target, prop, receiver);

@@ -242,6 +242,27 @@ export class SqliteMessageStore implements MessageStore {
     return row ? this.bytesOf(row) : null;
   }
 
+  /** Entries one by one: each is one indexed read of the local file, no round trip to save. */
+  async getEntries(entryIds: readonly string[]): Promise<Map<string, MailboxEntry>> {
+    return this.run('getEntries', (s) => {
+      const found = new Map<string, MailboxEntry>();
+      for (const id of new Set(entryIds)) {
+        const entry = s.reader.get(id);
+        if (entry) found.set(id, entry);
+      }
+      return found;
+    });
+  }
+
+  async getRaws(sha256s: readonly string[]): Promise<Map<string, Buffer>> {
+    const found = new Map<string, Buffer>();
+    for (const sha256 of new Set(sha256s.map((sha) => String(sha).toLowerCase()))) {
+      const raw = await this.getRaw(sha256);
+      if (raw) found.set(sha256, raw);
+    }
+    return found;
+  }
+
   /** Hermod's prepended headers followed by the raw bytes, untouched. */
   async getFullMessage(entryId: string): Promise<Buffer | null> {
     const full = this.run('getFullMessage', (s) => s.reader.getFull(entryId));
