@@ -1,25 +1,21 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import type { AddressObject, AttachmentStream, MessageText } from 'mailparser';
-import { loadMailparser, TimeSlice, type AttachmentMeta } from '../../src/plugin-api.js';
+import type { AttachmentStream, MessageText } from 'mailparser';
+import { loadMailparser, TimeSlice, type AttachmentMeta, type MessageContent } from '../../src/plugin-api.js';
 import type { BoundedMailParser } from './bounded-parser.js';
 import { BoundRecorder, type BoundHit, type ParseBounds } from './bounds.js';
 import type { HeaderLine } from './headers.js';
 
-/** What the streaming parse yields: the fields the ParsedMessage is built from. */
-export interface StreamedMail {
+/**
+ * What the streaming parse yields: the fields the ParsedMessage is built from. Subject, addresses,
+ * text and HTML are read as the indexer reads them (MessageContent); text and HTML parts are each
+ * cut to the per-part bound.
+ */
+export interface StreamedMail extends Omit<MessageContent, 'attachments'> {
   headerLines: readonly HeaderLine[];
-  subject?: string;
-  from?: AddressObject;
-  to?: AddressObject | AddressObject[];
-  cc?: AddressObject | AddressObject[];
-  /** The text/plain parts (each cut to the per-part bound), '' when none. */
-  text: string;
-  /** The text/html parts (each cut to the per-part bound), '' when none. */
-  html: string;
   attachments: AttachmentMeta[];
   /** Every attachment part's file name ('' when none) and whether it is an inline part of multipart/related. */
-  attachmentParts: { filename: string; related: boolean }[];
+  attachmentParts: MessageContent['attachments'];
   bounds: BoundHit[];
 }
 
