@@ -52,9 +52,24 @@ export class EntryWriter {
     // IMMEDIATE takes the write lock up front, so the dedupe read and the insert see one state.
     const tx = db.transaction((delivery: StoredDelivery) => this.writeOnce(delivery));
     this.write = (delivery) => tx.immediate(delivery);
-    // Inside the batch transaction each delivery is its own savepoint (better-sqlite3 nests a
-    // transaction function as a SAVEPOINT), so one failing delivery rolls back only itself.
-    const batch = db.transaction((deliveries: StoredDelivery[]) =>
+    // A batch is first written without a savepoint per delivery (a SAVEPOINT and RELEASE per
+    // delivery was a large share of the commit's CPU). If any delivery throws, better-sqlite3
+    // rolls the whole transaction back and the batch is written again with each delivery in its
+    // own savepoint (a nested transaction function), so one failing delivery fails only itself.
+    // Only a delivery's own failure is worth the second pass: a failed BEGIN (busy) or COMMIT
+    // (disk full) would fail again, and fails the whole batch as it did before.
+    let deliveryFailed = false;
+    const whole = db.transaction((deliveries: StoredDelivery[]) =>
+      deliveries.map((d) => {
+        try {
+          return this.writeOnce(d);
+        } catch (err) {
+          deliveryFailed = true;
+          throw err;
+        }
+      }),
+    );
+    const isolated = db.transaction((deliveries: StoredDelivery[]) =>
       deliveries.map((d): DeliveryResult | Error => {
         try {
           return tx(d);
@@ -63,8 +78,20 @@ export class EntryWriter {
         }
       }),
     );
-    this.writeBatch = (deliveries) => batch.immediate(deliveries);
+    this.writeBatch = (deliveries) => {
+      deliveryFailed = false;
+      try {
+        return whole.immediate(deliveries);
+      } catch (err) {
+        if (!deliveryFailed) throw err;
+        this.isolatedRetries++;
+        return isolated.immediate(deliveries);
+      }
+    };
   }
+
+  /** Batches written again delivery by delivery after one of them failed (for tests and metrics). */
+  isolatedRetries = 0;
 
   private readonly writeBatch: (deliveries: StoredDelivery[]) => (DeliveryResult | Error)[];
 
