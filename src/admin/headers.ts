@@ -1,3 +1,5 @@
+import { headerSectionEnd } from '../mail/message-headers.js';
+
 /** One header field, unfolded. */
 export interface HeaderField {
   name: string;
@@ -6,9 +8,8 @@ export interface HeaderField {
 
 /** The header block of a message: everything before the first empty line. */
 export function headerBlock(message: Buffer): string {
-  const text = message.toString('utf8');
-  const match = /\r?\n\r?\n/.exec(text);
-  return match ? text.slice(0, match.index) : text;
+  const end = headerSectionEnd(message);
+  return message.toString('utf8', 0, end >= 0 ? end : message.length);
 }
 
 /** Splits a header block into fields, unfolding continuation lines (RFC 5322 §2.2.3). */

@@ -7,9 +7,9 @@ import addressparser from 'nodemailer/lib/addressparser';
 
 /** The header section as text (latin1, so bytes survive), without the blank line. */
 export function headerText(raw: Buffer): string {
-  const text = raw.subarray(0, Math.min(raw.length, 256 * 1024)).toString('latin1');
-  const end = text.search(/\r?\n\r?\n/);
-  return end >= 0 ? text.slice(0, end) : text;
+  const head = raw.subarray(0, Math.min(raw.length, 256 * 1024));
+  const end = headerSectionEnd(head);
+  return head.toString('latin1', 0, end >= 0 ? end : head.length);
 }
 
 /** Every value of a header (unfolded), in order. */
@@ -38,8 +38,11 @@ export function domainOf(address: string): string {
   return at >= 0 ? address.slice(at + 1).toLowerCase() : '';
 }
 
-/** Where the header section ends: the index at which `\r?\n\r?\n` first matches, or -1. */
-function headerSectionEnd(raw: Buffer): number {
+/**
+ * Where the header section ends: the index at which `\r?\n\r?\n` first matches, or -1. The bytes
+ * are searched as they are, so a caller turns only the header section into a string.
+ */
+export function headerSectionEnd(raw: Buffer): number {
   for (let lf = raw.indexOf(0x0a); lf >= 0; lf = raw.indexOf(0x0a, lf + 1)) {
     const next = raw[lf + 1] === 0x0d ? lf + 2 : lf + 1;
     if (raw[next] === 0x0a) return lf > 0 && raw[lf - 1] === 0x0d ? lf - 1 : lf;

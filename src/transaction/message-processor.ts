@@ -111,10 +111,8 @@ export class MessageProcessor {
     decision: Decision,
     copy: CopyDetails,
   ): Promise<RecipientOutcome> {
-    const verdict = verdictFor(recipient, verdicts);
-    if (verdict) return { kind: 'verdict', recipient, verdict };
-    if (decision.spam === 'reject') return { kind: 'spam-rejected', recipient };
-    if (decision.spam === 'tempfail') return { kind: 'spam-deferred', recipient };
+    const refused = refusalOf(recipient, verdicts, decision);
+    if (refused) return refused;
     const raw = txn.raw!;
     try {
       const usage = recipient.mailbox.quotaBytes > 0 ? await this.deps.directory.mailboxUsage(recipient.mailbox.id) : 0;
@@ -154,12 +152,18 @@ function verdictFor(recipient: RecipientState, verdicts: Verdict[]): Verdict | u
   );
 }
 
-/** Whether some recipient's copy is about to be written (a new one, not refused by a verdict or the scorer). */
+/** The outcome of a recipient a plugin's verdict or the scorer refuses; none when its copy is to be written. */
+function refusalOf(recipient: RecipientState, verdicts: Verdict[], decision: Decision): RecipientOutcome | undefined {
+  const verdict = verdictFor(recipient, verdicts);
+  if (verdict) return { kind: 'verdict', recipient, verdict };
+  if (decision.spam === 'reject') return { kind: 'spam-rejected', recipient };
+  if (decision.spam === 'tempfail') return { kind: 'spam-deferred', recipient };
+  return undefined;
+}
+
+/** Whether some recipient's copy is about to be written: a new copy that nothing refuses. */
 function willStore(txn: Transaction, verdicts: Verdict[], decisions: Decision[], delivered: (string | null)[]): boolean {
-  return txn.recipients.some(
-    (recipient, i) =>
-      delivered[i] === null && !verdictFor(recipient, verdicts) && decisions[i].spam !== 'reject' && decisions[i].spam !== 'tempfail',
-  );
+  return txn.recipients.some((recipient, i) => delivered[i] === null && !refusalOf(recipient, verdicts, decisions[i]));
 }
 
 function isFinal(verdicts: Verdict[]): boolean {
