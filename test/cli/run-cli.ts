@@ -18,7 +18,7 @@ export interface CliResult {
 }
 
 /** The parent's environment without HERMOD_* variables, so a developer's settings cannot leak in. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('HERMOD_')) env[k] = v;
   return { ...env, ...extra };
