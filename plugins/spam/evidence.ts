@@ -3,7 +3,7 @@
  * and charsets. Each is a named rule with a score (config.ts); each reads bounded slices of the
  * message with linear scans.
  */
-import { headerSectionBytes, headerText, whiteSpaceChunks, type ParsedMessage, type TimeSlice } from '../../src/plugin-api.js';
+import { bodyStart, headerText, whiteSpaceChunks, type ParsedMessage, type TimeSlice } from '../../src/plugin-api.js';
 import type { SpamConfig } from './config.js';
 import { scanHtmlSliced, type HtmlScan } from './html-scan.js';
 import { linkEvidence, type LinkEvidence } from './links.js';
@@ -147,8 +147,8 @@ export function hasUndeclared8bitBody(parsed: ParsedMessage, raw: Buffer): boole
   if (at >= 0 && !type.slice(at, at + 40).includes('ascii')) return false;
   const cte = (parsed.headers.get('content-transfer-encoding')?.[0] ?? '').toLowerCase();
   if (cte.includes('base64') || cte.includes('quoted')) return false;
-  // The body starts where the header section ends (the same end every header reader finds).
-  const head = headerSectionBytes(raw).length;
+  // The body starts after the header section's empty line (the same one every header reader finds).
+  const head = bodyStart(raw);
   const end = Math.min(raw.length, head + MAX_BODY_SCAN);
   for (let i = head; i < end; i++) if (raw[i] >= 0x80) return true;
   return false;

@@ -42,6 +42,17 @@ export function headerSectionBytes(raw: Buffer): Buffer {
   return raw.subarray(0, end >= 0 ? end : MAX_HEADER_SECTION);
 }
 
+/**
+ * Where the body starts: after the empty line that ends the header section. A message without
+ * one within {@link MAX_HEADER_SECTION} bytes has no body anyone reads (raw.length).
+ */
+export function bodyStart(raw: Buffer): number {
+  const end = headerSectionEnd(raw);
+  if (end < 0) return raw.length;
+  const emptyLine = end === 0 ? 0 : raw[end] === 0x0d ? end + 2 : end + 1;
+  return raw[emptyLine] === 0x0d ? emptyLine + 2 : emptyLine + 1;
+}
+
 /** The header section as text (latin1, so bytes survive), without the empty line. */
 export function headerText(raw: Buffer): string {
   return headerSectionBytes(raw).toString('latin1');

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { headerBlock } from '../../src/admin/headers.js';
 import {
-  headerSectionBytes, headerSectionEnd, headerText, headerValues, MAX_HEADER_SECTION, withoutBcc,
+  bodyStart, headerSectionBytes, headerSectionEnd, headerText, headerValues, MAX_HEADER_SECTION, withoutBcc,
 } from '../../src/mail/message-headers.js';
 import { headerSection } from '../../src/queue/dsn-builder.js';
 
@@ -34,6 +34,7 @@ describe('where the header section ends', () => {
     ];
     for (const [message, head] of cases) {
       const raw = Buffer.from(message, 'latin1');
+      expect(raw.toString('latin1', bodyStart(raw)), JSON.stringify(message)).toMatch(/^(body|From: body|$)/);
       expect(headerText(raw), JSON.stringify(message)).toBe(head);
       expect(headerSectionEnd(raw)).toBe(head.length);
       expect(headerValues(raw, 'from')).toEqual(head.includes('From: b') ? ['b'] : []);
@@ -43,6 +44,7 @@ describe('where the header section ends', () => {
 
   it('takes a message of headers alone as all header section, and reads no further than the bound', () => {
     expect(headerSectionEnd(Buffer.from('Subject: a\r\nFrom: b\r\n'))).toBe(-1);
+    expect(bodyStart(Buffer.from('Subject: a\r\nFrom: b\r\n'))).toBe('Subject: a\r\nFrom: b\r\n'.length);
     expect(headerText(Buffer.from('Subject: a\r\nFrom: b\r\n'))).toBe('Subject: a\r\nFrom: b\r\n');
     expect(headerText(Buffer.alloc(70_000, 'a'))).toHaveLength(70_000);
     const endless = Buffer.alloc(MAX_HEADER_SECTION + 10, 'a');
