@@ -12,16 +12,13 @@
  * (a line starts at the first byte and after every CR or LF; `\s` over latin1 is TAB to CR,
  * space and NBSP; `i` folds ASCII letters only).
  */
+import { fieldsNamed } from '../../src/plugin-api.js';
 import type { Emit } from './text-tokens.js';
 
 /** Bytes of the raw message scanned for MIME part headers (content types, charsets, encodings). */
 export const MAX_RAW_SCAN = 1_000_000;
 
-const CONTENT_TYPE = Buffer.from('content-type:', 'latin1');
-const TRANSFER_ENCODING = Buffer.from('content-transfer-encoding:', 'latin1');
 const CHARSET = Buffer.from('charset', 'latin1');
-const LF = 0x0a;
-const CR = 0x0d;
 const EQUALS = 0x3d;
 const QUOTE = 0x22;
 
@@ -56,46 +53,29 @@ function runEnd(bytes: Buffer, at: number, accepts: (b: number) => boolean): num
 
 const lowerText = (bytes: Buffer, start: number, end: number): string => bytes.toString('latin1', start, end).toLowerCase();
 
-/** The `type/subtype` of a Content-Type line starting at `at`, or undefined. */
+/** The `type/subtype` of the Content-Type field whose colon ends at `at`, or undefined. */
 function contentTypeAt(bytes: Buffer, at: number): string | undefined {
-  if (!holdsFolded(bytes, at, CONTENT_TYPE)) return undefined;
-  const start = runEnd(bytes, at + CONTENT_TYPE.length, isBlank);
+  const start = runEnd(bytes, at, isBlank);
   const slash = runEnd(bytes, start, isTypeByte);
   if (slash === start || bytes[slash] !== 0x2f) return undefined;
   const end = runEnd(bytes, slash + 1, isTypeByte);
   return end === slash + 1 ? undefined : lowerText(bytes, start, end);
 }
 
-/** The encoding of a Content-Transfer-Encoding line starting at `at`, or undefined. */
+/** The encoding of the Content-Transfer-Encoding field whose colon ends at `at`, or undefined. */
 function transferEncodingAt(bytes: Buffer, at: number): string | undefined {
-  if (!holdsFolded(bytes, at, TRANSFER_ENCODING)) return undefined;
-  const start = runEnd(bytes, at + TRANSFER_ENCODING.length, isBlank);
+  const start = runEnd(bytes, at, isBlank);
   const end = runEnd(bytes, start, isEncodingByte);
   return end === start ? undefined : lowerText(bytes, start, end);
 }
 
-/** Content types and transfer encodings of the lines that start with those headers, in order. */
+/** Content types and transfer encodings of the lines that start with those fields, in order. */
 function partHeaderLines(bytes: Buffer): { types: string[]; encodings: string[] } {
   const types: string[] = [];
   const encodings: string[] = [];
-  // Line starts: the first byte, and the byte after each LF or CR (a bare CR ends a line too).
-  let lf = bytes.indexOf(LF);
-  let cr = bytes.indexOf(CR);
-  for (let at = 0; ; ) {
-    const type = contentTypeAt(bytes, at);
-    if (type !== undefined) types.push(type);
-    else {
-      const encoding = transferEncodingAt(bytes, at);
-      if (encoding !== undefined) encodings.push(encoding);
-    }
-    if (lf < 0 && cr < 0) break;
-    if (cr < 0 || (lf >= 0 && lf < cr)) {
-      at = lf + 1;
-      lf = bytes.indexOf(LF, at);
-    } else {
-      at = cr + 1;
-      cr = bytes.indexOf(CR, at);
-    }
+  for (const [name, at] of fieldsNamed(bytes, 'content-type', 'content-transfer-encoding')) {
+    const value = name === 'content-type' ? contentTypeAt(bytes, at) : transferEncodingAt(bytes, at);
+    if (value !== undefined) (name === 'content-type' ? types : encodings).push(value);
   }
   return { types, encodings };
 }
