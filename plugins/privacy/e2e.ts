@@ -27,7 +27,10 @@ function mark(found: E2eProtection, contentType: string): void {
   }
 }
 
-/** Whether `line` starts a line of `bytes` somewhere: at the first byte, or after a CR or LF. */
+/**
+ * Whether `line` starts a line of `bytes` somewhere: at the first byte, or after a CR or LF. Armour
+ * lines are never folded, so one broken by a line break and blanks is not taken for armour.
+ */
 function startsALine(bytes: Buffer, line: Buffer): boolean {
   for (let at = bytes.indexOf(line); at >= 0; at = bytes.indexOf(line, at + 1)) {
     if (at === 0 || bytes[at - 1] === 0x0a || bytes[at - 1] === 0x0d) return true;
