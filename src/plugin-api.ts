@@ -37,8 +37,12 @@ export {
   type Mailbox,
 } from './store/types.js';
 
-// Header readers more than one plugin needs.
+// Header readers more than one plugin needs. The header section is found in one place, so every
+// reader agrees on where it ends and reads at most MAX_HEADER_SECTION bytes as headers.
 export { authservIdOf } from './mail/authentication-results.js';
+export { bodyStart, headerSectionBytes, headerText, MAX_HEADER_SECTION } from './mail/message-headers.js';
+// Part headers found by name anywhere in the raw bytes, without copying the message into text.
+export { fieldsNamed, unfoldedValueAt } from './mail/header-lines.js';
 export { addressParser, loadAddressParser, loadMailparser } from './mail/mailparser-loader.js';
 export { htmlToPlainText, htmlToPlainTextSteps } from './mail/html-text.js';
 // What a parse of the message hands to the search indexer, and when it may.

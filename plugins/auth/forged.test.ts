@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createHookContext, makeTransaction, runHook } from '../../test/helpers/plugin-context.js';
 import { authFixture } from '../../test/helpers/mail-auth.js';
 import { tableResolver } from '../../test/helpers/test-dns-server.js';
@@ -7,7 +7,7 @@ import classify from '../classify/index.js';
 import parse from '../parse/index.js';
 import { contributions } from '../privacy/score.js';
 import { privacyConfigSchema } from '../privacy/config.js';
-import { authservIdOf } from '../../src/plugin-api.js';
+import { authservIdOf, headerText } from '../../src/plugin-api.js';
 import { forgedAuthResults } from './forged.js';
 import auth, { authConfigSchema, createAuthState, type AuthConfig } from './index.js';
 
@@ -22,6 +22,28 @@ describe('Authentication-Results claiming our authserv-id', () => {
     expect(authservIdOf(' (c) MX.Test 1; spf=pass')).toBe('mx.test');
     expect(authservIdOf('mx.test;none')).toBe('mx.test');
     expect(forgedAuthResults(Buffer.from(`${UPSTREAM}${FORGED}Subject: x\r\n\r\n${FORGED}`), 'mx.test')).toHaveLength(1);
+  });
+
+  it('reads only the header section: a forged line in the body is not a header, however the header section ends', () => {
+    // CRLF header lines ended by a bare-LF empty line, then a body line that looks like a header.
+    const raw = Buffer.from(`${UPSTREAM}Subject: x\r\n\n${FORGED}`);
+    expect(forgedAuthResults(raw, 'mx.test')).toEqual([]);
+    expect(headerText(raw)).toBe(`${UPSTREAM}Subject: x`);
+    // An empty first line: no headers at all.
+    expect(forgedAuthResults(Buffer.from(`\r\n${FORGED}`), 'mx.test')).toEqual([]);
+  });
+
+  it('turns only the header bytes of a large message into text', () => {
+    const head = `${UPSTREAM}${FORGED}Subject: x\r\n`;
+    const raw = Buffer.from(`${head}\r\n${'body line\r\n'.repeat(100_000)}`);
+    const toString = vi.spyOn(Buffer.prototype, 'toString');
+    try {
+      expect(forgedAuthResults(raw, 'mx.test')).toHaveLength(1);
+      const longest = Math.max(0, ...toString.mock.results.map((r) => (typeof r.value === 'string' ? r.value.length : 0)));
+      expect(longest).toBe(head.length - 2);
+    } finally {
+      toString.mockRestore();
+    }
   });
 
   it('is reported, scored and never believed; the raw message stays byte-exact', async () => {

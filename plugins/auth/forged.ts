@@ -5,20 +5,19 @@
  * plugin's own checks (`transaction.auth`) — and the raw message stays byte-exact, so instead of
  * renaming them they are counted, reported and scored.
  */
-import { authservIdOf } from '../../src/plugin-api.js';
+import { authservIdOf, headerText } from '../../src/plugin-api.js';
 
-/** Most header bytes read. */
-const MAX_HEADER_BLOCK = 256 * 1024;
 /** Most characters of one header value read. */
 const MAX_VALUE = 1024;
 
-/** The header block of a raw message (up to the first empty line), unfolded, one field per entry. */
+/**
+ * The header section of a raw message, unfolded, one field per entry. Only the header section
+ * is turned into text (at most MAX_HEADER_SECTION bytes, the plugin API's bound), never the body.
+ */
 function headerFields(raw: Buffer): string[] {
-  const text = raw.subarray(0, MAX_HEADER_BLOCK).toString('latin1');
   const fields: string[] = [];
-  for (const line of text.split('\n')) {
+  for (const line of headerText(raw).split('\n')) {
     const clean = line.endsWith('\r') ? line.slice(0, -1) : line;
-    if (clean === '') break;
     if ((clean[0] === ' ' || clean[0] === '\t') && fields.length > 0) fields[fields.length - 1] += clean.slice(0, MAX_VALUE);
     else fields.push(clean.slice(0, MAX_VALUE));
   }

@@ -1,8 +1,6 @@
 import { addressParser, type ParsedMessage } from '../../src/plugin-api.js';
+import { mimeTokens } from './mime-tokens.js';
 import { domainSuffixes, emailTokens, wordTokens, type Emit } from './text-tokens.js';
-
-/** Bytes of the raw message scanned for MIME part headers (content types, charsets, encodings). */
-const MAX_RAW_SCAN = 1_000_000;
 
 /** 0, 1, 2, 3-4, 5-8, 9-16 …: recipient counts by powers of two, so "many" is one token. */
 function countBucket(n: number): string {
@@ -48,18 +46,6 @@ function receivedTokens(values: string[], emit: Emit): void {
       emit(`received:ip:${match[1]}.${match[2]}`);
       emit(`received:ip:${match[1]}.${match[2]}.${match[3]}`);
     }
-  }
-}
-
-/** Content types, charsets and transfer encodings of every MIME part, from the raw bytes. */
-function mimeTokens(raw: Buffer, emit: Emit): void {
-  const text = raw.subarray(0, MAX_RAW_SCAN).toString('latin1');
-  for (const match of text.matchAll(/^content-type:[ \t]*([a-z0-9.+-]+\/[a-z0-9.+-]+)/gim)) {
-    emit(`content-type:${match[1].toLowerCase()}`);
-  }
-  for (const match of text.matchAll(/\bcharset\s*=\s*"?([a-z0-9_.:-]+)/gi)) emit(`charset:${match[1].toLowerCase()}`);
-  for (const match of text.matchAll(/^content-transfer-encoding:[ \t]*([a-z0-9-]+)/gim)) {
-    emit(`cte:${match[1].toLowerCase()}`);
   }
 }
 

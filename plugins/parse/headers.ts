@@ -2,6 +2,7 @@
  * Header helpers shared by the normal path (mailparser's header lines) and the fallback path
  * (a message mailparser could not parse): both end in the same `Map<name, rawValues[]>`.
  */
+import { bodyStart, headerSectionBytes } from '../../src/plugin-api.js';
 
 /** One raw header line as mailparser gives it: lower-case key, the line with folding included. */
 export interface HeaderLine {
@@ -37,13 +38,13 @@ export function headerMap(lines: readonly HeaderLine[]): Map<string, string[]> {
 
 /**
  * Splits the header block of a raw message into header lines without any MIME knowledge. Used
- * when mailparser fails: it reads up to the first empty line and groups continuation lines.
+ * when mailparser fails: it reads the header section where every header reader ends it (the
+ * plugin API's, at most MAX_HEADER_SECTION bytes) and groups continuation lines; the body is
+ * what follows its empty line.
  */
 export function splitHeaderBlock(raw: Buffer): { lines: HeaderLine[]; body: string } {
-  const text = raw.toString('utf8');
-  const match = /\r?\n\r?\n/.exec(text);
-  const head = match ? text.slice(0, match.index) : text;
-  const body = match ? text.slice(match.index + match[0].length) : '';
+  const head = headerSectionBytes(raw).toString('utf8');
+  const body = raw.toString('utf8', bodyStart(raw));
   const lines: HeaderLine[] = [];
   for (const physical of head.split(/\r?\n/)) {
     const last = lines[lines.length - 1];

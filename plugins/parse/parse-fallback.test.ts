@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { makeTransaction, runHook } from '../../test/helpers/plugin-context.js';
+import { headerText } from '../../src/plugin-api.js';
 import parse from './index.js';
 
 // mailparser rarely throws; this makes it fail on demand to prove the plugin degrades gracefully.
@@ -40,5 +41,29 @@ describe('parse plugin when mailparser fails', () => {
       text: 'hello\r\n',
     });
     expect(txn.parsed?.date?.toISOString()).toBe('2025-03-10T09:13:58.000Z');
+  });
+
+  it('ends the header section at the same empty line as mailparser and the plugin API, whatever the line ends', async () => {
+    const odd: [string, [string, string[]][]][] = [
+      // CRLF header lines ended by a bare-LF empty line, then a body line that looks like a header.
+      ['Subject: a\r\nX-A: b\r\n\nSubject: body\r\n', [['subject', ['a']], ['x-a', ['b']]]],
+      ['Subject: a\nX-A: b\n\r\nSubject: body\r\n', [['subject', ['a']], ['x-a', ['b']]]],
+      // An empty first line: no headers at all.
+      ['\r\nSubject: body\r\n\r\nmore', []],
+    ];
+    for (const [text, headers] of odd) {
+      const raw = Buffer.from(text);
+      const parsed = [];
+      for (const fail of [false, true]) {
+        failing.on = fail;
+        const txn = makeTransaction(raw);
+        await runHook(parse, 'data', txn);
+        failing.on = false;
+        parsed.push(txn.parsed);
+      }
+      expect(parsed.map((p) => [...p!.headers]), JSON.stringify(text)).toEqual([headers, headers]);
+      expect(parsed[1]?.text.replace(/\r\n/g, '\n')).toBe(parsed[0]?.text);
+      expect(headerText(raw).split(/\r?\n/).filter(Boolean).length).toBe(headers.length);
+    }
   });
 });

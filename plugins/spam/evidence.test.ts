@@ -4,8 +4,9 @@ import type { ParsedMessage } from '../../src/pipeline/types.js';
 import { spamConfigSchema } from './config.js';
 import {
   hasForgedOutlookMessageId, hasMalformedMessageId, hasMixedScriptWord, hasMixedScriptWordSliced, hasRiskyAttachment, hasUndeclared8bitBody,
-  hasUnencoded8bitHeader, rawHeaderBlock, receiptTime,
+  hasUnencoded8bitHeader, receiptTime,
 } from './evidence.js';
+import { headerText } from '../../src/plugin-api.js';
 import { attribute, scanHtml, scanHtmlSliced } from './html-scan.js';
 import { domainInText, isIpLiteral, linkEvidence, siteOf, textUrls, urlHost } from './links.js';
 import { emailInText, GTUBE, hasTextPlainPart, RULES } from './rules.js';
@@ -181,11 +182,15 @@ describe('evidence rules', () => {
     expect(spamConfigSchema.parse({})).toMatchObject({ futureHours: 2, pastDays: 30, linkDomains: 4, imageMostlyText: 200 });
   });
 
-  it('takes the header block up to the first empty line, CRLF or bare LF, or the first 64 KiB without one', () => {
-    expect(rawHeaderBlock(Buffer.from('Subject: a\r\nFrom: b\r\n\r\nbody\n\nmore'))).toBe('Subject: a\r\nFrom: b');
-    expect(rawHeaderBlock(Buffer.from('Subject: a\nFrom: b\n\nbody\r\n\r\nmore'))).toBe('Subject: a\nFrom: b');
-    expect(rawHeaderBlock(Buffer.from('Subject: a\r\n\nbody\r\n\r\n'))).toBe('Subject: a\r');
-    expect(rawHeaderBlock(Buffer.from('Subject: \xe9\r\n\r\n', 'latin1'))).toBe('Subject: \xe9');
-    expect(rawHeaderBlock(Buffer.alloc(70_000, 'a'))).toHaveLength(64 * 1024);
+  it('reads the header section where every header reader ends it, whatever the line ends', () => {
+    // LF header lines ended by a CRLF empty line: the body's 8-bit Subject line is not a header.
+    const lfThenCrlf = Buffer.from('Subject: a\nFrom: b\n\r\nSubject: caf\xe9\r\n', 'latin1');
+    expect(headerText(lfThenCrlf)).toBe('Subject: a\nFrom: b');
+    expect(hasUnencoded8bitHeader(lfThenCrlf)).toBe(false);
+    // CRLF header lines ended by a bare-LF empty line: the 8-bit body is a body.
+    const crlfThenLf = Buffer.from('Content-Type: text/plain\r\n\ncaf\xe9\r\n', 'latin1');
+    expect(headerText(crlfThenLf)).toBe('Content-Type: text/plain');
+    expect(hasUndeclared8bitBody(parsed({ 'content-type': 'text/plain' }), crlfThenLf)).toBe(true);
+    expect(hasUnencoded8bitHeader(Buffer.from('\r\nSubject: caf\xe9\r\n', 'latin1'))).toBe(false);
   });
 });

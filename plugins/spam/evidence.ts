@@ -3,7 +3,7 @@
  * and charsets. Each is a named rule with a score (config.ts); each reads bounded slices of the
  * message with linear scans.
  */
-import { whiteSpaceChunks, type ParsedMessage, type TimeSlice } from '../../src/plugin-api.js';
+import { bodyStart, headerText, whiteSpaceChunks, type ParsedMessage, type TimeSlice } from '../../src/plugin-api.js';
 import type { SpamConfig } from './config.js';
 import { scanHtmlSliced, type HtmlScan } from './html-scan.js';
 import { linkEvidence, type LinkEvidence } from './links.js';
@@ -121,32 +121,20 @@ export function hasRiskyAttachment(parsed: ParsedMessage): boolean {
 }
 
 /**
- * Where the raw header block ends (its first empty line), searched in the first 64 KiB; the
- * bytes are searched as they are, so only the header block is ever turned into a string.
+ * Subject or From carries raw 8-bit bytes instead of RFC 2047 encoded words (charset undeclared).
+ * Only the header section is read (the plugin API's headerText, at most MAX_HEADER_SECTION bytes).
  */
-export function headerBlockEnd(raw: Buffer): number {
-  const head = raw.subarray(0, 64 * 1024);
-  const crlf = head.indexOf('\r\n\r\n');
-  // A bare-LF empty line can only come first if it starts before the CRLF one.
-  const lf = head.subarray(0, crlf < 0 ? head.length : crlf).indexOf('\n\n');
-  const end = lf >= 0 ? lf : crlf;
-  return end < 0 ? head.length : end;
-}
-
-/** The raw header block (up to the first empty line), at most 64 KiB, as latin1. */
-export function rawHeaderBlock(raw: Buffer): string {
-  return raw.toString('latin1', 0, headerBlockEnd(raw));
-}
-
-/** Subject or From carries raw 8-bit bytes instead of RFC 2047 encoded words (charset undeclared). */
 export function hasUnencoded8bitHeader(raw: Buffer): boolean {
-  for (const line of rawHeaderBlock(raw).split('\n')) {
+  for (const line of headerText(raw).split('\n')) {
     const lower = line.slice(0, 8).toLowerCase();
     if (!lower.startsWith('subject:') && !lower.startsWith('from:')) continue;
     for (let i = 0; i < line.length && i < MAX_HEADER; i++) if (line.charCodeAt(i) >= 0x80) return true;
   }
   return false;
 }
+
+/** Body bytes searched for an 8-bit byte. */
+const MAX_BODY_SCAN = 200_000;
 
 /**
  * A single-part text message whose body has 8-bit bytes while its Content-Type declares no
@@ -159,8 +147,9 @@ export function hasUndeclared8bitBody(parsed: ParsedMessage, raw: Buffer): boole
   if (at >= 0 && !type.slice(at, at + 40).includes('ascii')) return false;
   const cte = (parsed.headers.get('content-transfer-encoding')?.[0] ?? '').toLowerCase();
   if (cte.includes('base64') || cte.includes('quoted')) return false;
-  const head = headerBlockEnd(raw);
-  const end = Math.min(raw.length, head + 200_000);
+  // The body starts after the header section's empty line (the same one every header reader finds).
+  const head = bodyStart(raw);
+  const end = Math.min(raw.length, head + MAX_BODY_SCAN);
   for (let i = head; i < end; i++) if (raw[i] >= 0x80) return true;
   return false;
 }

@@ -1,4 +1,4 @@
-import { headerSectionEnd } from '../mail/message-headers.js';
+import { headerSectionBytes } from '../mail/message-headers.js';
 
 /** One header field, unfolded. */
 export interface HeaderField {
@@ -6,10 +6,9 @@ export interface HeaderField {
   value: string;
 }
 
-/** The header block of a message: everything before the first empty line. */
+/** The header block of a message: everything before the first empty line, within the bound the mail room sets. */
 export function headerBlock(message: Buffer): string {
-  const end = headerSectionEnd(message);
-  return message.toString('utf8', 0, end >= 0 ? end : message.length);
+  return headerSectionBytes(message).toString('utf8');
 }
 
 /** Splits a header block into fields, unfolding continuation lines (RFC 5322 §2.2.3). */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { headerText } from '../mail/message-headers.js';
 import { DSN_STATUS } from '../mail/replies.js';
 import type { JobRecipient } from './types.js';
 
@@ -147,10 +148,8 @@ function diagnostic(r: JobRecipient): string {
 
 /** The original's header section (up to the first empty line), with CRLF line ends. */
 export function headerSection(raw: Buffer): string {
-  const text = raw.toString('latin1');
-  const end = text.search(/\r?\n\r?\n/);
-  const head = end >= 0 ? text.slice(0, end) : text;
-  return head.replace(/\r?\n/g, '\r\n') + '\r\n';
+  // Only the header section is turned into text, not the whole original.
+  return headerText(raw).replace(/\r?\n/g, '\r\n') + '\r\n';
 }
 
 /** Keeps the report 7-bit: anything else (and CR/LF) becomes '?' or a space. */
