@@ -37,6 +37,8 @@ export interface CaseResult {
   error: string | null;
   /** Distributed cases: what Cassandra and Elasticsearch did per delivery (distributed-stats.ts). */
   breakdown?: DistributedBreakdown;
+  /** With --rounds N (N > 1): which round of the interleaved runs this case belongs to, from 1. */
+  round?: number;
 }
 
 /** Human name for a size: 4096 → "4KiB". */
@@ -54,13 +56,13 @@ function fmt(n: number | undefined | null, digits: number): string {
 /** `hermod 4KiB`, `hermod-dist 4KiB`, `sink 4KiB`. */
 export function caseName(c: CaseResult): string {
   const server = c.server === 'hermod' && c.engine === 'distributed' ? 'hermod-dist' : c.server;
-  return `${server} ${sizeLabel(c.size)}`;
+  return `${server} ${sizeLabel(c.size)}${c.round === undefined ? '' : ` #${c.round}`}`;
 }
 
 /** The cells of one table row. */
 function rowCells(c: CaseResult): string[] {
   const name = caseName(c);
-  if (c.error) return [name, c.protocol, 'ERROR', '', '', '', '', '', ''];
+  if (c.error) return [name, c.protocol, 'ERROR', '', '', '', '', '', '', ''];
   const p = c.serverProcess;
   const stored = c.stored ? `${c.stored.entries}/${c.messages}` : '-';
   return [
@@ -71,6 +73,7 @@ function rowCells(c: CaseResult): string[] {
     fmt(c.msgsPerSecond, 1),
     fmt(c.payloadMiBPerSecond, 2),
     fmt(p?.cpuPercent, 0),
+    fmt(cpuMsPerMessage(c), 2),
     fmt(p ? Math.max(p.peakRssMiB, p.sampledPeakRssMiB) : null, 1),
     stored,
   ];
@@ -78,7 +81,7 @@ function rowCells(c: CaseResult): string[] {
 
 /** Renders rows as an aligned plain-text table. */
 export function renderTable(cases: CaseResult[]): string {
-  const header = ['case', 'proto', 'messages', 'seconds', 'msgs/s', 'MiB/s', 'CPU %', 'peak RSS MiB', 'stored/sent'];
+  const header = ['case', 'proto', 'messages', 'seconds', 'msgs/s', 'MiB/s', 'CPU %', 'CPU ms/msg', 'peak RSS MiB', 'stored/sent'];
   const rows = [header, ...cases.map(rowCells)];
   const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const line = (r: string[]): string =>
@@ -87,27 +90,56 @@ export function renderTable(cases: CaseResult[]): string {
   return [line(header), rule, ...rows.slice(1).map(line)].join('\n');
 }
 
-/** Hermod msgs/s divided by sink (or reference) msgs/s for one size, or null when either is missing. */
+/**
+ * The server's CPU time per message of the load window (ms). Unlike msgs/s it hardly moves with
+ * what else the shared machine is doing, so it is the figure to compare across runs.
+ */
+export function cpuMsPerMessage(c: CaseResult): number | null {
+  if (!c.serverProcess || c.messages <= 0) return null;
+  return (c.serverProcess.cpuSeconds * 1000) / c.messages;
+}
+
+/** Whether a case is of the given round (a run without --rounds has one round, numbered 1). */
+const inRound = (c: CaseResult, round: number) => (c.round ?? 1) === round;
+
+/** Hermod msgs/s divided by sink (or reference) msgs/s for one size and round, or null when either is missing. */
 export function ratioFor(
   cases: CaseResult[],
   size: number,
   engine: 'embedded' | 'distributed' = 'embedded',
   against: 'sink' | 'reference' = 'sink',
+  round = 1,
 ): number | null {
-  const h = cases.find((c) => c.server === 'hermod' && (c.engine ?? 'embedded') === engine && c.size === size && !c.error);
-  const s = cases.find((c) => c.server === against && c.size === size && !c.error);
+  const h = cases.find((c) => c.server === 'hermod' && (c.engine ?? 'embedded') === engine && c.size === size && inRound(c, round) && !c.error);
+  const s = cases.find((c) => c.server === against && c.size === size && inRound(c, round) && !c.error);
   if (!h || !s || s.msgsPerSecond <= 0) return null;
   return h.msgsPerSecond / s.msgsPerSecond;
 }
 
-/** Distributed Hermod msgs/s divided by embedded Hermod msgs/s for one size, or null. */
-export function engineRatio(cases: CaseResult[], size: number): number | null {
+/** Distributed Hermod msgs/s divided by embedded Hermod msgs/s for one size and round, or null. */
+export function engineRatio(cases: CaseResult[], size: number, round = 1): number | null {
   const pick = (engine: string) =>
-    cases.find((c) => c.server === 'hermod' && (c.engine ?? 'embedded') === engine && c.size === size && !c.error);
+    cases.find((c) => c.server === 'hermod' && (c.engine ?? 'embedded') === engine && c.size === size && inRound(c, round) && !c.error);
   const embedded = pick('embedded');
   const distributed = pick('distributed');
   if (!embedded || !distributed || embedded.msgsPerSecond <= 0) return null;
   return distributed.msgsPerSecond / embedded.msgsPerSecond;
+}
+
+/** A ratio taken in every round, and their median (null when no round had both cases). */
+export interface RoundRatios {
+  perRound: (number | null)[];
+  median: number | null;
+}
+
+/** Applies `ratioOf` to rounds 1..rounds and takes the median of those that could be computed. */
+export function ratioOverRounds(rounds: number, ratioOf: (round: number) => number | null): RoundRatios {
+  const perRound = Array.from({ length: rounds }, (_, i) => ratioOf(i + 1));
+  const known = perRound.filter((r): r is number => r !== null).sort((a, b) => a - b);
+  if (known.length === 0) return { perRound, median: null };
+  const mid = Math.floor(known.length / 2);
+  const median = known.length % 2 === 1 ? known[mid] : (known[mid - 1] + known[mid]) / 2;
+  return { perRound, median };
 }
 
 /** One "sequential latency sample" line for a case. */

@@ -5,7 +5,13 @@
  * file per message), whose ratio carries the speed goal, and Postfix's smtp-sink as the ceiling.
  * Hermod's idle RSS and its peak RSS under the 4 KiB load are printed beside their goals.
  *
- * Usage: npm run bench -- [--seconds 10] [--sessions 20] [--sizes 4096,65536]
+ * --rounds N runs every case of a size N times, interleaved (hermod, reference, sink, hermod, …),
+ * and prints each ratio per round and its median. On a shared machine a single pair of runs can
+ * be minutes apart in what the disk and the other tenants do (the reference, bound by one fsync
+ * per message, moves most); interleaved rounds put both sides under the same conditions. The
+ * table's CPU ms/msg is the steadier figure across runs.
+ *
+ * Usage: npm run bench -- [--seconds 10] [--sessions 20] [--sizes 4096,65536] [--rounds 1]
  *                         [--latency-count 200] [--reconnect] [--keep] [--sink-only]
  *                         [--engines embedded|distributed] [--warmup 200]
  *                         [--servers hermod,reference,sink] [--bayes-train N]
@@ -41,7 +47,7 @@ import { parseArgs } from 'node:util';
 import { runHermodCase, runReferenceCase, runSinkCase, type RunSettings } from './cases.js';
 import { engineProfiles, parseEngines, type EngineName, type EngineProfile } from './engines.js';
 import { breakdownLines } from './distributed-stats.js';
-import { caseName, engineRatio, latencyLine, ratioFor, renderTable, sizeLabel, verificationLines, type CaseResult } from './report.js';
+import { caseName, engineRatio, latencyLine, ratioFor, ratioOverRounds, renderTable, sizeLabel, verificationLines, type CaseResult } from './report.js';
 import { findTool } from './net-util.js';
 import { runLargeBench } from './large-run.js';
 
@@ -52,6 +58,8 @@ interface Options extends Omit<RunSettings, 'log'> {
   engines: EngineName[];
   /** Which servers run per size (all three unless narrowed for a quick look). */
   servers: Set<string>;
+  /** Interleaved repetitions of every case of a size (ratios are then printed per round and as a median). */
+  rounds: number;
 }
 
 /** Goals printed beside the figures (nothing asserts on them). */
@@ -83,6 +91,7 @@ function parseOptions(argv: string[]): Options {
       warmup: { type: 'string' },
       servers: { type: 'string' },
       'bayes-train': { type: 'string' },
+      rounds: { type: 'string' },
     },
     strict: true,
   });
@@ -99,6 +108,7 @@ function parseOptions(argv: string[]): Options {
     sinkOnly: values['sink-only'] ?? false,
     engines: parseEngines(values.engines),
     servers: new Set((values.servers ?? 'hermod,reference,sink').split(',').map((x) => x.trim())),
+    rounds: positiveInt('rounds', values.rounds, 1),
   };
 }
 
@@ -129,14 +139,7 @@ function printReport(opts: Options, cases: CaseResult[]): void {
   }
   console.log(renderTable(cases));
   console.log('');
-  const show = (r: number | null) => (r === null ? 'n/a' : r.toFixed(2));
-  for (const size of opts.sizes) {
-    console.log(`${sizeLabel(size)} hermod/reference ratio: ${show(ratioFor(cases, size, 'embedded', 'reference'))} (goal >= ${GOALS.referenceRatio.toFixed(2)})`);
-    console.log(`${sizeLabel(size)} hermod/sink ratio: ${show(ratioFor(cases, size))}`);
-    if (!opts.engines.includes('distributed')) continue;
-    console.log(`${sizeLabel(size)} hermod-dist/sink ratio: ${show(ratioFor(cases, size, 'distributed'))}`);
-    console.log(`${sizeLabel(size)} distributed/embedded ratio (msgs/s): ${show(engineRatio(cases, size))}`);
-  }
+  for (const line of ratioLines(opts, cases)) console.log(line);
   for (const line of memoryLines(cases, opts.sessions)) console.log(line);
   for (const c of cases) {
     if (c.breakdown) {
@@ -155,6 +158,26 @@ function printReport(opts: Options, cases: CaseResult[]): void {
       '(new pid per batch), so Hermod\'s per-mailbox de-duplication of identical bytes merges none; ' +
       'one mailbox receives all load and "distinct messages" confirms it.',
   );
+}
+
+/** The ratio lines per size: one figure, or with --rounds each round's and their median. */
+function ratioLines(opts: Options, cases: CaseResult[]): string[] {
+  const show = (r: number | null) => (r === null ? 'n/a' : r.toFixed(2));
+  const render = (ratioOf: (round: number) => number | null): string => {
+    if (opts.rounds === 1) return show(ratioOf(1));
+    const { perRound, median } = ratioOverRounds(opts.rounds, ratioOf);
+    return median === null ? 'n/a' : `${show(median)} (median of rounds: ${perRound.map(show).join(', ')})`;
+  };
+  const lines: string[] = [];
+  for (const size of opts.sizes) {
+    const label = sizeLabel(size);
+    lines.push(`${label} hermod/reference ratio: ${render((r) => ratioFor(cases, size, 'embedded', 'reference', r))} (goal >= ${GOALS.referenceRatio.toFixed(2)})`);
+    lines.push(`${label} hermod/sink ratio: ${render((r) => ratioFor(cases, size, 'embedded', 'sink', r))}`);
+    if (!opts.engines.includes('distributed')) continue;
+    lines.push(`${label} hermod-dist/sink ratio: ${render((r) => ratioFor(cases, size, 'distributed', 'sink', r))}`);
+    lines.push(`${label} distributed/embedded ratio (msgs/s): ${render((r) => engineRatio(cases, size, r))}`);
+  }
+  return lines;
 }
 
 /** Hermod's idle RSS (the first embedded case) and its peak RSS under the 4 KiB load, with the goals. */
@@ -183,12 +206,15 @@ function anyProblem(cases: CaseResult[]): boolean {
 function writeJson(opts: Options, cases: CaseResult[], startedAt: Date): string {
   const file = resolve('bench/results/latest.json');
   mkdirSync(dirname(file), { recursive: true });
-  const ratios = Object.fromEntries(opts.sizes.map((s) => [sizeLabel(s), ratioFor(cases, s)]));
-  const referenceRatios = Object.fromEntries(opts.sizes.map((s) => [sizeLabel(s), ratioFor(cases, s, 'embedded', 'reference')]));
+  // One round: the ratio; several: the median of the rounds (each round's is in `cases`).
+  const perSize = (ratioOf: (size: number, round: number) => number | null) =>
+    Object.fromEntries(opts.sizes.map((s) => [sizeLabel(s), ratioOverRounds(opts.rounds, (r) => ratioOf(s, r)).median]));
+  const ratios = perSize((s, r) => ratioFor(cases, s, 'embedded', 'sink', r));
+  const referenceRatios = perSize((s, r) => ratioFor(cases, s, 'embedded', 'reference', r));
   const distributed = opts.engines.includes('distributed')
     ? {
-        distributedToSinkRatio: Object.fromEntries(opts.sizes.map((s) => [sizeLabel(s), ratioFor(cases, s, 'distributed')])),
-        distributedToEmbeddedRatio: Object.fromEntries(opts.sizes.map((s) => [sizeLabel(s), engineRatio(cases, s)])),
+        distributedToSinkRatio: perSize((s, r) => ratioFor(cases, s, 'distributed', 'sink', r)),
+        distributedToEmbeddedRatio: perSize((s, r) => engineRatio(cases, s, r)),
       }
     : {};
   const doc = {
@@ -221,17 +247,21 @@ async function main(): Promise<void> {
   const engines: EngineProfile[] = opts.sinkOnly ? [] : engineProfiles(opts.engines, settings.log);
   const cases: CaseResult[] = [];
   for (const size of opts.sizes) {
-    for (const engine of opts.servers.has('hermod') ? engines : []) {
-      console.error(`hermod ${sizeLabel(size)}: starting a fresh Hermod (${engine.describe})`);
-      cases.push(await runHermodCase(size, settings, engine));
-    }
-    if (opts.servers.has('reference') && !opts.sinkOnly) {
-      console.error(`reference ${sizeLabel(size)}: starting the bare durable reference`);
-      cases.push(await runReferenceCase(size, settings));
-    }
-    if (opts.servers.has('sink')) {
-      console.error(`sink ${sizeLabel(size)}: starting smtp-sink -L`);
-      cases.push(await runSinkCase(size, settings));
+    for (let round = 1; round <= opts.rounds; round++) {
+      const numbered = (c: CaseResult): CaseResult => (opts.rounds > 1 ? { ...c, round } : c);
+      const of = opts.rounds > 1 ? ` (round ${round} of ${opts.rounds})` : '';
+      for (const engine of opts.servers.has('hermod') ? engines : []) {
+        console.error(`hermod ${sizeLabel(size)}${of}: starting a fresh Hermod (${engine.describe})`);
+        cases.push(numbered(await runHermodCase(size, settings, engine)));
+      }
+      if (opts.servers.has('reference') && !opts.sinkOnly) {
+        console.error(`reference ${sizeLabel(size)}${of}: starting the bare durable reference`);
+        cases.push(numbered(await runReferenceCase(size, settings)));
+      }
+      if (opts.servers.has('sink')) {
+        console.error(`sink ${sizeLabel(size)}${of}: starting smtp-sink -L`);
+        cases.push(numbered(await runSinkCase(size, settings)));
+      }
     }
   }
   printReport(opts, cases);
