@@ -144,7 +144,7 @@ export function ratioOverRounds(rounds: number, ratioOf: (round: number) => numb
 
 /** One "sequential latency sample" line for a case. */
 export function latencyLine(c: CaseResult): string {
-  const name = caseName(c).padEnd(16);
+  const name = caseName(c).padEnd(18);
   if (!c.latency) return `  ${name} p50 n/a  p99 n/a  (${c.latencyNote ?? 'not measured'})`;
   const l = c.latency;
   return `  ${name} p50 ${fmt(l.p50Ms, 2)} ms  p99 ${fmt(l.p99Ms, 2)} ms  max ${fmt(l.maxMs, 2)} ms  (${l.messages} msgs)`;
