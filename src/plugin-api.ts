@@ -42,7 +42,7 @@ export {
 export { authservIdOf } from './mail/authentication-results.js';
 export { bodyStart, headerSectionBytes, headerText, MAX_HEADER_SECTION } from './mail/message-headers.js';
 // Part headers found by name anywhere in the raw bytes, without copying the message into text.
-export { fieldsNamed, unfoldedValueAt } from './mail/header-lines.js';
+export { fieldsNamed, holdsFolded, lowerAsciiByte, unfoldedValueAt } from './mail/header-lines.js';
 export { addressParser, loadAddressParser, loadMailparser } from './mail/mailparser-loader.js';
 export { htmlToPlainText, htmlToPlainTextSteps } from './mail/html-text.js';
 // What a parse of the message hands to the search indexer, and when it may.

@@ -12,7 +12,7 @@
  * (a line starts at the first byte and after every CR or LF; `\s` over latin1 is TAB to CR,
  * space and NBSP; `i` folds ASCII letters only).
  */
-import { fieldsNamed } from '../../src/plugin-api.js';
+import { fieldsNamed, holdsFolded, lowerAsciiByte } from '../../src/plugin-api.js';
 import type { Emit } from './text-tokens.js';
 
 /** Bytes of the raw message scanned for MIME part headers (content types, charsets, encodings). */
@@ -22,9 +22,7 @@ const CHARSET = Buffer.from('charset', 'latin1');
 const EQUALS = 0x3d;
 const QUOTE = 0x22;
 
-/** An ASCII letter in lower case; any other byte as it is. */
-const folded = (b: number): number => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
-const isAlnum = (b: number): boolean => (b >= 0x30 && b <= 0x39) || (folded(b) >= 0x61 && folded(b) <= 0x7a);
+const isAlnum = (b: number): boolean => (b >= 0x30 && b <= 0x39) || (lowerAsciiByte(b) >= 0x61 && lowerAsciiByte(b) <= 0x7a);
 /** `[a-z0-9.+-]`, any case. */
 const isTypeByte = (b: number): boolean => isAlnum(b) || b === 0x2e || b === 0x2b || b === 0x2d;
 /** `[a-z0-9_.:-]`, any case. */
@@ -36,13 +34,6 @@ const isWordByte = (b: number): boolean => isAlnum(b) || b === 0x5f;
 /** `\s` over latin1: TAB, LF, VT, FF, CR, space and NBSP. */
 const isSpace = (b: number): boolean => (b >= 0x09 && b <= 0x0d) || b === 0x20 || b === 0xa0;
 const isBlank = (b: number): boolean => b === 0x20 || b === 0x09;
-
-/** Whether `bytes` holds `lower` at `at`, ASCII letters in any case. */
-function holdsFolded(bytes: Buffer, at: number, lower: Buffer): boolean {
-  if (at < 0 || at + lower.length > bytes.length) return false;
-  for (let i = 0; i < lower.length; i++) if (folded(bytes[at + i]) !== lower[i]) return false;
-  return true;
-}
 
 /** Where the run of bytes from `at` that `accepts` ends. */
 function runEnd(bytes: Buffer, at: number, accepts: (b: number) => boolean): number {

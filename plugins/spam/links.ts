@@ -73,7 +73,7 @@ export function textUrls(text: string): string[] {
     while (end < text.length && end - at < MAX_URL && !URL_END.has(text[end])) end++;
     while (end > at && TRAILING_PUNCTUATION.has(text[end - 1])) end--;
     const url = text.slice(at, end);
-    if (start[0].length === 4 && start[0][3] === '.') urls.push(`http://${url}`);
+    if (start[0].endsWith('.')) urls.push(`http://${url}`);
     else if (url.includes('://')) urls.push(url);
     URL_START.lastIndex = Math.max(end, at + 4);
   }

@@ -1,4 +1,4 @@
-import { addressParser, type ParsedMessage, type TimeSlice } from '../../src/plugin-api.js';
+import { addressParser, holdsFolded, type ParsedMessage, type TimeSlice } from '../../src/plugin-api.js';
 import type { RuleName, SpamConfig } from './config.js';
 import {
   hasForgedOutlookMessageId, hasInvisibleCharacters, hasMalformedMessageId, hasMixedScriptWord, hasMixedScriptWordSliced, hasRiskyAttachment, hasUndeclared8bitBody,
@@ -109,16 +109,6 @@ function attachmentOnly({ parsed, evidence }: RuleInput): boolean {
 /** What a text/plain part's header line starts with, lower case: `content-type:` and, after blanks, `text/plain`. */
 const CONTENT_TYPE = Buffer.from('content-type:', 'latin1');
 const TEXT_PLAIN = Buffer.from('text/plain', 'latin1');
-
-/** Whether `raw` holds `lower` at `at`, ASCII letters in any case. */
-function holdsFolded(raw: Buffer, at: number, lower: Buffer): boolean {
-  if (at + lower.length > raw.length) return false;
-  for (let i = 0; i < lower.length; i++) {
-    const b = raw[at + i];
-    if ((b >= 0x41 && b <= 0x5a ? b | 0x20 : b) !== lower[i]) return false;
-  }
-  return true;
-}
 
 /** A `content-type: text/plain` header line (any case, blanks between) starts at `at`. */
 function textPlainLineAt(raw: Buffer, at: number): boolean {

@@ -7,13 +7,13 @@
 const LF = 0x0a;
 const CR = 0x0d;
 
-/** An ASCII letter in lower case; any other byte as it is. */
-const folded = (b: number): number => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
+/** An ASCII letter in lower case; any other byte as it is (what a case-blind match compares). */
+export const lowerAsciiByte = (b: number): number => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
 
-/** Whether `bytes` holds `lower` at `at`, ASCII letters in any case. */
-function holdsFolded(bytes: Buffer, at: number, lower: Buffer): boolean {
-  if (at + lower.length > bytes.length) return false;
-  for (let i = 0; i < lower.length; i++) if (folded(bytes[at + i]) !== lower[i]) return false;
+/** Whether `bytes` holds `lower` (lower-case bytes) at `at`, ASCII letters in any case. */
+export function holdsFolded(bytes: Buffer, at: number, lower: Buffer): boolean {
+  if (at < 0 || at + lower.length > bytes.length) return false;
+  for (let i = 0; i < lower.length; i++) if (lowerAsciiByte(bytes[at + i]) !== lower[i]) return false;
   return true;
 }
 

@@ -7,6 +7,7 @@ import { consistencyCode } from '../../src/store/cassandra/cassandra-session.js'
 import { OutboxQueue } from '../../src/store/cassandra/outbox-queue.js';
 import type { Mailbox } from '../../src/store/types.js';
 import { TestKeyspace, testStoreOptions } from '../helpers/cassandra.js';
+import { expectBatchedReads } from './batched-reads.js';
 import { makeDelivery, rawMessage, sha256Hex } from './delivery-fixture.js';
 
 /** Behaviour only the Cassandra adapter has: chunked blobs, claims, consistency, outbox buckets. */
@@ -98,16 +99,10 @@ describe('CassandraMessageStore specifics', () => {
     try {
       const box = await withMailbox(store);
       const raws = [rawMessage(), rawMessage(), Buffer.concat([rawMessage(), randomBytes(200 * 1024)])];
-      const ids: string[] = [];
-      for (const raw of raws) ids.push((await store.deliver(makeDelivery(box.id, { raw }))).entryId);
-      const missing = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
-      const entries = await store.getEntries([...ids, missing, ids[0]]);
-      expect([...entries.keys()].sort()).toEqual([...ids].sort());
-      for (const id of ids) expect(entries.get(id)).toEqual(await store.getEntry(id));
-      const shas = raws.map((raw) => sha256Hex(raw));
-      const found = await store.getRaws([...shas, sha256Hex(Buffer.from('nobody'))]);
-      expect([...found.keys()].sort()).toEqual([...shas].sort());
-      raws.forEach((raw, i) => expect(Buffer.compare(found.get(shas[i])!, raw)).toBe(0));
+      await expectBatchedReads(store, box.id, raws, {
+        entryId: '01ARZ3NDEKTSV4RRFFQ69G5FAV',
+        sha256s: () => [sha256Hex(Buffer.from('nobody'))],
+      });
     } finally {
       await cleanup();
     }
